@@ -1,0 +1,304 @@
+//! The reverse walk: the chain rule applied to a tape.
+//!
+//! Nodes are stored in creation order, so every node comes after its inputs. Walking from the
+//! output down to position 0, a node's gradient is complete when the walk reaches it (all its
+//! consumers are later on the tape and were visited first). For each node the walk asks the op's
+//! backward rule for the vector-Jacobian product with the node's gradient, and adds the result
+//! into each input's gradient. A value used several times simply receives several additions.
+//!
+//! Backward rules are written with the same differentiable ops as forward code. Without
+//! `create_graph` the walk pauses recording, so those ops compute values only; with it they are
+//! recorded like any other op, which is all that higher-order derivatives need.
+
+use crate::error::Pass;
+use crate::ops::Op;
+use crate::tape::{NodeId, NO_NODE};
+use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
+use smallvec::SmallVec;
+
+/// How a backward pass treats the graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GradOptions {
+    /// Keep the saved tensors so the same graph can be differentiated again. Without it, a
+    /// backward frees each node's saved tensors as soon as it has used them.
+    pub retain_graph: bool,
+    /// Record the backward computation itself, so the gradients it returns are tracked values
+    /// that can be differentiated again (Hessian-vector products, gradient penalties). Implies
+    /// `retain_graph`.
+    pub create_graph: bool,
+}
+
+impl GradOptions {
+    /// Options that keep the graph and record the backward pass (for higher-order derivatives).
+    pub fn create_graph() -> Self {
+        GradOptions { retain_graph: true, create_graph: true }
+    }
+
+    /// Options that keep the graph for another backward pass.
+    pub fn retain_graph() -> Self {
+        GradOptions { retain_graph: true, create_graph: false }
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Computes the gradient of this one-element value with respect to every leaf that
+    /// contributes to it, and adds it to the leaves' gradients ([`Var::grad`],
+    /// [`Parameter::grad`](crate::Parameter::grad)). Frees the graph's saved tensors.
+    #[track_caller]
+    pub fn backward(&self) -> Result<()> {
+        self.backward_with(None, GradOptions::default())
+    }
+
+    /// [`backward`](Var::backward) with a seed gradient (for outputs with more than one element,
+    /// `∂L/∂self`; `None` means 1 for a one-element output) and options.
+    #[track_caller]
+    pub fn backward_with(&self, seed: Option<Tensor<T>>, options: GradOptions) -> Result<()> {
+        let seed = seed_for(self, seed)?;
+        backprop(self.tape, &[(self.node, seed)], Wanted::Leaves, options)?;
+        Ok(())
+    }
+}
+
+/// The gradients of one-element `outputs` (summed) with respect to `inputs`, as
+/// `torch.autograd.grad` or `jax.grad`. Leaves' `.grad` buffers are not touched. An input the
+/// outputs do not depend on gets a zero gradient. Frees the graph's saved tensors.
+///
+/// ```
+/// use autograd::{grad, Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::scalar(2.0));
+/// let y = x.powf(3.0); // y = x³
+/// let [dy] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
+/// assert_eq!(dy.item(), 12.0);
+/// ```
+#[track_caller]
+pub fn grad<'t, T: Float>(outputs: &[&Var<'t, T>], inputs: &[&Var<'t, T>]) -> Result<Vec<Var<'t, T>>> {
+    grad_with(outputs, None, inputs, GradOptions::default())
+}
+
+/// [`grad`] with seed gradients (one per output, `∂L/∂output`; `None` means ones for one-element
+/// outputs) and options. With [`GradOptions::create_graph`], the returned gradients are on the
+/// tape and can be differentiated again.
+///
+/// ```
+/// use autograd::{grad_with, GradOptions, Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::scalar(0.3));
+/// let y = x.tanh();
+/// let [dy] = grad_with(&[&y], None, &[&x], GradOptions::create_graph()).unwrap().try_into().unwrap();
+/// let [d2y] = grad_with(&[&dy], None, &[&x], GradOptions::default()).unwrap().try_into().unwrap();
+/// let t = 0.3f64.tanh();
+/// assert!((d2y.item() - (-2.0 * t * (1.0 - t * t))).abs() < 1e-15);
+/// ```
+#[track_caller]
+pub fn grad_with<'t, T: Float>(
+    outputs: &[&Var<'t, T>],
+    seeds: Option<&[Tensor<T>]>,
+    inputs: &[&Var<'t, T>],
+    options: GradOptions,
+) -> Result<Vec<Var<'t, T>>> {
+    let Some(first) = outputs.first().or(inputs.first()) else {
+        return Ok(Vec::new());
+    };
+    let tape = first.tape;
+    for v in outputs.iter().chain(inputs) {
+        first.same_tape(v, "grad")?;
+    }
+    if let Some(seeds) = seeds {
+        if seeds.len() != outputs.len() {
+            return Err(Error::invalid("grad", format!("{} seeds for {} outputs", seeds.len(), outputs.len())));
+        }
+    }
+    let mut roots = Vec::with_capacity(outputs.len());
+    for (i, out) in outputs.iter().enumerate() {
+        let seed = seed_for(out, seeds.map(|s| s[i].clone()))?;
+        roots.push((out.node, seed));
+    }
+    let wanted: Vec<NodeId> = inputs.iter().map(|v| v.node).collect();
+    let grads = backprop(tape, &roots, Wanted::Nodes(&wanted), options)?;
+    Ok(inputs
+        .iter()
+        .map(|x| {
+            let g = grads.get(x.node as usize).cloned().flatten();
+            g.unwrap_or_else(|| tape.constant(Tensor::zeros(x.shape().clone())))
+        })
+        .collect())
+}
+
+/// Checks or makes the seed gradient of one output.
+#[track_caller]
+fn seed_for<'t, T: Float>(output: &Var<'t, T>, seed: Option<Tensor<T>>) -> Result<Var<'t, T>> {
+    let seed = match seed {
+        Some(s) if s.shape() != output.shape() => {
+            return Err(Error::SeedShape { output: output.shape().clone(), seed: s.shape().clone() })
+        }
+        Some(s) => s,
+        None if output.numel() == 1 => Tensor::full(output.shape().clone(), T::ONE),
+        None => return Err(Error::NonScalarBackward { shape: output.shape().clone() }),
+    };
+    Ok(output.tape.constant(seed))
+}
+
+/// Which gradients the caller wants back.
+enum Wanted<'a> {
+    /// Deposit into leaves' gradient slots and parameters; return nothing.
+    Leaves,
+    /// Return the gradients of these nodes.
+    Nodes(&'a [NodeId]),
+}
+
+/// The reverse walk. Returns gradients indexed by node (only the wanted ones are kept).
+fn backprop<'t, T: Float>(
+    tape: &'t Tape<T>,
+    roots: &[(NodeId, Var<'t, T>)],
+    wanted: Wanted<'_>,
+    options: GradOptions,
+) -> Result<Vec<Option<Var<'t, T>>>> {
+    tape.check_anomaly()?;
+    let retain = options.retain_graph || options.create_graph;
+    let Some(top) = roots.iter().filter(|(id, _)| *id != NO_NODE).map(|(id, _)| *id).max() else {
+        return Ok(Vec::new()); // nothing tracked: every gradient is zero
+    };
+    let bottom = match wanted {
+        Wanted::Leaves => 0,
+        Wanted::Nodes(ids) => ids.iter().copied().filter(|&i| i != NO_NODE).min().unwrap_or(top),
+    };
+    let mut grads: Vec<Option<Var<'t, T>>> = vec![None; top as usize + 1];
+    let _recording = tape.pause_recording(options.create_graph);
+    for (id, seed) in roots {
+        if *id != NO_NODE {
+            accumulate(&mut grads[*id as usize], seed.clone())?;
+        }
+    }
+
+    let mut saved: SmallVec<[Var<'t, T>; 3]> = SmallVec::new();
+    let mut inputs: SmallVec<[NodeId; 4]> = SmallVec::new();
+    for id in (bottom..=top).rev() {
+        let keep = match wanted {
+            Wanted::Leaves => false,
+            Wanted::Nodes(ids) => ids.contains(&id),
+        };
+        let g = match &mut grads[id as usize] {
+            None => continue,
+            Some(g) if keep => g.clone(),
+            slot => slot.take().expect("matched Some"),
+        };
+        let op = {
+            let mut nodes = tape.nodes.borrow_mut();
+            let node = &mut nodes[id as usize];
+            if node.freed {
+                let site = tape.info.borrow()[id as usize].site;
+                return Err(Error::GraphFreed { op: node.op.name(), node: id as usize, site });
+            }
+            if let Op::Leaf(index) = node.op {
+                if let Wanted::Leaves = wanted {
+                    deposit_in_leaf(tape, index as usize, g.value());
+                }
+                continue;
+            }
+            inputs.clear();
+            inputs.extend_from_slice(&tape.input_ids.borrow()[node.inputs()]);
+            saved.clear();
+            let mut arena = tape.saved.borrow_mut();
+            for entry in &mut arena[node.saved()] {
+                let value = if retain { entry.value.clone() } else { std::mem::replace(&mut entry.value, Tensor::scalar(T::ZERO)) };
+                saved.push(Var { tape, node: entry.node, value });
+            }
+            node.freed = !retain;
+            node.op.clone()
+        };
+        tape.set_backward_node(id);
+        let mut ctx = Ctx { tape, node: id, op: &op, saved: &saved, inputs: &inputs, grads: &mut grads };
+        let result = op.backward(&mut ctx, &g);
+        tape.set_backward_node(NO_NODE);
+        result?;
+    }
+    Ok(grads)
+}
+
+/// What a backward rule sees: the tensors its op saved, and a way to hand each input its
+/// gradient. Rules are written `ctx.grad(i, || formula)`, one line per input, and the formula
+/// runs only if input `i` is tracked (PyTorch's `needs_input_grad`, without the bookkeeping).
+pub(crate) struct Ctx<'a, 't, T: Float> {
+    tape: &'t Tape<T>,
+    node: NodeId,
+    op: &'a Op<T>,
+    saved: &'a [Var<'t, T>],
+    inputs: &'a [NodeId],
+    grads: &'a mut [Option<Var<'t, T>>],
+}
+
+impl<'t, T: Float> Ctx<'_, 't, T> {
+    /// The `i`-th tensor the op saved, in the order it saved them.
+    #[inline]
+    pub fn saved(&self, i: usize) -> &Var<'t, T> {
+        &self.saved[i]
+    }
+
+    /// All saved tensors.
+    #[inline]
+    pub fn saved_all(&self) -> &[Var<'t, T>] {
+        self.saved
+    }
+
+    /// Whether input `i` is tracked (needs a gradient).
+    #[inline]
+    pub fn needs(&self, i: usize) -> bool {
+        self.inputs[i] != NO_NODE
+    }
+
+    /// The shape of input `i` (tracked inputs only: others get no gradient).
+    pub fn input_shape(&self, i: usize) -> Shape {
+        self.tape.node_shape(self.inputs[i])
+    }
+
+    /// Adds `∂L/∂input_i`, computed by `formula`, to input `i`'s gradient. The formula runs only
+    /// if the input is tracked.
+    #[inline]
+    pub fn grad(&mut self, i: usize, formula: impl FnOnce() -> Result<Var<'t, T>>) -> Result<()> {
+        let input = self.inputs[i];
+        if input == NO_NODE {
+            return Ok(());
+        }
+        let g = formula()?;
+        debug_assert_eq!(
+            Some(g.shape().clone()),
+            Some(self.tape.node_shape(input)),
+            "{} returned a gradient of the wrong shape for input {i}",
+            self.op.name()
+        );
+        if self.tape.anomaly_mode() {
+            let site = self.tape.info.borrow()[self.node as usize].site;
+            if let Some(e) = self.tape.anomaly_in(g.value(), self.op, self.node, site, Pass::Backward) {
+                return Err(e);
+            }
+        }
+        accumulate(&mut self.grads[input as usize], g)
+    }
+}
+
+/// Adds one more contribution to a node's gradient (fan-out sums).
+#[inline]
+fn accumulate<'t, T: Float>(slot: &mut Option<Var<'t, T>>, g: Var<'t, T>) -> Result<()> {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(prev) => prev.add(&g)?,
+    });
+    Ok(())
+}
+
+fn deposit_in_leaf<T: Float>(tape: &Tape<T>, index: usize, g: &Tensor<T>) {
+    let mut leaves = tape.leaves.borrow_mut();
+    let leaf = &mut leaves[index];
+    match &mut leaf.grad {
+        Some(acc) => {
+            for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {
+                *a += b;
+            }
+        }
+        slot @ None => *slot = Some(g.clone()),
+    }
+    if let Some(param) = &leaf.param {
+        param.accumulate_grad(g);
+    }
+}

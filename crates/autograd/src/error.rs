@@ -1,0 +1,179 @@
+//! The crate's one error type.
+//!
+//! Policy: anything a user can get wrong (shapes, axes, indices, a freed graph, a NaN in
+//! anomaly mode) is an [`Error`] returned through `Result`. Operator sugar (`&a + &b`) cannot
+//! return a `Result`, so it panics with the same message. Internal invariants that no input can
+//! break use `expect("why this cannot fail")`.
+
+use crate::Shape;
+use std::fmt;
+use std::panic::Location;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in the user's code an op was called (captured with `#[track_caller]`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Site(pub &'static Location<'static>);
+
+impl Site {
+    /// The caller of the current `#[track_caller]` function.
+    #[track_caller]
+    #[inline]
+    pub fn caller() -> Self {
+        Site(Location::caller())
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.0.file(), self.0.line(), self.0.column())
+    }
+}
+
+impl fmt::Debug for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Which pass of an op produced a non-finite value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The op's output.
+    Forward,
+    /// A gradient the op's backward rule returned.
+    Backward,
+}
+
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pass::Forward => "forward",
+            Pass::Backward => "backward",
+        })
+    }
+}
+
+/// Everything that can go wrong in `autograd`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Two shapes that the op needs to agree do not.
+    #[error("shape mismatch in {op}, lhs: {lhs}, rhs: {rhs} (at {site})")]
+    ShapeMismatch {
+        /// The op's name.
+        op: &'static str,
+        /// The first operand's shape.
+        lhs: Shape,
+        /// The second operand's shape.
+        rhs: Shape,
+        /// The user's call site.
+        site: Site,
+    },
+    /// An argument that is invalid for the op (an axis out of range, a bad reshape, …).
+    #[error("invalid argument to {op}: {msg} (at {site})")]
+    InvalidArgument {
+        /// The op's name.
+        op: &'static str,
+        /// What is wrong, with the values involved.
+        msg: String,
+        /// The user's call site.
+        site: Site,
+    },
+    /// A data buffer does not fill the requested shape.
+    #[error("{len} values cannot fill a tensor of shape {shape} ({} elements)", shape.numel())]
+    DataLength {
+        /// The number of values given.
+        len: usize,
+        /// The requested shape.
+        shape: Shape,
+    },
+    /// An integer index (gather, index_select, one_hot) is out of range.
+    #[error("index {index} out of range for axis {axis} of size {size} in {op} (at {site})")]
+    IndexOutOfRange {
+        /// The op's name.
+        op: &'static str,
+        /// The offending index.
+        index: usize,
+        /// The axis it indexes.
+        axis: usize,
+        /// The axis's size.
+        size: usize,
+        /// The user's call site.
+        site: Site,
+    },
+    /// A backward pass reached a node whose saved tensors an earlier backward already freed.
+    #[error(
+        "backward through {op} (node {node}, recorded at {site}) a second time: its saved tensors \
+         were freed by the first backward; pass retain_graph to keep them"
+    )]
+    GraphFreed {
+        /// The op's name.
+        op: &'static str,
+        /// Its position on the tape.
+        node: usize,
+        /// Where it was recorded.
+        site: Site,
+    },
+    /// `backward()` was called on a value with more than one element.
+    #[error(
+        "backward() needs a scalar (one-element) output, got shape {shape}; \
+         reduce it first or pass a seed gradient to grad()"
+    )]
+    NonScalarBackward {
+        /// The output's shape.
+        shape: Shape,
+    },
+    /// A seed gradient's shape differs from its output's.
+    #[error("seed gradient of shape {seed} for an output of shape {output}")]
+    SeedShape {
+        /// The output's shape.
+        output: Shape,
+        /// The seed's shape.
+        seed: Shape,
+    },
+    /// Anomaly mode found a NaN or an infinity.
+    #[error("anomaly: {op} (node {node}, recorded at {site}) produced {what} in its {pass} pass")]
+    Anomaly {
+        /// The op that produced it.
+        op: &'static str,
+        /// Its position on the tape (`usize::MAX` if the op recorded no node).
+        node: usize,
+        /// Where it was called.
+        site: Site,
+        /// Forward output or backward gradient.
+        pass: Pass,
+        /// `"NaN"` or `"inf"`.
+        what: &'static str,
+    },
+    /// Values from two different tapes were combined.
+    #[error("{op} combines values from two different tapes (at {site})")]
+    TapeMismatch {
+        /// The op's name.
+        op: &'static str,
+        /// The user's call site.
+        site: Site,
+    },
+    /// A user-defined op reported a failure.
+    #[error("custom op {op}: {msg}")]
+    Custom {
+        /// The custom op's name.
+        op: &'static str,
+        /// Its message.
+        msg: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidArgument`] at the caller's site.
+    #[track_caller]
+    pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::InvalidArgument { op, msg: msg.into(), site: Site::caller() }
+    }
+
+    /// Builds an [`Error::ShapeMismatch`] at the caller's site.
+    #[track_caller]
+    pub(crate) fn shapes(op: &'static str, lhs: &Shape, rhs: &Shape) -> Self {
+        Error::ShapeMismatch { op, lhs: lhs.clone(), rhs: rhs.clone(), site: Site::caller() }
+    }
+}

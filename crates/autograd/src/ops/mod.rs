@@ -1,0 +1,194 @@
+//! The primitive ops. One file per op: its public method(s) on [`Var`] with the forward kernel,
+//! and its backward rule (the vector-Jacobian product), with the formula and its conventions at
+//! kinks in the file's doc comment. See `README.md` here for how to add one.
+//!
+//! This module holds the closed [`Op`] enum and the dispatch from a recorded op to its backward
+//! rule: one line per op, so the list reads as a table and the compiler points at every place a
+//! new variant must be handled.
+
+use crate::backward::Ctx;
+use crate::error::Site;
+pub(crate) use crate::tape::Keep;
+use crate::{Error, Float, Result, Shape, Var};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+mod abs;
+mod add;
+mod broadcast;
+mod cos;
+mod custom;
+mod div;
+mod exp;
+mod log;
+mod matmul;
+mod mul;
+mod neg;
+mod pow;
+mod relu;
+mod reshape;
+mod sin;
+mod sigmoid;
+mod sub;
+mod sum;
+mod tanh;
+mod unary;
+
+pub use custom::CustomOp;
+
+/// A recorded op with the non-tensor data its backward rule needs.
+#[derive(Clone)]
+pub(crate) enum Op<T: Float> {
+    /// An input of the graph: index into the tape's leaf slots.
+    Leaf(u32),
+    Add,
+    AddScalar,
+    Sub,
+    Mul,
+    MulScalar(T),
+    Div,
+    Neg,
+    PowScalar(T),
+    Pow,
+    Exp,
+    Log,
+    Abs,
+    Sin,
+    Cos,
+    Tanh,
+    Sigmoid,
+    Relu,
+    MatMul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
+    Reshape,
+    BroadcastTo,
+    SumTo,
+    Custom(Arc<dyn CustomOp<T>>),
+}
+
+/// A list of axes, sorted and without repeats.
+pub(crate) type Axes = SmallVec<[usize; 4]>;
+
+impl<T: Float> Op<T> {
+    /// The op's name, as errors, tape listings and graph exports show it.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Op::Leaf(_) => "leaf",
+            Op::Add => "add",
+            Op::AddScalar => "add_scalar",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::MulScalar(_) => "mul_scalar",
+            Op::Div => "div",
+            Op::Neg => "neg",
+            Op::PowScalar(_) => "powf",
+            Op::Pow => "pow",
+            Op::Exp => "exp",
+            Op::Log => "log",
+            Op::Abs => "abs",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Tanh => "tanh",
+            Op::Sigmoid => "sigmoid",
+            Op::Relu => "relu",
+            Op::MatMul { .. } => "matmul",
+            Op::Reshape => "reshape",
+            Op::BroadcastTo => "broadcast_to",
+            Op::SumTo => "sum_to",
+            Op::Custom(op) => op.name(),
+        }
+    }
+
+    /// The vector-Jacobian product: given `g = ∂L/∂output`, hands each tracked input its
+    /// `∂L/∂input` through `ctx`.
+    pub(crate) fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        match self {
+            Op::Leaf(_) => unreachable!("the backward walk stops at leaves"),
+            Op::Add => add::backward(ctx, g),
+            Op::AddScalar => add::backward_scalar(ctx, g),
+            Op::Sub => sub::backward(ctx, g),
+            Op::Mul => mul::backward(ctx, g),
+            Op::MulScalar(c) => mul::backward_scalar(*c, ctx, g),
+            Op::Div => div::backward(ctx, g),
+            Op::Neg => neg::backward(ctx, g),
+            Op::PowScalar(p) => pow::backward_scalar(*p, ctx, g),
+            Op::Pow => pow::backward(ctx, g),
+            Op::Exp => exp::backward(ctx, g),
+            Op::Log => log::backward(ctx, g),
+            Op::Abs => abs::backward(ctx, g),
+            Op::Sin => sin::backward(ctx, g),
+            Op::Cos => cos::backward(ctx, g),
+            Op::Tanh => tanh::backward(ctx, g),
+            Op::Sigmoid => sigmoid::backward(ctx, g),
+            Op::Relu => relu::backward(ctx, g),
+            Op::MatMul { transpose_a, transpose_b } => matmul::backward(*transpose_a, *transpose_b, ctx, g),
+            Op::Reshape => reshape::backward(ctx, g),
+            Op::BroadcastTo => broadcast::backward_broadcast(ctx, g),
+            Op::SumTo => broadcast::backward_sum_to(ctx, g),
+            Op::Custom(op) => custom::backward(op.as_ref(), ctx, g),
+        }
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Records an elementwise op of one input: `y[i] = f(x[i])`.
+    #[inline]
+    pub(crate) fn unary(&self, op: Op<T>, keep: Keep, site: Site, f: impl Fn(T) -> T) -> Var<'t, T> {
+        let value = self.value.map(f);
+        self.tape.record(op, &[self], value, site, keep)
+    }
+
+    /// Records an elementwise op of two inputs, broadcasting them to a common shape first
+    /// (NumPy rules) with explicit `broadcast_to` nodes, so that no elementwise backward rule
+    /// ever reasons about shapes.
+    #[inline]
+    pub(crate) fn binary(
+        &self,
+        rhs: &Var<'t, T>,
+        op: Op<T>,
+        keep: Keep,
+        site: Site,
+        f: impl Fn(T, T) -> T,
+    ) -> Result<Var<'t, T>> {
+        self.same_tape(rhs, op.name())?;
+        if self.shape() == rhs.shape() {
+            let value = self.value.zip_map(&rhs.value, f);
+            return Ok(self.tape.record(op, &[self, rhs], value, site, keep));
+        }
+        let shape = self.shape().broadcast(rhs.shape()).ok_or_else(|| Error::ShapeMismatch {
+            op: op.name(),
+            lhs: self.shape().clone(),
+            rhs: rhs.shape().clone(),
+            site,
+        })?;
+        let a = self.broadcast_at(&shape, site)?;
+        let b = rhs.broadcast_at(&shape, site)?;
+        a.binary(&b, op, keep, site, f)
+    }
+}
+
+/// Checks an axis against a rank.
+pub(crate) fn check_axis(op: &'static str, axis: usize, shape: &Shape, site: Site) -> Result<()> {
+    if axis < shape.rank() {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument { op, msg: format!("axis {axis} out of range for shape {shape}"), site })
+    }
+}
+
+/// Sorts and checks a list of axes (an empty list reduces nothing, as in NumPy).
+pub(crate) fn normalize_axes(op: &'static str, axes: &[usize], shape: &Shape, site: Site) -> Result<Axes> {
+    let mut sorted: Axes = axes.iter().copied().collect();
+    sorted.sort_unstable();
+    for w in sorted.windows(2) {
+        if w[0] == w[1] {
+            return Err(Error::InvalidArgument { op, msg: format!("axis {} listed twice", w[0]), site });
+        }
+    }
+    for &a in &sorted {
+        check_axis(op, a, shape, site)?;
+    }
+    Ok(sorted)
+}

@@ -1,0 +1,31 @@
+//! Rectified linear unit: `y = max(x, 0)`; dy/dx = 1 if x > 0 else 0. At the kink x = 0 the
+//! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink.
+
+use super::unary::{chain, Derivative, Elementwise};
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise `max(x, 0)`.
+    #[track_caller]
+    pub fn relu(&self) -> Var<'t, T> {
+        if self.tape.probing_branches() {
+            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
+        }
+        self.unary(Op::Relu, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { T::ZERO })
+    }
+}
+
+struct Relu;
+
+impl<T: Float> Derivative<T> for Relu {
+    fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
+        x.piecewise(|x| if x > T::ZERO { T::ONE } else { T::ZERO })
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    chain(&Relu, ctx, g)
+}

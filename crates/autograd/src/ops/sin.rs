@@ -1,0 +1,27 @@
+//! Sine: `y = sin x`; dy/dx = cos x.
+
+use super::unary::{chain, Derivative, Elementwise};
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise sine.
+    #[track_caller]
+    pub fn sin(&self) -> Var<'t, T> {
+        self.unary(Op::Sin, Keep::Inputs, Site::caller(), T::sin)
+    }
+}
+
+struct Sin;
+
+impl<T: Float> Derivative<T> for Sin {
+    fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
+        x.cos()
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    chain(&Sin, ctx, g)
+}

@@ -1,0 +1,138 @@
+//! Shared machinery of the elementwise unary ops: the derivative formula is written once,
+//! generically over [`Elementwise`] values, and evaluated two ways:
+//!
+//! - on scalars, fused into one pass `∂L/∂x = g · f′(s)` over the gradient and the saved tensor
+//!   `s`: what every first-order backward uses (one allocation, no intermediate tensors);
+//! - on [`Var`]s, as recorded ops: what `create_graph` uses, so the derivative can be
+//!   differentiated again.
+
+use crate::backward::Ctx;
+use crate::{Float, Result, Var};
+
+/// Arithmetic available both on scalars and on `Var`s of one shape.
+pub(crate) trait Elementwise<T: Float>: Clone {
+    fn add(&self, other: &Self) -> Self;
+    fn mul(&self, other: &Self) -> Self;
+    fn neg(&self) -> Self;
+    fn recip(&self) -> Self;
+    fn add_scalar(&self, c: T) -> Self;
+    fn mul_scalar(&self, c: T) -> Self;
+    fn powf(&self, p: T) -> Self;
+    fn exp(&self) -> Self;
+    fn sin(&self) -> Self;
+    fn cos(&self) -> Self;
+    fn sigmoid(&self) -> Self;
+    /// A piecewise-constant function of the value (a mask, a slope, a sign). On `Var`s the
+    /// result is a constant: its derivative is zero wherever it is defined.
+    fn piecewise(&self, f: impl Fn(T) -> T) -> Self;
+}
+
+impl<T: Float> Elementwise<T> for T {
+    #[inline]
+    fn add(&self, other: &Self) -> Self {
+        *self + *other
+    }
+    #[inline]
+    fn mul(&self, other: &Self) -> Self {
+        *self * *other
+    }
+    #[inline]
+    fn neg(&self) -> Self {
+        -*self
+    }
+    #[inline]
+    fn recip(&self) -> Self {
+        T::ONE / *self
+    }
+    #[inline]
+    fn add_scalar(&self, c: T) -> Self {
+        *self + c
+    }
+    #[inline]
+    fn mul_scalar(&self, c: T) -> Self {
+        *self * c
+    }
+    #[inline]
+    fn powf(&self, p: T) -> Self {
+        Float::powf(*self, p)
+    }
+    #[inline]
+    fn exp(&self) -> Self {
+        Float::exp(*self)
+    }
+    #[inline]
+    fn sin(&self) -> Self {
+        Float::sin(*self)
+    }
+    #[inline]
+    fn cos(&self) -> Self {
+        Float::cos(*self)
+    }
+    #[inline]
+    fn sigmoid(&self) -> Self {
+        super::sigmoid::sigmoid(*self)
+    }
+    #[inline]
+    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+        f(*self)
+    }
+}
+
+const SAME_SHAPE: &str = "derivative formulas combine values of one shape";
+
+impl<'t, T: Float> Elementwise<T> for Var<'t, T> {
+    fn add(&self, other: &Self) -> Self {
+        Var::add(self, other).expect(SAME_SHAPE)
+    }
+    fn mul(&self, other: &Self) -> Self {
+        Var::mul(self, other).expect(SAME_SHAPE)
+    }
+    fn neg(&self) -> Self {
+        Var::neg(self)
+    }
+    fn recip(&self) -> Self {
+        Var::powf(self, -T::ONE)
+    }
+    fn add_scalar(&self, c: T) -> Self {
+        Var::add_scalar(self, c)
+    }
+    fn mul_scalar(&self, c: T) -> Self {
+        Var::mul_scalar(self, c)
+    }
+    fn powf(&self, p: T) -> Self {
+        Var::powf(self, p)
+    }
+    fn exp(&self) -> Self {
+        Var::exp(self)
+    }
+    fn sin(&self) -> Self {
+        Var::sin(self)
+    }
+    fn cos(&self) -> Self {
+        Var::cos(self)
+    }
+    fn sigmoid(&self) -> Self {
+        Var::sigmoid(self)
+    }
+    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+        self.constant(self.value.map(f))
+    }
+}
+
+/// An elementwise op's derivative as a function of the one tensor it saved (its input or its
+/// output, as the op chose when recording).
+pub(crate) trait Derivative<T: Float> {
+    fn derivative<E: Elementwise<T>>(&self, saved: &E) -> E;
+}
+
+/// `∂L/∂x = g · f′(saved)`: fused when nothing is being recorded, composed otherwise.
+pub(crate) fn chain<'t, T: Float, D: Derivative<T>>(d: &D, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    let s = ctx.saved(0).clone();
+    ctx.grad(0, || {
+        if g.tape.is_recording() && (g.is_tracked() || s.is_tracked()) {
+            g.mul(&d.derivative(&s))
+        } else {
+            Ok(g.constant(g.value.zip_map(&s.value, |g, s| g * d.derivative(&s))))
+        }
+    })
+}

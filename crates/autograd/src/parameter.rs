@@ -1,0 +1,129 @@
+//! [`Parameter`]: a tensor that outlives tapes and collects gradients from them.
+
+use crate::{Float, Tensor};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A persistent, shared, trainable tensor with a gradient buffer.
+///
+/// A forward pass puts it on a tape with [`Tape::param`](crate::Tape::param); a backward pass
+/// adds ∂loss/∂parameter into [`grad`](Parameter::grad) (summing over every use and over
+/// successive backward passes, as PyTorch's `.grad`); an optimizer reads the gradient, updates
+/// the value and clears the buffer. Clones share the same parameter.
+///
+/// ```
+/// use autograd::{Parameter, Tape, Tensor};
+/// let w = Parameter::new(Tensor::<f64>::scalar(3.0));
+/// for _ in 0..2 {
+///     let tape = Tape::new();
+///     let x = tape.param(&w);
+///     (&x * &x).backward().unwrap(); // d(w²)/dw = 6
+/// }
+/// assert_eq!(w.grad().unwrap().item(), 12.0); // two backward passes accumulate
+/// ```
+#[derive(Clone)]
+pub struct Parameter<T: Float = f32> {
+    inner: Arc<Mutex<Inner<T>>>,
+}
+
+struct Inner<T: Float> {
+    value: Tensor<T>,
+    grad: Option<Tensor<T>>,
+    requires_grad: bool,
+}
+
+impl<T: Float> Parameter<T> {
+    /// A trainable parameter holding `value`, with no gradient yet.
+    pub fn new(value: Tensor<T>) -> Self {
+        Parameter { inner: Arc::new(Mutex::new(Inner { value, grad: None, requires_grad: true })) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        // A panic while holding the lock cannot leave a tensor half-written (assignments are
+        // whole-value), so a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The current value (a cheap clone sharing storage).
+    pub fn value(&self) -> Tensor<T> {
+        self.lock().value.clone()
+    }
+
+    /// Replaces the value. The shape may change only through this call, never by an update.
+    pub fn set_value(&self, value: Tensor<T>) {
+        self.lock().value = value;
+    }
+
+    /// The accumulated gradient, if any backward pass reached this parameter since the last
+    /// [`zero_grad`](Parameter::zero_grad) or [`take_grad`](Parameter::take_grad).
+    pub fn grad(&self) -> Option<Tensor<T>> {
+        self.lock().grad.clone()
+    }
+
+    /// Removes and returns the accumulated gradient.
+    pub fn take_grad(&self) -> Option<Tensor<T>> {
+        self.lock().grad.take()
+    }
+
+    /// Replaces the gradient buffer (for clipping and tests).
+    pub fn set_grad(&self, grad: Option<Tensor<T>>) {
+        self.lock().grad = grad;
+    }
+
+    /// Forgets the accumulated gradient.
+    pub fn zero_grad(&self) {
+        self.lock().grad = None;
+    }
+
+    /// Whether backward passes should compute a gradient for this parameter. A frozen
+    /// parameter goes on tapes as a constant.
+    pub fn requires_grad(&self) -> bool {
+        self.lock().requires_grad
+    }
+
+    /// Freezes (`false`) or unfreezes (`true`) the parameter.
+    pub fn set_requires_grad(&self, on: bool) {
+        self.lock().requires_grad = on;
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.lock().value.numel()
+    }
+
+    /// Updates value and gradient in place under one lock: `f(value, grad)`. The value's
+    /// storage is copied first only if something else still shares it.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Tensor<T>, Option<&Tensor<T>>) -> R) -> R {
+        let mut inner = self.lock();
+        let Inner { value, grad, .. } = &mut *inner;
+        f(value, grad.as_ref())
+    }
+
+    /// Adds a gradient into the buffer (called by backward passes).
+    pub(crate) fn accumulate_grad(&self, g: &Tensor<T>) {
+        let mut inner = self.lock();
+        match &mut inner.grad {
+            Some(acc) => {
+                for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {
+                    *a += b;
+                }
+            }
+            slot @ None => *slot = Some(g.clone()),
+        }
+    }
+
+    /// Whether two handles refer to the same parameter.
+    pub fn same_as(&self, other: &Parameter<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<T: Float> std::fmt::Debug for Parameter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Parameter")
+            .field("shape", inner.value.shape())
+            .field("has_grad", &inner.grad.is_some())
+            .field("requires_grad", &inner.requires_grad)
+            .finish()
+    }
+}

@@ -1,0 +1,396 @@
+//! The [`Tape`]: a flat list of recorded ops in creation order.
+//!
+//! Every op on a tracked [`Var`] appends one [`Node`]: the op (with whatever parameters its
+//! backward rule needs, such as axes), the tape positions of its inputs, and the tensors it saved
+//! for backward. Because a node's inputs always come before it, walking the list in reverse is a
+//! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
+
+use crate::error::{Pass, Site};
+use crate::ops::Op;
+use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+/// A tape position. `NO_NODE` marks a constant: a value no gradient flows to.
+pub(crate) type NodeId = u32;
+pub(crate) const NO_NODE: NodeId = NodeId::MAX;
+
+/// A tensor an op saved for its backward rule, with its tape position so that, when the rule
+/// itself is recorded (`create_graph`), the new nodes link back to it.
+#[derive(Clone)]
+pub(crate) struct Saved<T: Float> {
+    pub node: NodeId,
+    pub value: Tensor<T>,
+}
+
+/// Which tensors an op keeps for its backward rule.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep {
+    Nothing,
+    Inputs,
+    Output,
+    InputsAndOutput,
+}
+
+/// One recorded op: what the backward walk reads, kept small. The input positions and saved
+/// tensors live in two tape-wide arenas (`input_ids`, `saved`) addressed by ranges, and the
+/// output's shape and call site, needed only for listings and errors, in a third (`info`).
+pub(crate) struct Node<T: Float> {
+    pub op: Op<T>,
+    pub inputs_start: u32,
+    pub saved_start: u32,
+    pub inputs_len: u16,
+    pub saved_len: u16,
+    /// Set when a backward pass without `retain_graph` dropped the saved tensors.
+    pub freed: bool,
+}
+
+impl<T: Float> Node<T> {
+    pub fn inputs(&self) -> std::ops::Range<usize> {
+        self.inputs_start as usize..self.inputs_start as usize + self.inputs_len as usize
+    }
+
+    pub fn saved(&self) -> std::ops::Range<usize> {
+        self.saved_start as usize..self.saved_start as usize + self.saved_len as usize
+    }
+}
+
+/// What only listings and error messages need about a node.
+pub(crate) struct NodeInfo {
+    pub shape: Shape,
+    pub site: Site,
+}
+
+/// A leaf's gradient slot, and the parameter it feeds, if any.
+pub(crate) struct Leaf<T: Float> {
+    pub grad: Option<Tensor<T>>,
+    pub param: Option<Parameter<T>>,
+}
+
+/// The record of a computation, for reverse-mode differentiation.
+///
+/// Create one per forward pass (or [`clear`](Tape::clear) and reuse it, which keeps its
+/// allocation), make inputs with [`var`](Tape::var), [`constant`](Tape::constant) or
+/// [`param`](Tape::param), compute, then call [`Var::backward`] or [`grad`](crate::grad).
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::scalar(0.5));
+/// let y = x.tanh();
+/// y.backward().unwrap();
+/// let expected = 1.0 - 0.5f64.tanh().powi(2);
+/// assert!((x.grad().unwrap().item() - expected).abs() < 1e-15);
+/// ```
+pub struct Tape<T: Float = f32> {
+    pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    pub(crate) input_ids: RefCell<Vec<NodeId>>,
+    pub(crate) saved: RefCell<Vec<Saved<T>>>,
+    pub(crate) info: RefCell<Vec<NodeInfo>>,
+    pub(crate) leaves: RefCell<Vec<Leaf<T>>>,
+    recording: Cell<bool>,
+    anomaly_mode: Cell<bool>,
+    first_anomaly: RefCell<Option<Error>>,
+    /// Active only inside gradient checks: a running hash of the branch every kinked op took.
+    branch_hash: Cell<Option<u64>>,
+    /// While a backward rule runs, the node it differentiates: nodes the rule records (with
+    /// `create_graph`) take that node's call site, so they point at the user's code.
+    backward_node: Cell<NodeId>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape that records.
+    pub fn new() -> Self {
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            input_ids: RefCell::new(Vec::new()),
+            saved: RefCell::new(Vec::new()),
+            info: RefCell::new(Vec::new()),
+            leaves: RefCell::new(Vec::new()),
+            recording: Cell::new(true),
+            anomaly_mode: Cell::new(false),
+            first_anomaly: RefCell::new(None),
+            branch_hash: Cell::new(None),
+            backward_node: Cell::new(NO_NODE),
+        }
+    }
+
+    /// Forgets every node and leaf but keeps the allocations, so a training loop can reuse one
+    /// tape per step. The borrow checker guarantees no [`Var`] of the old graph is alive.
+    pub fn clear(&mut self) {
+        self.nodes.get_mut().clear();
+        self.input_ids.get_mut().clear();
+        self.saved.get_mut().clear();
+        self.info.get_mut().clear();
+        self.leaves.get_mut().clear();
+        *self.first_anomaly.get_mut() = None;
+    }
+
+    /// Number of recorded nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A leaf that requires a gradient: after `backward`, [`Var::grad`] holds ∂out/∂leaf.
+    #[track_caller]
+    pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.leaf(value, None, Site::caller())
+    }
+
+    /// A value no gradient flows to (data, labels, masks). Records nothing.
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        Var { tape: self, node: NO_NODE, value }
+    }
+
+    /// A scalar constant.
+    pub fn scalar(&self, value: T) -> Var<'_, T> {
+        self.constant(Tensor::scalar(value))
+    }
+
+    /// Puts a persistent [`Parameter`] on this tape as a leaf. A backward pass adds the leaf's
+    /// gradient to the parameter's gradient buffer. Each call makes a new leaf.
+    #[track_caller]
+    pub fn param(&self, param: &Parameter<T>) -> Var<'_, T> {
+        if !param.requires_grad() {
+            return self.constant(param.value());
+        }
+        self.leaf(param.value(), Some(param.clone()), Site::caller())
+    }
+
+    fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
+        let mut leaves = self.leaves.borrow_mut();
+        let index = u32::try_from(leaves.len()).expect("fewer than 2^32 leaves on one tape");
+        leaves.push(Leaf { grad: None, param });
+        drop(leaves);
+        let node = self.push_node(Op::Leaf(index), &[], Keep::Nothing, &value, site);
+        Var { tape: self, node, value }
+    }
+
+    /// Runs `f` without recording: ops inside compute values only (PyTorch's `no_grad`).
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _restore = self.pause_recording(false);
+        f()
+    }
+
+    /// Whether ops are being recorded now.
+    pub fn is_recording(&self) -> bool {
+        self.recording.get()
+    }
+
+    /// Sets recording on or off until the returned guard drops.
+    pub(crate) fn pause_recording(&self, on: bool) -> RestoreRecording<'_, T> {
+        let before = self.recording.replace(on);
+        RestoreRecording { tape: self, before }
+    }
+
+    /// Turns anomaly mode on or off. When on, every op's output and every gradient a backward
+    /// rule returns is checked for NaN and ±∞; the first forward anomaly is remembered and
+    /// returned by [`Tape::check_anomaly`] and by the next backward, and a backward anomaly
+    /// stops the backward pass. Each error names the op, its tape position and call site.
+    pub fn set_anomaly_mode(&self, on: bool) {
+        self.anomaly_mode.set(on);
+    }
+
+    /// Whether anomaly mode is on.
+    pub fn anomaly_mode(&self) -> bool {
+        self.anomaly_mode.get()
+    }
+
+    /// The first forward anomaly seen in anomaly mode, if any.
+    pub fn check_anomaly(&self) -> Result<()> {
+        match &*self.first_anomaly.borrow() {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// In anomaly mode, checks a value an op produced; returns the error describing it.
+    pub(crate) fn anomaly_in(
+        &self,
+        value: &Tensor<T>,
+        op: &Op<T>,
+        node: NodeId,
+        site: Site,
+        pass: Pass,
+    ) -> Option<Error> {
+        if !self.anomaly_mode.get() {
+            return None;
+        }
+        let bad = value.data().iter().find(|v| !v.is_finite())?;
+        Some(Error::Anomaly {
+            op: op.name(),
+            node: if node == NO_NODE { usize::MAX } else { node as usize },
+            site,
+            pass,
+            what: if bad.is_nan() { "NaN" } else { "inf" },
+        })
+    }
+
+    /// Records an op's result. `save` builds the saved tensors; it receives the output (as a
+    /// [`Saved`]) and runs only when a node is actually recorded, so an untracked computation
+    /// never pays for saving. Inputs that are all constants, or a paused tape, give a constant.
+    #[inline]
+    pub(crate) fn record<'t>(
+        &'t self,
+        op: Op<T>,
+        inputs: &[&Var<'t, T>],
+        value: Tensor<T>,
+        site: Site,
+        keep: Keep,
+    ) -> Var<'t, T> {
+        let tracked = self.recording.get() && inputs.iter().any(|v| v.node != NO_NODE);
+        if !tracked {
+            if self.anomaly_mode.get() {
+                self.note_forward_anomaly(&value, &op, NO_NODE, site);
+            }
+            return Var { tape: self, node: NO_NODE, value };
+        }
+        let site = match self.backward_node.get() {
+            NO_NODE => site,
+            differentiated => self.info.borrow()[differentiated as usize].site,
+        };
+        let node = self.next_id();
+        if self.anomaly_mode.get() {
+            self.note_forward_anomaly(&value, &op, node, site);
+        }
+        self.push_node(op, inputs, keep, &value, site);
+        Var { tape: self, node, value }
+    }
+
+    #[cold]
+    fn note_forward_anomaly(&self, value: &Tensor<T>, op: &Op<T>, node: NodeId, site: Site) {
+        if let Some(e) = self.anomaly_in(value, op, node, site, Pass::Forward) {
+            self.first_anomaly.borrow_mut().get_or_insert(e);
+        }
+    }
+
+    fn next_id(&self) -> NodeId {
+        let len = self.nodes.borrow().len();
+        NodeId::try_from(len).ok().filter(|&id| id != NO_NODE).expect("fewer than 2^32 - 1 nodes on one tape")
+    }
+
+    fn push_node(&self, op: Op<T>, inputs: &[&Var<'_, T>], keep: Keep, value: &Tensor<T>, site: Site) -> NodeId {
+        let id = self.next_id();
+        let mut input_ids = self.input_ids.borrow_mut();
+        let mut saved = self.saved.borrow_mut();
+        let (inputs_start, saved_start) = (input_ids.len(), saved.len());
+        input_ids.extend(inputs.iter().map(|v| v.node));
+        if let Keep::Inputs | Keep::InputsAndOutput = keep {
+            saved.extend(inputs.iter().map(|v| Saved { node: v.node, value: v.value.clone() }));
+        }
+        if let Keep::Output | Keep::InputsAndOutput = keep {
+            saved.push(Saved { node: id, value: value.clone() });
+        }
+        let node = Node {
+            op,
+            inputs_start: u32::try_from(inputs_start).expect("fewer than 2^32 inputs on one tape"),
+            saved_start: u32::try_from(saved_start).expect("fewer than 2^32 saved tensors on one tape"),
+            inputs_len: u16::try_from(inputs.len()).expect("an op has fewer than 65536 inputs"),
+            saved_len: u16::try_from(saved.len() - saved_start).expect("an op saves fewer than 65536 tensors"),
+            freed: false,
+        };
+        self.nodes.borrow_mut().push(node);
+        self.info.borrow_mut().push(NodeInfo { shape: value.shape().clone(), site });
+        id
+    }
+
+    /// Marks the start (`node`) and end (`NO_NODE`) of the backward rule of a node.
+    pub(crate) fn set_backward_node(&self, node: NodeId) {
+        self.backward_node.set(node);
+    }
+
+    /// The recorded shape of a node's output.
+    pub(crate) fn node_shape(&self, node: NodeId) -> Shape {
+        self.info.borrow()[node as usize].shape.clone()
+    }
+
+    /// Whether a gradient check is probing branches (see [`Tape::note_branches`]).
+    #[inline]
+    pub(crate) fn probing_branches(&self) -> bool {
+        self.branch_hash.get().is_some()
+    }
+
+    /// Ops with kinks (ReLU at 0, ties in max, …) report which side of each kink every element
+    /// is on. Gradient checks compare these reports between `x − ε` and `x + ε`: if they differ,
+    /// the finite difference straddles a kink and says nothing about the derivative.
+    pub(crate) fn note_branches(&self, branches: impl Iterator<Item = u64>) {
+        if let Some(mut h) = self.branch_hash.get() {
+            for b in branches {
+                // FNV-1a over the branch labels.
+                h = (h ^ b).wrapping_mul(0x100_0000_01b3);
+            }
+            self.branch_hash.set(Some(h));
+        }
+    }
+
+    /// Starts (`true`) or stops branch probing, returning the hash accumulated so far.
+    pub(crate) fn probe_branches(&self, on: bool) -> Option<u64> {
+        self.branch_hash.replace(if on { Some(0xcbf2_9ce4_8422_2325) } else { None })
+    }
+}
+
+/// Restores the recording flag when dropped.
+pub(crate) struct RestoreRecording<'a, T: Float> {
+    tape: &'a Tape<T>,
+    before: bool,
+}
+
+impl<T: Float> Drop for RestoreRecording<'_, T> {
+    fn drop(&mut self) {
+        self.tape.recording.set(self.before);
+    }
+}
+
+/// A listing of the tape, one node per line: id, op, inputs, shape, call site.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// let tape = Tape::<f32>::new();
+/// let x = tape.var(Tensor::scalar(2.0));
+/// let _y = x.exp();
+/// let listing = tape.to_string();
+/// assert!(listing.contains("exp"));
+/// ```
+impl<T: Float> fmt::Display for Tape<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nodes = self.nodes.borrow();
+        let info = self.info.borrow();
+        let input_ids = self.input_ids.borrow();
+        writeln!(f, "{:>5}  {:<14} {:<16} {:<14} site", "node", "op", "inputs", "shape")?;
+        for (id, (node, info)) in nodes.iter().zip(info.iter()).enumerate() {
+            let inputs = input_ids[node.inputs()]
+                .iter()
+                .map(|&i| if i == NO_NODE { "const".to_string() } else { format!("%{i}") })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let freed = if node.freed { "  (freed)" } else { "" };
+            writeln!(
+                f,
+                "{:>5}  {:<14} {:<16} {:<14} {}{freed}",
+                format!("%{id}"),
+                node.op.name(),
+                inputs,
+                info.shape.to_string(),
+                info.site
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Float> fmt::Debug for Tape<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

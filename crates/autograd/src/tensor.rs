@@ -1,0 +1,378 @@
+//! [`Tensor`]: an n-dimensional, row-major, contiguous array with shared storage.
+//!
+//! A tensor is plain data: it knows nothing about tapes or gradients. Differentiable math
+//! happens on [`Var`](crate::Var)s, which pair a tensor with its place on a tape.
+
+use crate::{Error, Float, Result, Shape};
+use rand::Rng;
+use std::fmt;
+use std::sync::Arc;
+
+/// An n-dimensional array of `f32` or `f64`, row-major and contiguous.
+///
+/// Cloning is cheap: clones share the storage, and a write through [`Tensor::data_mut`]
+/// copies first if the storage is shared (copy on write).
+///
+/// ```
+/// use autograd::Tensor;
+/// let t = Tensor::<f32>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]).unwrap();
+/// assert_eq!(t.dims(), &[2, 3]);
+/// assert_eq!(t.at(&[1, 0]), 4.0);
+/// ```
+#[derive(Clone)]
+pub struct Tensor<T: Float = f32> {
+    shape: Shape,
+    data: Storage<T>,
+}
+
+/// The elements. A one-element tensor keeps its value inline, so scalar code (losses,
+/// micrograd-style graphs) never touches the heap; anything larger is one shared allocation.
+#[derive(Clone)]
+enum Storage<T> {
+    One(T),
+    Shared(Arc<[T]>),
+}
+
+impl<T: Float> Storage<T> {
+    /// Collects exactly `len` elements: inline if one, otherwise a single allocation (slice
+    /// iterators with `map` and `zip` report their exact length, so `Arc<[T]>` allocates once).
+    #[inline]
+    fn collect(len: usize, mut iter: impl Iterator<Item = T>) -> Self {
+        if len == 1 {
+            Storage::One(iter.next().expect("an iterator of one element"))
+        } else {
+            Storage::Shared(iter.collect())
+        }
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// A tensor of the given shape from row-major data; fails if the lengths disagree.
+    pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Result<Self> {
+        let shape = shape.into();
+        if data.len() != shape.numel() {
+            return Err(Error::DataLength { len: data.len(), shape });
+        }
+        Ok(Tensor::from_parts(data, shape))
+    }
+
+    /// Wraps data whose length is known to match (crate-internal constructor for kernels).
+    #[inline]
+    pub(crate) fn from_parts(data: Vec<T>, shape: Shape) -> Self {
+        debug_assert_eq!(data.len(), shape.numel(), "kernel produced the wrong number of values");
+        let data = match data.as_slice() {
+            [one] => Storage::One(*one),
+            _ => Storage::Shared(data.into()),
+        };
+        Tensor { shape, data }
+    }
+
+    /// A tensor from an iterator that yields exactly `shape.numel()` values (crate-internal:
+    /// kernels use it to fill the result in one allocation).
+    #[inline]
+    pub(crate) fn from_exact_iter(shape: Shape, iter: impl Iterator<Item = T>) -> Self {
+        let tensor = Tensor { data: Storage::collect(shape.numel(), iter), shape };
+        debug_assert_eq!(tensor.data().len(), tensor.shape.numel(), "kernel produced the wrong number of values");
+        tensor
+    }
+
+    /// A tensor whose `shape.numel()` elements are written by `fill` into uninitialized
+    /// memory (for GEMM, which writes every output element when β = 0).
+    ///
+    /// # Safety
+    /// `fill` must write every one of the `shape.numel()` elements behind the pointer.
+    pub(crate) unsafe fn from_writer(shape: Shape, fill: impl FnOnce(*mut T)) -> Self {
+        let len = shape.numel();
+        let data = if len == 1 {
+            let mut one = T::ZERO;
+            fill(&mut one);
+            Storage::One(one)
+        } else {
+            let mut buffer = Arc::<[T]>::new_uninit_slice(len);
+            let uninit = Arc::get_mut(&mut buffer).expect("a new Arc is unique");
+            fill(uninit.as_mut_ptr().cast::<T>());
+            // SAFETY: the caller guarantees `fill` initialized all `len` elements.
+            Storage::Shared(unsafe { buffer.assume_init() })
+        };
+        Tensor { shape, data }
+    }
+
+    /// A one-element tensor of rank 0.
+    pub fn scalar(value: T) -> Self {
+        Tensor { shape: Shape::scalar(), data: Storage::One(value) }
+    }
+
+    /// A 1-D tensor holding a copy of `values`.
+    pub fn vector(values: &[T]) -> Self {
+        Tensor::from_parts(values.to_vec(), Shape::from(values.len()))
+    }
+
+    /// A tensor filled with `value`.
+    pub fn full(shape: impl Into<Shape>, value: T) -> Self {
+        let shape = shape.into();
+        Tensor::from_exact_iter(shape.clone(), std::iter::repeat_n(value, shape.numel()))
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: impl Into<Shape>) -> Self {
+        Tensor::full(shape, T::ZERO)
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: impl Into<Shape>) -> Self {
+        Tensor::full(shape, T::ONE)
+    }
+
+    /// The 1-D tensor `[start, start + step, …]` of all values below `end` (as NumPy's
+    /// `arange`); fails if `step` is zero or not finite.
+    pub fn arange(start: T, end: T, step: T) -> Result<Self> {
+        let steps = ((end - start) / step).to_f64();
+        if !step.is_finite() || step == T::ZERO || !steps.is_finite() {
+            return Err(Error::invalid("arange", format!("step {step} from {start} to {end}")));
+        }
+        let n = steps.ceil().max(0.0) as usize;
+        let data = (0..n).map(|i| start + step * T::from_usize(i)).collect::<Vec<_>>();
+        Ok(Tensor::from_parts(data, Shape::from(n)))
+    }
+
+    /// Values drawn uniformly from `[low, high)` with the given random generator (pass a seeded
+    /// one, e.g. `StdRng::seed_from_u64(0)`, for reproducible results).
+    pub fn rand_uniform(shape: impl Into<Shape>, low: T, high: T, rng: &mut impl Rng) -> Self {
+        let shape = shape.into();
+        let (low, high) = (low.to_f64(), high.to_f64());
+        let data = (0..shape.numel()).map(|_| T::from_f64(low + (high - low) * rng.random::<f64>())).collect();
+        Tensor::from_parts(data, shape)
+    }
+
+    /// Values drawn from a normal distribution N(mean, std²) with the given random generator
+    /// (Box–Muller on the generator's `f64`s, so the values depend only on the seed).
+    pub fn rand_normal(shape: impl Into<Shape>, mean: T, std: T, rng: &mut impl Rng) -> Self {
+        let shape = shape.into();
+        let (mean, std) = (mean.to_f64(), std.to_f64());
+        let n = shape.numel();
+        let mut data = Vec::with_capacity(n);
+        while data.len() < n {
+            // 1 - u lies in (0, 1], so the logarithm is finite.
+            let u1 = 1.0 - rng.random::<f64>();
+            let u2 = rng.random::<f64>();
+            let r = (-2.0 * u1.ln()).sqrt();
+            let theta = std::f64::consts::TAU * u2;
+            data.push(T::from_f64(mean + std * r * theta.cos()));
+            if data.len() < n {
+                data.push(T::from_f64(mean + std * r * theta.sin()));
+            }
+        }
+        Tensor::from_parts(data, shape)
+    }
+
+    /// A tensor of the given shape whose element at flat (row-major) index `i` is `f(i)`.
+    pub fn from_fn(shape: impl Into<Shape>, f: impl FnMut(usize) -> T) -> Self {
+        let shape = shape.into();
+        let data = (0..shape.numel()).map(f).collect();
+        Tensor::from_parts(data, shape)
+    }
+
+    /// The shape.
+    #[inline]
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
+    /// The dimensions.
+    #[inline]
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
+    /// Number of dimensions.
+    #[inline]
+    pub fn rank(&self) -> usize {
+        self.shape.rank()
+    }
+
+    /// Number of elements.
+    #[inline]
+    pub fn numel(&self) -> usize {
+        self.data().len()
+    }
+
+    /// The elements in row-major order.
+    #[inline]
+    pub fn data(&self) -> &[T] {
+        match &self.data {
+            Storage::One(v) => std::slice::from_ref(v),
+            Storage::Shared(all) => all,
+        }
+    }
+
+    /// Mutable access to the elements; copies the storage first if it is shared.
+    pub fn data_mut(&mut self) -> &mut [T] {
+        match &mut self.data {
+            Storage::One(v) => std::slice::from_mut(v),
+            Storage::Shared(all) => Arc::make_mut(all),
+        }
+    }
+
+    /// The elements as a new `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.data().to_vec()
+    }
+
+    /// The value of a one-element tensor.
+    ///
+    /// # Panics
+    /// If the tensor has more than one element; [`Tensor::try_item`] is the fallible form.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        match self.try_item() {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The value of a one-element tensor, or an error naming its shape.
+    #[track_caller]
+    pub fn try_item(&self) -> Result<T> {
+        match self.data() {
+            [v] => Ok(*v),
+            _ => Err(Error::invalid("item", format!("tensor of shape {} is not one element", self.shape))),
+        }
+    }
+
+    /// The element at a multi-index.
+    ///
+    /// # Panics
+    /// If the index has the wrong rank or is out of range (this is a test and debugging helper).
+    #[track_caller]
+    pub fn at(&self, index: &[usize]) -> T {
+        assert_eq!(index.len(), self.rank(), "index {index:?} into a tensor of shape {}", self.shape);
+        let mut flat = 0;
+        for (&i, &d) in index.iter().zip(self.dims()) {
+            assert!(i < d, "index {index:?} out of range for shape {}", self.shape);
+            flat = flat * d + i;
+        }
+        self.data()[flat]
+    }
+
+    /// The same data under another shape with the same number of elements (no copy).
+    #[track_caller]
+    pub fn reshape(&self, shape: impl Into<Shape>) -> Result<Self> {
+        let shape = shape.into();
+        if shape.numel() != self.numel() {
+            return Err(Error::shapes("reshape", &self.shape, &shape));
+        }
+        Ok(Tensor { shape, data: self.data.clone() })
+    }
+
+    /// Converts every element to another float type.
+    pub fn cast<U: Float>(&self) -> Tensor<U> {
+        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().map(|v| U::from_f64(v.to_f64())))
+    }
+
+    /// Whether any element is NaN or infinite.
+    pub fn has_non_finite(&self) -> bool {
+        self.data().iter().any(|v| !v.is_finite())
+    }
+
+    /// The largest absolute elementwise difference to `other` (∞ if the shapes differ): a
+    /// helper for tests.
+    pub fn max_abs_diff(&self, other: &Tensor<T>) -> f64 {
+        if self.shape != other.shape {
+            return f64::INFINITY;
+        }
+        self.data().iter().zip(other.data()).map(|(a, b)| (a.to_f64() - b.to_f64()).abs()).fold(0.0, f64::max)
+    }
+
+    /// Elementwise `f(x)` into a new tensor of the same shape.
+    #[inline]
+    pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
+        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().map(|&x| f(x)))
+    }
+
+    /// Elementwise `f(a, b)` of two tensors of the same shape (the caller checks the shapes).
+    #[inline]
+    pub(crate) fn zip_map(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
+        debug_assert_eq!(self.shape, other.shape);
+        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().zip(other.data()).map(|(&a, &b)| f(a, b)))
+    }
+
+    /// Elementwise `f(a, b, c)` of three tensors of the same shape (the caller checks).
+    #[inline]
+    pub(crate) fn zip3_map(&self, b: &Tensor<T>, c: &Tensor<T>, f: impl Fn(T, T, T) -> T) -> Tensor<T> {
+        debug_assert!(self.shape == b.shape && b.shape == c.shape);
+        let data = self.data().iter().zip(b.data()).zip(c.data()).map(|((&x, &y), &z)| f(x, y, z));
+        Tensor::from_exact_iter(self.shape.clone(), data)
+    }
+
+    /// Whether two tensors share one storage buffer.
+    pub fn shares_storage(&self, other: &Tensor<T>) -> bool {
+        match (&self.data, &other.data) {
+            (Storage::Shared(a), Storage::Shared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl<T: Float> PartialEq for Tensor<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.data() == other.data()
+    }
+}
+
+impl<T: Float> fmt::Debug for Tensor<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor<{}>{} ", T::DTYPE, self.shape)?;
+        const SHOWN: usize = 8;
+        let data = self.data();
+        f.debug_list().entries(data.iter().take(SHOWN)).finish()?;
+        if data.len() > SHOWN {
+            write!(f, " … ({} more)", data.len() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn constructors_check_lengths() {
+        assert!(Tensor::<f32>::from_vec(vec![1.0; 5], [2, 3]).is_err());
+        let e = Tensor::<f32>::from_vec(vec![1.0; 5], [2, 3]).unwrap_err();
+        assert_eq!(e.to_string(), "5 values cannot fill a tensor of shape [2, 3] (6 elements)");
+        assert_eq!(Tensor::<f64>::arange(0.0, 1.0, 0.25).unwrap().to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
+        assert!(Tensor::<f64>::arange(0.0, 1.0, 0.0).is_err());
+    }
+
+    #[test]
+    fn same_seed_same_bits() {
+        let a = Tensor::<f32>::rand_normal([3, 5], 0.0, 1.0, &mut StdRng::seed_from_u64(7));
+        let b = Tensor::<f32>::rand_normal([3, 5], 0.0, 1.0, &mut StdRng::seed_from_u64(7));
+        assert_eq!(a, b);
+        let c = Tensor::<f32>::rand_normal([3, 5], 0.0, 1.0, &mut StdRng::seed_from_u64(8));
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn normal_samples_have_the_right_moments() {
+        let t = Tensor::<f64>::rand_normal([20000], 2.0, 3.0, &mut StdRng::seed_from_u64(1));
+        let n = t.numel() as f64;
+        let mean = t.data().iter().sum::<f64>() / n;
+        let var = t.data().iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
+        assert!((var.sqrt() - 3.0).abs() < 0.1, "std {}", var.sqrt());
+    }
+
+    #[test]
+    fn clones_share_and_writes_copy() {
+        let a = Tensor::<f32>::zeros([4]);
+        let mut b = a.clone();
+        assert!(Tensor::<f32>::scalar(1.0).data() == [1.0]);
+        assert!(a.shares_storage(&b));
+        b.data_mut()[0] = 1.0;
+        assert!(!a.shares_storage(&b));
+        assert_eq!(a.at(&[0]), 0.0);
+    }
+}

@@ -1,0 +1,21 @@
+//! # chainrule
+//!
+//! Backpropagation as a derived result: every operation is recorded on a tape, and the
+//! gradient of any composition of operations comes from walking that tape backwards with the
+//! chain rule.
+//!
+//! This facade re-exports the workspace crates:
+//!
+//! - [`autograd`]: tensors, the tape, primitive ops with their backward rules, gradient checks.
+//!
+//! ```
+//! use chainrule::autograd::{Tape, Tensor};
+//!
+//! let tape = Tape::<f64>::new();
+//! let x = tape.var(Tensor::scalar(3.0));
+//! let y = &x * &x; // y = x²
+//! y.backward().unwrap();
+//! assert_eq!(x.grad().unwrap().item(), 6.0);
+//! ```
+
+pub use autograd;
