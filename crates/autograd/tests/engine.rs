@@ -1,0 +1,326 @@
+//! The tape and the reverse walk: accumulation, deep graphs, graph lifetime, no-grad, errors,
+//! anomaly mode, higher order.
+
+use autograd::{grad, grad_with, Error, GradOptions, Parameter, Pass, Tape, Tensor};
+
+fn scalar(v: f64) -> Tensor<f64> {
+    Tensor::scalar(v)
+}
+
+#[test]
+fn a_value_used_several_times_receives_the_sum_of_its_gradients() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(1.5));
+    // y = x·x + x·x·x + x  ⇒  dy/dx = 2x + 3x² + 1
+    let y = &(&x * &x) + &(&(&x * &x) * &x) + x.clone();
+    y.backward().unwrap();
+    assert_eq!(x.grad().unwrap().item(), 2.0 * 1.5 + 3.0 * 1.5 * 1.5 + 1.0);
+}
+
+#[test]
+fn shared_subexpression_is_differentiated_once_per_use() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[0.3, -0.7]));
+    let s = x.tanh(); // shared
+    let y = (&s * &s + s.clone()).sum(); // Σ tanh² + tanh
+    y.backward().unwrap();
+    let g = x.grad().unwrap();
+    for (i, &xi) in [0.3f64, -0.7].iter().enumerate() {
+        let t = xi.tanh();
+        let expected = (2.0 * t + 1.0) * (1.0 - t * t);
+        assert!((g.data()[i] - expected).abs() < 1e-15, "{} vs {expected}", g.data()[i]);
+    }
+}
+
+#[test]
+fn a_chain_of_100_000_ops_does_not_overflow_the_stack() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(0.5));
+    let mut y = x.clone();
+    for _ in 0..100_000 {
+        y = y.mul_scalar(1.0).add_scalar(0.0);
+    }
+    y.backward().unwrap();
+    assert_eq!(x.grad().unwrap().item(), 1.0);
+    assert_eq!(tape.len(), 200_001);
+}
+
+#[test]
+fn no_grad_records_nothing() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(2.0));
+    let before = tape.len();
+    let y = tape.no_grad(|| (&x * &x).exp().tanh());
+    assert_eq!(tape.len(), before);
+    assert!(!y.is_tracked());
+    assert!(tape.is_recording());
+    // An untracked result has no path to x: its gradient is zero.
+    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
+    assert_eq!(dx.item(), 0.0);
+}
+
+#[test]
+fn constants_record_nothing() {
+    let tape = Tape::<f64>::new();
+    let a = tape.constant(scalar(1.0));
+    let b = tape.constant(scalar(2.0));
+    let c = (&a + &b).exp();
+    assert_eq!(tape.len(), 0);
+    assert_eq!(c.item(), 3f64.exp());
+}
+
+#[test]
+fn backward_frees_the_graph_unless_asked_to_retain_it() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(0.4));
+    let y = x.tanh().exp();
+    y.backward_with(None, GradOptions::retain_graph()).unwrap();
+    y.backward().unwrap(); // retained: a second pass works and accumulates
+    let once = (1.0 - 0.4f64.tanh().powi(2)) * 0.4f64.tanh().exp();
+    assert!((x.grad().unwrap().item() - 2.0 * once).abs() < 1e-15);
+    let err = y.backward().unwrap_err();
+    match &err {
+        Error::GraphFreed { op, .. } => assert_eq!(*op, "exp"),
+        other => panic!("expected GraphFreed, got {other}"),
+    }
+    assert!(err.to_string().contains("retain_graph"), "{err}");
+    assert!(tape.to_string().contains("(freed)"));
+}
+
+#[test]
+fn grad_returns_gradients_without_touching_leaf_buffers() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(3.0));
+    let unused = tape.var(scalar(1.0));
+    let y = x.powf(2.0);
+    let [dx, du] = grad(&[&y], &[&x, &unused]).unwrap().try_into().unwrap();
+    assert_eq!(dx.item(), 6.0);
+    assert_eq!(du.item(), 0.0, "an input the output does not depend on gets zero");
+    assert!(x.grad().is_none());
+}
+
+#[test]
+fn grad_with_respect_to_an_intermediate_value() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(0.5));
+    let h = x.exp();
+    let y = &h * &h;
+    let [dh, dx] = grad(&[&y], &[&h, &x]).unwrap().try_into().unwrap();
+    assert!((dh.item() - 2.0 * 0.5f64.exp()).abs() < 1e-15);
+    assert!((dx.item() - 2.0 * 1.0f64.exp()).abs() < 1e-14);
+}
+
+#[test]
+fn non_scalar_outputs_need_a_seed() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[1.0, 2.0, 3.0]));
+    let y = x.powf(2.0);
+    assert!(matches!(y.backward(), Err(Error::NonScalarBackward { .. })));
+    let seed = Tensor::vector(&[1.0, 0.0, 2.0]);
+    let [dx] = grad_with(&[&y], Some(&[seed]), &[&x], GradOptions::default()).unwrap().try_into().unwrap();
+    assert_eq!(dx.value().to_vec(), vec![2.0, 0.0, 12.0]);
+    let bad_seed = Tensor::vector(&[1.0, 0.0]);
+    let err = grad_with(&[&y], Some(&[bad_seed]), &[&x], GradOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "seed gradient of shape [2] for an output of shape [3]");
+}
+
+#[test]
+fn shape_mismatch_names_the_op_both_shapes_and_the_call_site() {
+    let tape = Tape::<f64>::new();
+    let a = tape.var(Tensor::zeros([2, 3]));
+    let b = tape.var(Tensor::zeros([4]));
+    let line = line!() + 1;
+    let err = a.add(&b).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("shape mismatch in add, lhs: [2, 3], rhs: [4]"), "{msg}");
+    assert!(msg.contains(&format!("engine.rs:{line}:")), "{msg}");
+}
+
+#[test]
+fn operator_sugar_panics_with_the_same_message() {
+    let tape = Tape::<f64>::new();
+    let a = tape.var(Tensor::zeros([2, 3]));
+    let b = tape.var(Tensor::zeros([4]));
+    let expected = a.mul(&b).unwrap_err().to_string();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| &a * &b)).unwrap_err();
+    let msg = caught.downcast_ref::<String>().unwrap();
+    // Same message, except the call site (the operator line instead of the method line).
+    assert_eq!(msg.split(" (at ").next(), expected.split(" (at ").next());
+}
+
+#[test]
+fn values_from_two_tapes_do_not_mix() {
+    let t1 = Tape::<f64>::new();
+    let t2 = Tape::<f64>::new();
+    let a = t1.var(scalar(1.0));
+    let b = t2.var(scalar(1.0));
+    assert!(matches!(a.add(&b), Err(Error::TapeMismatch { op: "add", .. })));
+}
+
+#[test]
+fn broadcasting_sums_gradients_back_to_each_input_shape() {
+    let tape = Tape::<f64>::new();
+    let a = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], [3, 1]).unwrap());
+    let b = tape.var(Tensor::from_vec(vec![10.0, 20.0], [2]).unwrap());
+    let y = (&a * &b).sum(); // [3, 2]
+    y.backward().unwrap();
+    assert_eq!(a.grad().unwrap().to_vec(), vec![30.0, 30.0, 30.0]);
+    assert_eq!(b.grad().unwrap().to_vec(), vec![6.0, 6.0]);
+    assert_eq!(a.grad().unwrap().dims(), &[3, 1]);
+}
+
+#[test]
+fn anomaly_mode_names_the_op_that_first_produced_a_non_finite_value() {
+    let tape = Tape::<f64>::new();
+    tape.set_anomaly_mode(true);
+    let x = tape.var(Tensor::vector(&[0.0, 1.0]));
+    let zero = tape.constant(Tensor::vector(&[0.0, 0.0]));
+    let line = line!() + 1;
+    let logx = x.log(); // log(0) = −inf: the culprit
+    let y = (&logx * &zero).sum(); // −inf·0 = NaN, a consequence
+    let err = y.backward().unwrap_err();
+    match &err {
+        Error::Anomaly { op, node, pass, what, site } => {
+            assert_eq!(*op, "log");
+            assert_eq!(*node, 1);
+            assert_eq!(*pass, Pass::Forward);
+            assert_eq!(*what, "inf");
+            assert_eq!(site.0.line(), line);
+        }
+        other => panic!("expected an anomaly, got {other}"),
+    }
+    assert_eq!(tape.check_anomaly().unwrap_err(), err);
+}
+
+#[test]
+fn anomaly_mode_catches_non_finite_gradients_in_the_backward_pass() {
+    let tape = Tape::<f64>::new();
+    tape.set_anomaly_mode(true);
+    let x = tape.var(Tensor::vector(&[0.0, 4.0]));
+    let y = x.powf(0.5).sum(); // forward finite; d/dx √x at 0 is +inf
+    let err = y.backward().unwrap_err();
+    assert!(matches!(err, Error::Anomaly { op: "powf", pass: Pass::Backward, what: "inf", .. }), "{err}");
+}
+
+#[test]
+fn without_anomaly_mode_nan_propagates_silently_as_ieee_says() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[0.0]));
+    let y = x.log().sum();
+    y.backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![f64::INFINITY]);
+}
+
+#[test]
+fn second_derivative_of_tanh_through_create_graph() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(0.7));
+    let y = x.tanh();
+    let [dy] = grad_with(&[&y], None, &[&x], GradOptions::create_graph()).unwrap().try_into().unwrap();
+    assert!(dy.is_tracked(), "with create_graph the gradient is on the tape");
+    let [d2y] = grad(&[&dy], &[&x]).unwrap().try_into().unwrap();
+    let t = 0.7f64.tanh();
+    assert!((d2y.item() + 2.0 * t * (1.0 - t * t)).abs() < 1e-15);
+}
+
+#[test]
+fn without_create_graph_backward_records_nothing() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[0.1, 0.2]));
+    let y = x.tanh().exp().sum();
+    let len = tape.len();
+    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
+    assert_eq!(tape.len(), len);
+    assert!(!dx.is_tracked());
+}
+
+#[test]
+fn hessian_vector_product_of_a_quadratic_form() {
+    // f(x) = ½ xᵀ A x with symmetric A ⇒ ∇f = A x, H v = A v.
+    let tape = Tape::<f64>::new();
+    let a = tape.constant(Tensor::from_vec(vec![2.0, 1.0, 0.0, 1.0, 3.0, 1.0, 0.0, 1.0, 4.0], [3, 3]).unwrap());
+    let x = tape.var(Tensor::from_vec(vec![1.0, -1.0, 2.0], [3, 1]).unwrap());
+    let f = x.matmul_t(&a.matmul(&x).unwrap(), true, false).unwrap().sum().mul_scalar(0.5);
+    let [g] = grad_with(&[&f], None, &[&x], GradOptions::create_graph()).unwrap().try_into().unwrap();
+    assert_eq!(g.value().to_vec(), vec![1.0, 0.0, 7.0]);
+    let v = tape.constant(Tensor::from_vec(vec![1.0, 0.0, -1.0], [3, 1]).unwrap());
+    let gv = (&g * &v).sum();
+    let [hv] = grad(&[&gv], &[&x]).unwrap().try_into().unwrap();
+    assert_eq!(hv.value().to_vec(), vec![2.0, 0.0, -4.0]);
+}
+
+#[test]
+fn gradient_penalty_differentiates_through_a_gradient_norm() {
+    // p(w) = ‖∂(w·x)²/∂x‖² at x = 1 equals (2·w²)² ⇒ dp/dw = 16 w³.
+    let tape = Tape::<f64>::new();
+    let w = tape.var(scalar(0.5));
+    let x = tape.var(scalar(1.0));
+    let y = (&w * &x).powf(2.0);
+    let [dx] = grad_with(&[&y], None, &[&x], GradOptions::create_graph()).unwrap().try_into().unwrap();
+    let penalty = dx.powf(2.0);
+    let [dw] = grad(&[&penalty], &[&w]).unwrap().try_into().unwrap();
+    assert!((dw.item() - 16.0 * 0.125).abs() < 1e-14);
+}
+
+#[test]
+fn parameters_accumulate_across_tapes_and_can_be_frozen() {
+    let p = Parameter::new(Tensor::vector(&[1.0f64, 2.0]));
+    for _ in 0..3 {
+        let tape = Tape::new();
+        let w = tape.param(&p);
+        w.sum().backward().unwrap();
+    }
+    assert_eq!(p.grad().unwrap().to_vec(), vec![3.0, 3.0]);
+    assert_eq!(p.take_grad().unwrap().to_vec(), vec![3.0, 3.0]);
+    assert!(p.grad().is_none());
+    p.set_requires_grad(false);
+    let tape = Tape::new();
+    let w = tape.param(&p);
+    assert!(!w.is_tracked());
+    assert!(p.grad().is_none());
+}
+
+#[test]
+fn the_tape_listing_shows_ops_inputs_shapes_and_call_sites() {
+    let tape = Tape::<f32>::new();
+    let x = tape.var(Tensor::zeros([2, 3]));
+    let _y = x.relu().sum();
+    let listing = tape.to_string();
+    assert!(listing.contains("relu"), "{listing}");
+    assert!(listing.contains("[2, 3]"), "{listing}");
+    assert!(listing.contains("engine.rs"), "{listing}");
+    assert!(listing.lines().nth(2).unwrap().contains("%0"), "{listing}");
+}
+
+#[test]
+fn f32_and_f64_give_the_same_gradients_up_to_rounding() {
+    fn dtanh_exp<T: autograd::Float>(v: f64) -> f64 {
+        let tape = Tape::<T>::new();
+        let x = tape.var(Tensor::scalar(T::from_f64(v)));
+        x.tanh().exp().backward().unwrap();
+        x.grad().unwrap().item().to_f64()
+    }
+    let (a, b) = (dtanh_exp::<f32>(0.3), dtanh_exp::<f64>(0.3));
+    assert!((a - b).abs() < 1e-6 * b.abs(), "{a} vs {b}");
+}
+
+#[test]
+fn analytic_spot_checks() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[-2.0, 0.5, 3.0]));
+    // σ' = σ(1 − σ)
+    let [ds] = grad(&[&x.sigmoid().sum()], &[&x]).unwrap().try_into().unwrap();
+    for (i, &v) in [-2.0f64, 0.5, 3.0].iter().enumerate() {
+        let s = 1.0 / (1.0 + (-v).exp());
+        assert!((ds.value().data()[i] - s * (1.0 - s)).abs() < 1e-16);
+    }
+    // d/dx log x = 1/x
+    let y = tape.var(Tensor::vector(&[0.25, 4.0]));
+    let [dl] = grad(&[&y.log().sum()], &[&y]).unwrap().try_into().unwrap();
+    assert_eq!(dl.value().to_vec(), vec![4.0, 0.25]);
+    // ReLU'(0) = 0, |x|'(0) = 0 (the documented conventions at the kink)
+    let z = tape.var(Tensor::vector(&[0.0]));
+    let [dr] = grad(&[&z.relu().sum()], &[&z]).unwrap().try_into().unwrap();
+    let [da] = grad(&[&z.abs().sum()], &[&z]).unwrap().try_into().unwrap();
+    assert_eq!((dr.item(), da.item()), (0.0, 0.0));
+}
