@@ -1,21 +1,29 @@
-//! The smallest graph: y = tanh(w·x + b), its gradient derived from the tape, and the tape
-//! itself printed so you can see what was recorded.
+//! The smallest graph: y = tanh(w·x + b). The tape records every op; backward walks it in
+//! reverse and applies the chain rule. With tracing on, the listing shows each node's value and
+//! the gradient ∂y/∂node that the backward pass computed for it.
 //!
-//! Run with `cargo run --example 01_scalar_graph`.
+//! Run with `cargo run --example 01_scalar_graph`; add `-- graph.dot` to also write the graph
+//! for Graphviz (`dot -Tsvg graph.dot > graph.svg`).
 
 use chainrule::autograd::{Tape, Tensor};
 
 fn main() {
     let tape = Tape::<f64>::new();
+    tape.set_tracing(true);
     let w = tape.var(Tensor::scalar(0.8));
     let x = tape.constant(Tensor::scalar(2.0));
     let b = tape.var(Tensor::scalar(-0.5));
     let y = (&w * &x + &b).tanh();
-    println!("y = tanh(w·x + b) = {:.6}", y.item());
-    println!("\nThe tape:\n{tape}");
-
     y.backward().expect("y is a scalar");
+
+    println!("The tape after forward and backward:\n{tape}");
     let dy = 1.0 - y.item().powi(2);
-    println!("∂y/∂w = {:.6} (by hand: x·(1 − y²) = {:.6})", w.grad().unwrap().item(), 2.0 * dy);
-    println!("∂y/∂b = {:.6} (by hand: 1 − y² = {:.6})", b.grad().unwrap().item(), dy);
+    println!("y     = tanh(w·x + b) = {:.6}", y.item());
+    println!("∂y/∂w = {:.6}   (by hand: x·(1 − y²) = {:.6})", w.grad().unwrap().item(), 2.0 * dy);
+    println!("∂y/∂b = {:.6}   (by hand:    1 − y²  = {:.6})", b.grad().unwrap().item(), dy);
+
+    if let Some(path) = std::env::args().nth(1) {
+        std::fs::write(&path, tape.to_dot()).expect("write the DOT file");
+        println!("wrote {path}");
+    }
 }

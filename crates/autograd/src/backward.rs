@@ -183,6 +183,9 @@ fn backprop<'t, T: Float>(
             Some(g) if keep => g.clone(),
             slot => slot.take().expect("matched Some"),
         };
+        if tape.tracing() {
+            tape.info.borrow_mut()[id as usize].grad = Some(g.value().clone());
+        }
         let op = {
             let mut nodes = tape.nodes.borrow_mut();
             let node = &mut nodes[id as usize];

@@ -24,6 +24,7 @@
 mod backward;
 mod error;
 mod float;
+mod inspect;
 mod operators;
 mod ops;
 mod parameter;

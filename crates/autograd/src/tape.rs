@@ -9,7 +9,6 @@ use crate::error::{Pass, Site};
 use crate::ops::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
-use std::fmt;
 
 /// A tape position. `NO_NODE` marks a constant: a value no gradient flows to.
 pub(crate) type NodeId = u32;
@@ -56,9 +55,12 @@ impl<T: Float> Node<T> {
 }
 
 /// What only listings and error messages need about a node.
-pub(crate) struct NodeInfo {
+pub(crate) struct NodeInfo<T: Float> {
     pub shape: Shape,
     pub site: Site,
+    /// With tracing on: the output value, and the gradient the last backward pass gave it.
+    pub value: Option<Tensor<T>>,
+    pub grad: Option<Tensor<T>>,
 }
 
 /// A leaf's gradient slot, and the parameter it feeds, if any.
@@ -86,7 +88,7 @@ pub struct Tape<T: Float = f32> {
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
     pub(crate) input_ids: RefCell<Vec<NodeId>>,
     pub(crate) saved: RefCell<Vec<Saved<T>>>,
-    pub(crate) info: RefCell<Vec<NodeInfo>>,
+    pub(crate) info: RefCell<Vec<NodeInfo<T>>>,
     pub(crate) leaves: RefCell<Vec<Leaf<T>>>,
     recording: Cell<bool>,
     anomaly_mode: Cell<bool>,
@@ -96,6 +98,8 @@ pub struct Tape<T: Float = f32> {
     /// While a backward rule runs, the node it differentiates: nodes the rule records (with
     /// `create_graph`) take that node's call site, so they point at the user's code.
     backward_node: Cell<NodeId>,
+    /// Keep every node's value and gradient for listings and graph exports (teaching mode).
+    tracing: Cell<bool>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -118,6 +122,7 @@ impl<T: Float> Tape<T> {
             first_anomaly: RefCell::new(None),
             branch_hash: Cell::new(None),
             backward_node: Cell::new(NO_NODE),
+            tracing: Cell::new(false),
         }
     }
 
@@ -200,6 +205,19 @@ impl<T: Float> Tape<T> {
     /// stops the backward pass. Each error names the op, its tape position and call site.
     pub fn set_anomaly_mode(&self, on: bool) {
         self.anomaly_mode.set(on);
+    }
+
+    /// Turns tracing on or off. While on, the tape keeps every recorded node's value, and each
+    /// backward pass stores the gradient it computed for every node it visits, so that the
+    /// listing (`{tape}`) and [`to_dot`](Tape::to_dot) can show the whole forward and backward
+    /// computation: a teaching and debugging aid that costs memory, off by default.
+    pub fn set_tracing(&self, on: bool) {
+        self.tracing.set(on);
+    }
+
+    /// Whether tracing is on.
+    pub fn tracing(&self) -> bool {
+        self.tracing.get()
     }
 
     /// Whether anomaly mode is on.
@@ -301,7 +319,8 @@ impl<T: Float> Tape<T> {
             freed: false,
         };
         self.nodes.borrow_mut().push(node);
-        self.info.borrow_mut().push(NodeInfo { shape: value.shape().clone(), site });
+        let traced = self.tracing.get().then(|| value.clone());
+        self.info.borrow_mut().push(NodeInfo { shape: value.shape().clone(), site, value: traced, grad: None });
         id
     }
 
@@ -349,48 +368,5 @@ pub(crate) struct RestoreRecording<'a, T: Float> {
 impl<T: Float> Drop for RestoreRecording<'_, T> {
     fn drop(&mut self) {
         self.tape.recording.set(self.before);
-    }
-}
-
-/// A listing of the tape, one node per line: id, op, inputs, shape, call site.
-///
-/// ```
-/// use autograd::{Tape, Tensor};
-/// let tape = Tape::<f32>::new();
-/// let x = tape.var(Tensor::scalar(2.0));
-/// let _y = x.exp();
-/// let listing = tape.to_string();
-/// assert!(listing.contains("exp"));
-/// ```
-impl<T: Float> fmt::Display for Tape<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nodes = self.nodes.borrow();
-        let info = self.info.borrow();
-        let input_ids = self.input_ids.borrow();
-        writeln!(f, "{:>5}  {:<14} {:<16} {:<14} site", "node", "op", "inputs", "shape")?;
-        for (id, (node, info)) in nodes.iter().zip(info.iter()).enumerate() {
-            let inputs = input_ids[node.inputs()]
-                .iter()
-                .map(|&i| if i == NO_NODE { "const".to_string() } else { format!("%{i}") })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let freed = if node.freed { "  (freed)" } else { "" };
-            writeln!(
-                f,
-                "{:>5}  {:<14} {:<16} {:<14} {}{freed}",
-                format!("%{id}"),
-                node.op.name(),
-                inputs,
-                info.shape.to_string(),
-                info.site
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl<T: Float> fmt::Debug for Tape<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
     }
 }

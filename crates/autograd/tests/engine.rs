@@ -324,3 +324,20 @@ fn analytic_spot_checks() {
     let [da] = grad(&[&z.abs().sum()], &[&z]).unwrap().try_into().unwrap();
     assert_eq!((dr.item(), da.item()), (0.0, 0.0));
 }
+
+#[test]
+fn tracing_keeps_values_and_gradients_for_listings_and_dot() {
+    let tape = Tape::<f64>::new();
+    tape.set_tracing(true);
+    let x = tape.var(scalar(2.0));
+    let y = (&x * &x).sin();
+    y.backward().unwrap();
+    let listing = tape.to_string();
+    // node %1 = x·x = 4, its gradient is cos(4)
+    let row = listing.lines().find(|l| l.trim_start().starts_with("%1")).unwrap();
+    assert!(row.contains("4.0000"), "{row}");
+    assert!(row.contains(&format!("{:.4}", 4f64.cos())), "{row}");
+    let dot = tape.to_dot();
+    assert!(dot.contains("n0 -> n1") && dot.contains("n1 -> n2"), "{dot}");
+    assert!(dot.contains("value 4.0000"), "{dot}");
+}
