@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(s.to_vec(), vec![4.0, 8.0, 12.0]);
         let row = Tensor::<f64>::from_vec(vec![1.0, 2.0], [2]).unwrap();
         assert_eq!(broadcast(&row, &Shape::from([2, 2])).to_vec(), vec![1.0, 2.0, 1.0, 2.0]);
-        assert_eq!(sum_to(&b, &Shape::scalar()).item(), 36.0);
-        assert_eq!(sum_to(&b, &Shape::from([2])).to_vec(), vec![18.0, 18.0]);
+        assert_eq!(sum_to(&b, &Shape::scalar()).item(), 24.0);
+        assert_eq!(sum_to(&b, &Shape::from([2])).to_vec(), vec![12.0, 12.0]);
     }
 }

@@ -20,6 +20,8 @@ mod cos;
 mod custom;
 mod div;
 mod exp;
+mod kernels;
+mod linear;
 mod log;
 mod matmul;
 mod mul;
@@ -27,11 +29,13 @@ mod neg;
 mod pow;
 mod relu;
 mod reshape;
-mod sin;
 mod sigmoid;
+mod sin;
 mod sub;
 mod sum;
 mod tanh;
+#[cfg(test)]
+mod testing;
 mod unary;
 
 pub use custom::CustomOp;
@@ -61,6 +65,10 @@ pub(crate) enum Op<T: Float> {
     MatMul {
         transpose_a: bool,
         transpose_b: bool,
+    },
+    /// `x·wᵀ (+ b)`, fused; `bias` says whether there is a third input.
+    Linear {
+        bias: bool,
     },
     Reshape,
     BroadcastTo,
@@ -94,6 +102,7 @@ impl<T: Float> Op<T> {
             Op::Sigmoid => "sigmoid",
             Op::Relu => "relu",
             Op::MatMul { .. } => "matmul",
+            Op::Linear { .. } => "linear",
             Op::Reshape => "reshape",
             Op::BroadcastTo => "broadcast_to",
             Op::SumTo => "sum_to",
@@ -124,6 +133,7 @@ impl<T: Float> Op<T> {
             Op::Sigmoid => sigmoid::backward(ctx, g),
             Op::Relu => relu::backward(ctx, g),
             Op::MatMul { transpose_a, transpose_b } => matmul::backward(*transpose_a, *transpose_b, ctx, g),
+            Op::Linear { bias } => linear::backward(*bias, ctx, g),
             Op::Reshape => reshape::backward(ctx, g),
             Op::BroadcastTo => broadcast::backward_broadcast(ctx, g),
             Op::SumTo => broadcast::backward_sum_to(ctx, g),

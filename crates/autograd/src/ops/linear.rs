@@ -1,0 +1,201 @@
+//! Affine map, fused: `y = x·wᵀ + b` for `x: [.., in]`, `w: [out, in]` (PyTorch's layout),
+//! optional `b: [out]`; `y: [.., out]`.
+//!
+//! Forward: one GEMM per call, with `wᵀ` read through swapped strides (never materialized) and
+//! the bias written into the output first so that the GEMM adds onto it (β = 1): no broadcast
+//! node, no temporary.
+//!
+//! Backward, for `G = ∂L/∂y` with the leading axes of `x` and `G` folded into rows:
+//! `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`. Each is a recorded `matmul`/`sum_to`, so
+//! the rule is differentiable again. Smooth everywhere: no kinks.
+
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
+use smallvec::SmallVec;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `self · wᵀ + b`, where `self` is `[.., in]`, `w` is `[out, in]` and `b` is `[out]`; the
+    /// result is `[.., out]`. A fused primitive: one GEMM, bias added in place.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(Tensor::from_vec(vec![1., 2., 3., 4.], [2, 2]).unwrap());
+    /// let w = tape.var(Tensor::from_vec(vec![1., 0., 1., 1., 0., -1.], [3, 2]).unwrap());
+    /// let b = tape.var(Tensor::vector(&[0.5, 0., 0.]));
+    /// let y = x.linear(&w, Some(&b)).unwrap();
+    /// assert_eq!(y.value().to_vec(), vec![1.5, 3., -2., 3.5, 7., -4.]);
+    /// let err = x.linear(&tape.constant(Tensor::zeros([3, 5])), None).unwrap_err();
+    /// assert!(err.to_string().starts_with("shape mismatch in linear, lhs: [2, 2], rhs: [3, 5]"));
+    /// ```
+    #[track_caller]
+    pub fn linear(&self, w: &Var<'t, T>, b: Option<&Var<'t, T>>) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        self.same_tape(w, "linear")?;
+        let (x_dims, w_dims) = (self.dims(), w.dims());
+        let mismatch =
+            |rhs: &Shape| Error::ShapeMismatch { op: "linear", lhs: self.shape().clone(), rhs: rhs.clone(), site };
+        let Some((&features, lead)) = x_dims.split_last() else {
+            return Err(mismatch(w.shape()));
+        };
+        if w_dims.len() != 2 || w_dims[1] != features {
+            return Err(mismatch(w.shape()));
+        }
+        let outputs = w_dims[0];
+        if let Some(b) = b {
+            self.same_tape(b, "linear")?;
+            if b.dims() != [outputs] {
+                return Err(Error::ShapeMismatch {
+                    op: "linear",
+                    lhs: w.shape().clone(),
+                    rhs: b.shape().clone(),
+                    site,
+                });
+            }
+        }
+        let rows: usize = lead.iter().product();
+        let mut out_dims: SmallVec<[usize; 4]> = lead.into();
+        out_dims.push(outputs);
+        let value = affine(&self.value, &w.value, b.map(|b| &b.value), rows, features, outputs, Shape::from(out_dims));
+        Ok(match b {
+            Some(b) => self.tape.record(Op::Linear { bias: true }, &[self, w, b], value, site, Keep::Inputs),
+            None => self.tape.record(Op::Linear { bias: false }, &[self, w], value, site, Keep::Inputs),
+        })
+    }
+}
+
+/// `x·wᵀ (+ b)` for `x: rows×k`, `w: n×k`.
+fn affine<T: Float>(
+    x: &Tensor<T>,
+    w: &Tensor<T>,
+    b: Option<&Tensor<T>>,
+    rows: usize,
+    k: usize,
+    n: usize,
+    shape: Shape,
+) -> Tensor<T> {
+    if k == 0 || rows == 0 || n == 0 {
+        // Nothing to multiply: the output is the bias (or zeros) repeated over the rows.
+        return Tensor::zeroed_with(shape, |out| {
+            if let Some(b) = b {
+                for row in out.chunks_exact_mut(n.max(1)) {
+                    row.copy_from_slice(b.data());
+                }
+            }
+        });
+    }
+    let fill = |pc: *mut T| {
+        let beta = match b {
+            Some(b) => {
+                for r in 0..rows {
+                    // SAFETY: row r of the rows×n output; `b` holds n values (checked by the caller).
+                    unsafe { std::ptr::copy_nonoverlapping(b.data().as_ptr(), pc.add(r * n), n) };
+                }
+                T::ONE
+            }
+            None => T::ZERO,
+        };
+        // SAFETY: x is rows×k row-major (strides k, 1); w is n×k row-major, so wᵀ (k×n) reads
+        // with strides (1, k); the output is a separate rows×n allocation (strides n, 1), fully
+        // written by the bias rows above when β = 1 and by GEMM itself when β = 0.
+        unsafe {
+            T::gemm(
+                rows,
+                k,
+                n,
+                T::ONE,
+                x.data().as_ptr(),
+                k as isize,
+                1,
+                w.data().as_ptr(),
+                1,
+                k as isize,
+                beta,
+                pc,
+                n as isize,
+                1,
+            );
+        }
+    };
+    // SAFETY: see `fill`: every output element is written (bias copy or GEMM with β = 0).
+    unsafe { Tensor::from_writer(shape, fill) }
+}
+
+pub(super) fn backward<'t, T: Float>(bias: bool, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    let site = Site::caller();
+    let (x, w) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+    let (features, outputs) = (w.dims()[1], w.dims()[0]);
+    let rows = x.numel() / features.max(1);
+    // Fold the leading axes into rows (free reshapes, no nodes when the shapes already agree).
+    let g2 = g.reshape_at(Shape::from([rows, outputs]), site)?;
+    ctx.grad(0, || g2.matmul_at(&w, false, false, site)?.reshape_at(x.shape().clone(), site))?;
+    ctx.grad(1, || g2.matmul_at(&x.reshape_at(Shape::from([rows, features]), site)?, true, false, site))?;
+    if bias {
+        ctx.grad(2, || g2.sum_to_at(&Shape::from([outputs]), site))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::{Tape, Tensor};
+
+    // Reference values from PyTorch:
+    // x = torch.tensor([[1., -2., 0.5], [0.3, 0.7, -1.1]], requires_grad=True)
+    // w = torch.tensor([[0.2, -0.4, 1.0], [1.5, 0.1, -0.3]], requires_grad=True)
+    // b = torch.tensor([0.25, -0.5], requires_grad=True)
+    // y = torch.nn.functional.linear(x, w, b); (y * torch.tensor([[1., 2.], [3., 4.]])).sum().backward()
+    #[test]
+    fn matches_pytorch() {
+        let tape = Tape::<f64>::new();
+        let x = tape.var(t(&[1., -2., 0.5, 0.3, 0.7, -1.1], &[2, 3]));
+        let w = tape.var(t(&[0.2, -0.4, 1.0, 1.5, 0.1, -0.3], &[2, 3]));
+        let b = tape.var(Tensor::vector(&[0.25, -0.5]));
+        let y = x.linear(&w, Some(&b)).unwrap();
+        assert_all_close(y.value().data(), &[1.75, 0.65, -1.07, 0.35], 1e-12);
+        let r = tape.constant(t(&[1., 2., 3., 4.], &[2, 2]));
+        y.mul(&r).unwrap().sum().backward().unwrap();
+        assert_all_close(x.grad().unwrap().data(), &[3.2, -0.2, 0.4, 6.6, -0.8, 1.8], 1e-12);
+        assert_all_close(w.grad().unwrap().data(), &[1.9, 0.1, -2.8, 3.2, -1.2, -3.4], 1e-12);
+        assert_all_close(b.grad().unwrap().data(), &[4.0, 6.0], 1e-12);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let x = t(&[1., -2., 0.5, 0.3, 0.7, -1.1, 0.2, 0.9, -0.4, 1.3, -0.6, 0.8], &[2, 2, 3]);
+        let w = t(&[0.2, -0.4, 1.0, 1.5, 0.1, -0.3], &[2, 3]);
+        let b = Tensor::vector(&[0.25, -0.5]);
+        check_grad(&[x.clone(), w.clone(), b.clone()], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
+        check_grad(&[x.clone(), w.clone()], |v| v[0].linear(&v[1], None).unwrap());
+        // Second order through a nonlinearity (linear alone has a zero Hessian in each input).
+        check_grad2(&[x.clone(), w.clone(), b.clone()], |v| v[0].linear(&v[1], Some(&v[2])).unwrap().tanh());
+        let x1 = Tensor::vector(&[0.3, -0.2, 0.9]);
+        check_grad(&[x1, w, b], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
+    }
+
+    #[test]
+    fn empty_inner_dimension_gives_the_bias() {
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(Tensor::zeros([2, 0]));
+        let w = tape.constant(Tensor::zeros([3, 0]));
+        let b = tape.constant(Tensor::vector(&[1., 2., 3.]));
+        assert_eq!(x.linear(&w, Some(&b)).unwrap().value().to_vec(), vec![1., 2., 3., 1., 2., 3.]);
+        assert_eq!(x.linear(&w, None).unwrap().value().to_vec(), vec![0.; 6]);
+    }
+
+    #[test]
+    fn shape_errors_name_the_op_and_shapes() {
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(Tensor::zeros([4, 3]));
+        let w = tape.constant(Tensor::zeros([2, 3]));
+        let e = x.linear(&w, Some(&tape.constant(Tensor::zeros([3])))).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in linear, lhs: [2, 3], rhs: [3] (at "), "{e}");
+        assert!(e.contains("linear.rs"), "names the caller's site: {e}");
+        let e = x.linear(&tape.constant(Tensor::zeros([3])), None).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in linear, lhs: [4, 3], rhs: [3]"), "{e}");
+        assert!(tape.scalar(1.0).linear(&w, None).is_err());
+    }
+}
