@@ -1,0 +1,178 @@
+//! Adam (Kingma & Ba 2015) with the AMSGrad variant (Reddi et al. 2018), as PyTorch's
+//! `torch.optim.Adam`. The update kernel here is shared with [`AdamW`](crate::AdamW).
+
+use crate::error::{self, Result};
+use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::terms;
+use autograd::{Float, Parameter, Tensor};
+use std::borrow::Borrow;
+
+/// Options for [`Adam`]; the defaults are PyTorch's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate η (default 1e-3).
+    pub lr: f64,
+    /// Decay rates (β₁, β₂) of the first and second moment averages (default (0.9, 0.999)),
+    /// each in [0, 1).
+    pub betas: (f64, f64),
+    /// ε added to the root of the second moment, for stability (default 1e-8).
+    pub eps: f64,
+    /// L2 weight decay λ, added to the gradient as λθ, so it passes through the moments
+    /// (default 0; for decoupled decay use [`AdamW`](crate::AdamW)).
+    pub weight_decay: f64,
+    /// Normalize by the running maximum of the second moment (AMSGrad; default false).
+    pub amsgrad: bool,
+    /// Maximize the objective instead of minimizing it (default false).
+    pub maximize: bool,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, amsgrad: false, maximize: false }
+    }
+}
+
+/// Adam: momentum on the gradient (m) divided by the root of a moving average of its square (v),
+/// both corrected for their zero start.
+///
+/// The update, for each parameter θ at step t = 1, 2, … (PyTorch's; m, v, v_max start at 0):
+/// ```text
+/// g ← ∇L(θ)                       (−∇L(θ) if maximize)
+/// g ← g + λ·θ                     weight decay λ (coupled: it enters m and v)
+/// m ← β₁·m + (1 − β₁)·g
+/// v ← β₂·v + (1 − β₂)·g²
+/// m̂ ← m / (1 − β₁ᵗ),  v̂ ← v / (1 − β₂ᵗ)
+/// θ ← θ − η·m̂ / (√v̂ + ε)
+/// ```
+/// With `amsgrad`, v_max ← max(v_max, v) and √v̂ becomes √v_max / √(1 − β₂ᵗ): as PyTorch's
+/// code (not its documentation), the maximum is taken over the *uncorrected* v and divided by
+/// the current step's correction.
+pub struct Adam<T: Float> {
+    config: AdamConfig,
+    core: Core<T, AdamState<T>>,
+}
+
+/// m (`exp_avg`), v (`exp_avg_sq`) and, with AMSGrad, v_max (`max_exp_avg_sq`).
+pub(crate) struct AdamState<T: Float> {
+    exp_avg: Tensor<T>,
+    exp_avg_sq: Tensor<T>,
+    max_exp_avg_sq: Option<Tensor<T>>,
+}
+
+impl<T: Float> ParamState<T> for AdamState<T> {
+    fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
+        let mut out = vec![("exp_avg", self.exp_avg.clone()), ("exp_avg_sq", self.exp_avg_sq.clone())];
+        out.extend(self.max_exp_avg_sq.iter().map(|v| ("max_exp_avg_sq", v.clone())));
+        out
+    }
+    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+        self.exp_avg = get("exp_avg", &self.exp_avg)?;
+        self.exp_avg_sq = get("exp_avg_sq", &self.exp_avg_sq)?;
+        if let Some(v) = &mut self.max_exp_avg_sq {
+            *v = get("max_exp_avg_sq", v)?;
+        }
+        Ok(())
+    }
+}
+
+/// The options Adam and AdamW share, after validation.
+#[derive(Clone, Copy)]
+pub(crate) struct Hyper {
+    pub(crate) betas: (f64, f64),
+    pub(crate) eps: f64,
+    pub(crate) weight_decay: f64,
+    pub(crate) amsgrad: bool,
+    pub(crate) maximize: bool,
+    /// AdamW's decoupled weight decay instead of Adam's L2 term.
+    pub(crate) decoupled: bool,
+}
+
+impl Hyper {
+    pub(crate) fn validate(&self, owner: &'static str) -> Result<()> {
+        error::non_negative(owner, "eps", self.eps)?;
+        error::unit_interval(owner, "betas[0]", self.betas.0)?;
+        error::unit_interval(owner, "betas[1]", self.betas.1)?;
+        error::non_negative(owner, "weight_decay", self.weight_decay)
+    }
+
+    pub(crate) fn init_state<T: Float>(&self) -> impl Fn(&Tensor<T>) -> AdamState<T> {
+        let amsgrad = self.amsgrad;
+        move |value| {
+            let zeros = || Tensor::zeros(value.shape().clone());
+            AdamState { exp_avg: zeros(), exp_avg_sq: zeros(), max_exp_avg_sq: amsgrad.then(zeros) }
+        }
+    }
+
+    /// One Adam/AdamW step over every parameter of `core`.
+    pub(crate) fn apply<T: Float>(&self, core: &mut Core<T, AdamState<T>>) -> Result<()> {
+        let h = *self;
+        let lr = core.lr;
+        let (beta1, beta2) = h.betas;
+        let (one_minus_beta1, beta2_t, one_minus_beta2) =
+            (T::from_f64(1.0 - beta1), T::from_f64(beta2), T::from_f64(1.0 - beta2));
+        let (eps, wd, decay) =
+            (T::from_f64(h.eps), T::from_f64(h.weight_decay), T::from_f64(1.0 - lr * h.weight_decay));
+        core.step(self.init_state(), |state, t, theta, grad| {
+            // Bias corrections in f64, as PyTorch computes them in Python floats.
+            let bias_correction1 = 1.0 - beta1.powf(t as f64);
+            let bias_correction2_sqrt = T::from_f64((1.0 - beta2.powf(t as f64)).powf(0.5));
+            let step_size = T::from_f64(lr / bias_correction1);
+            let (m, v) = (state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
+            let mut v_max = state.max_exp_avg_sq.as_mut().map(|v| v.data_mut());
+            for i in 0..theta.len() {
+                let mut g = terms::direction(grad[i], h.maximize);
+                if h.weight_decay != 0.0 {
+                    if h.decoupled {
+                        theta[i] = terms::decoupled_decay(theta[i], decay);
+                    } else {
+                        g = terms::l2(g, theta[i], wd);
+                    }
+                }
+                m[i] = terms::lerp(m[i], g, one_minus_beta1);
+                v[i] = v[i] * beta2_t + one_minus_beta2 * g * g;
+                let second = match &mut v_max {
+                    Some(v_max) => {
+                        v_max[i] = v_max[i].max(v[i]);
+                        v_max[i]
+                    }
+                    None => v[i],
+                };
+                let denom = second.sqrt() / bias_correction2_sqrt + eps;
+                theta[i] += -step_size * m[i] / denom;
+            }
+        })
+    }
+}
+
+impl<T: Float> Adam<T> {
+    /// Adam over named parameters; fails on a bad hyper-parameter, an empty list or a
+    /// duplicate.
+    pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
+        params: impl IntoIterator<Item = (K, P)>,
+        config: AdamConfig,
+    ) -> Result<Self> {
+        const NAME: &str = "Adam";
+        Self::hyper(&config).validate(NAME)?;
+        Ok(Adam { config, core: Core::new(NAME, params, config.lr)? })
+    }
+
+    /// The options.
+    pub fn config(&self) -> &AdamConfig {
+        &self.config
+    }
+
+    fn hyper(c: &AdamConfig) -> Hyper {
+        let AdamConfig { betas, eps, weight_decay, amsgrad, maximize, .. } = *c;
+        Hyper { betas, eps, weight_decay, amsgrad, maximize, decoupled: false }
+    }
+
+    fn init_state(&self) -> impl Fn(&Tensor<T>) -> AdamState<T> {
+        Self::hyper(&self.config).init_state()
+    }
+
+    fn apply(&mut self) -> Result<()> {
+        Self::hyper(&self.config).apply(&mut self.core)
+    }
+}
+
+impl_optimizer!(Adam);

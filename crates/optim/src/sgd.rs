@@ -1,0 +1,143 @@
+//! Stochastic gradient descent with momentum, as PyTorch's `torch.optim.SGD`.
+
+use crate::error::{self, Error, Result};
+use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::terms;
+use autograd::{Float, Parameter, Tensor};
+use std::borrow::Borrow;
+
+/// Options for [`Sgd`]; the defaults are PyTorch's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfig {
+    /// Learning rate η (default 1e-3).
+    pub lr: f64,
+    /// Momentum μ (default 0: plain gradient descent).
+    pub momentum: f64,
+    /// Dampening τ of the gradient entering the momentum buffer (default 0; must lie in
+    /// [0, 1], a check PyTorch does not make).
+    pub dampening: f64,
+    /// L2 weight decay λ, added to the gradient as λθ (default 0).
+    pub weight_decay: f64,
+    /// Nesterov momentum (default false; needs μ > 0 and τ = 0).
+    pub nesterov: bool,
+    /// Maximize the objective instead of minimizing it (default false).
+    pub maximize: bool,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        SgdConfig { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
+    }
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
+///
+/// The update, for each parameter θ at step t (PyTorch's, so trajectories match `torch.optim.SGD`):
+/// ```text
+/// g ← ∇L(θ)                       (−∇L(θ) if maximize)
+/// g ← g + λ·θ                     weight decay λ
+/// b ← g                           at t = 1            momentum μ > 0 only:
+/// b ← μ·b + (1 − τ)·g             at t > 1            dampening τ
+/// g ← g + μ·b  if nesterov,  else  g ← b
+/// θ ← θ − η·g
+/// ```
+///
+/// # The lecture's momentum
+/// Textbooks (and the course) write momentum as a velocity, with λ the momentum coefficient:
+/// ```text
+/// v ← λ·v − η·∇L(θ)
+/// θ ← θ + v
+/// ```
+/// With τ = 0 this is PyTorch's rule with v = −η·b and μ = λ: substituting,
+/// −η·b_t = λ·(−η·b_{t−1}) − η·g_t, which is b_t = λ·b_{t−1} + g_t. The trajectories are
+/// identical as long as η is constant. They differ when η changes (a schedule): the lecture's
+/// velocity keeps the step sizes it was built with and only new gradients see the new η, while
+/// PyTorch's buffer is rescaled by the new η at once. (Sutskever et al. use the lecture's form;
+/// PyTorch documents the difference.)
+///
+/// ```
+/// use autograd::{Parameter, Tape, Tensor};
+/// use optim::{Optimizer, Sgd, SgdConfig};
+///
+/// let w = Parameter::new(Tensor::<f64>::scalar(1.0));
+/// let mut opt = Sgd::new([("w", &w)], SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
+/// for _ in 0..3 {
+///     let tape = Tape::new();
+///     let x = tape.param(&w);
+///     (0.5 * &(&x * &x)).backward().unwrap(); // L = w²/2, so ∇L = w
+///     opt.step().unwrap();
+/// }
+/// assert!((w.value().item() - 0.486).abs() < 1e-12); // PyTorch: 0.9, 0.72, 0.486
+/// ```
+pub struct Sgd<T: Float> {
+    config: SgdConfig,
+    core: Core<T, SgdState<T>>,
+}
+
+/// The momentum buffer b (absent without momentum).
+struct SgdState<T: Float> {
+    momentum_buffer: Option<Tensor<T>>,
+}
+
+impl<T: Float> ParamState<T> for SgdState<T> {
+    fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
+        self.momentum_buffer.iter().map(|b| ("momentum_buffer", b.clone())).collect()
+    }
+    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+        if let Some(b) = &mut self.momentum_buffer {
+            *b = get("momentum_buffer", b)?;
+        }
+        Ok(())
+    }
+}
+
+impl<T: Float> Sgd<T> {
+    /// SGD over named parameters (e.g. a model's `named_parameters()`); fails on a bad
+    /// hyper-parameter, an empty list or a duplicate.
+    pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
+        params: impl IntoIterator<Item = (K, P)>,
+        config: SgdConfig,
+    ) -> Result<Self> {
+        const NAME: &str = "SGD";
+        error::non_negative(NAME, "momentum", config.momentum)?;
+        error::check(NAME, "dampening", config.dampening, (0.0..=1.0).contains(&config.dampening), "in [0, 1]")?;
+        error::non_negative(NAME, "weight_decay", config.weight_decay)?;
+        if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
+            return Err(Error::Nesterov { momentum: config.momentum, dampening: config.dampening });
+        }
+        Ok(Sgd { config, core: Core::new(NAME, params, config.lr)? })
+    }
+
+    /// The options.
+    pub fn config(&self) -> &SgdConfig {
+        &self.config
+    }
+
+    fn init_state(&self) -> impl Fn(&Tensor<T>) -> SgdState<T> {
+        let with_momentum = self.config.momentum != 0.0;
+        move |value| SgdState { momentum_buffer: with_momentum.then(|| Tensor::zeros(value.shape().clone())) }
+    }
+
+    fn apply(&mut self) -> Result<()> {
+        let c = self.config;
+        let (lr, wd, mu) = (T::from_f64(self.core.lr), T::from_f64(c.weight_decay), T::from_f64(c.momentum));
+        let one_minus_dampening = T::from_f64(1.0 - c.dampening);
+        let init = self.init_state();
+        self.core.step(init, |state, t, theta, grad| {
+            let mut buf = state.momentum_buffer.as_mut().map(|b| b.data_mut());
+            for i in 0..theta.len() {
+                let mut g = terms::direction(grad[i], c.maximize);
+                if c.weight_decay != 0.0 {
+                    g = terms::l2(g, theta[i], wd);
+                }
+                if let Some(buf) = &mut buf {
+                    buf[i] = terms::momentum(buf[i], g, mu, one_minus_dampening, t == 1);
+                    g = if c.nesterov { g + mu * buf[i] } else { buf[i] };
+                }
+                theta[i] -= lr * g;
+            }
+        })
+    }
+}
+
+impl_optimizer!(Sgd);
