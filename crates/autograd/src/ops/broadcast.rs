@@ -70,7 +70,7 @@ pub(super) fn backward_sum_to<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t
 /// Calls `row(small_offset, step)` for every row (last-axis run) of `big`, where `small` is a
 /// shape that broadcasts to `big`: `small_offset` is where the row starts in `small`'s data and
 /// `step` is 1 if the row runs along `small` too, 0 if `small` repeats one value along it.
-fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize, usize)) {
+pub(super) fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize, usize)) {
     let rank = big.rank();
     if rank == 0 {
         row(0, 1);

@@ -23,6 +23,7 @@ mod exp;
 mod kernels;
 mod linear;
 mod log;
+mod logsumexp;
 mod matmul;
 mod mul;
 mod neg;
@@ -31,6 +32,7 @@ mod relu;
 mod reshape;
 mod sigmoid;
 mod sin;
+mod softmax;
 mod sub;
 mod sum;
 mod tanh;
@@ -70,6 +72,12 @@ pub(crate) enum Op<T: Float> {
     Linear {
         bias: bool,
     },
+    /// Log-sum-exp over one axis, kept as size 1.
+    LogSumExp,
+    /// Softmax along the axis.
+    Softmax(usize),
+    /// Log-softmax along the axis.
+    LogSoftmax(usize),
     Reshape,
     BroadcastTo,
     SumTo,
@@ -103,6 +111,9 @@ impl<T: Float> Op<T> {
             Op::Relu => "relu",
             Op::MatMul { .. } => "matmul",
             Op::Linear { .. } => "linear",
+            Op::LogSumExp => "logsumexp",
+            Op::Softmax(_) => "softmax",
+            Op::LogSoftmax(_) => "log_softmax",
             Op::Reshape => "reshape",
             Op::BroadcastTo => "broadcast_to",
             Op::SumTo => "sum_to",
@@ -134,6 +145,9 @@ impl<T: Float> Op<T> {
             Op::Relu => relu::backward(ctx, g),
             Op::MatMul { transpose_a, transpose_b } => matmul::backward(*transpose_a, *transpose_b, ctx, g),
             Op::Linear { bias } => linear::backward(*bias, ctx, g),
+            Op::LogSumExp => logsumexp::backward(ctx, g),
+            Op::Softmax(axis) => softmax::backward_softmax(*axis, ctx, g),
+            Op::LogSoftmax(axis) => softmax::backward_log_softmax(*axis, ctx, g),
             Op::Reshape => reshape::backward(ctx, g),
             Op::BroadcastTo => broadcast::backward_broadcast(ctx, g),
             Op::SumTo => broadcast::backward_sum_to(ctx, g),
