@@ -1,0 +1,12 @@
+//! Data: reading datasets from disk and cutting them into mini-batches.
+//!
+//! - [`idx`]: the IDX file format of MNIST (gzipped or plain).
+//! - [`Dataset`]: samples as rows of one `[N, D]` tensor, labels, class count; `split_at`.
+//! - [`DataLoader`]: mini-batches, reshuffled every epoch from one seed.
+
+mod dataset;
+pub mod idx;
+mod loader;
+
+pub use dataset::Dataset;
+pub use loader::{Batch, Batches, DataLoader};

@@ -1,0 +1,111 @@
+//! The crate's one error type.
+//!
+//! Policy: anything outside the program's control (a missing, truncated or malformed data file)
+//! and anything a caller can get wrong (a batch size of 0, a split past the end, a label out of
+//! range) is an [`Error`] returned through `Result`; nothing here panics on bad input. Errors
+//! about a file name the file, so the message alone says what to fix.
+
+use std::io;
+use std::path::PathBuf;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `train`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A data file could not be read (most often: it does not exist).
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A file that starts like gzip could not be decompressed.
+    #[error("cannot decompress {} (corrupt or truncated gzip data): {source}", path.display())]
+    Gzip {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder said.
+        source: io::Error,
+    },
+    /// An IDX file's magic number is not the one expected for its contents.
+    #[error(
+        "{} is not an IDX {kind} file: magic number 0x{found:08x}, expected 0x{expected:08x}",
+        path.display()
+    )]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// `"images"` or `"labels"`.
+        kind: &'static str,
+        /// The magic number the format requires.
+        expected: u32,
+        /// The magic number the file starts with.
+        found: u32,
+    },
+    /// An IDX file holds fewer bytes than its header announces.
+    #[error("{} is truncated: its header announces {expected} bytes, the file holds {found}", path.display())]
+    Truncated {
+        /// The file (decompressed, if it was gzipped).
+        path: PathBuf,
+        /// The bytes the header (or, for a short header, the header itself) requires.
+        expected: u128,
+        /// The bytes present.
+        found: usize,
+    },
+    /// An IDX file holds more bytes than its header announces (a wrong count in the header).
+    #[error("{} has {extra} bytes after the {expected} its header announces", path.display())]
+    TrailingBytes {
+        /// The file.
+        path: PathBuf,
+        /// The bytes the header announces.
+        expected: usize,
+        /// The bytes beyond them.
+        extra: usize,
+    },
+    /// Images and labels disagree on the number of samples.
+    #[error("{origin}: {images} images but {labels} labels")]
+    CountMismatch {
+        /// Where the data came from (the two file names, or the constructor).
+        origin: String,
+        /// The number of images.
+        images: usize,
+        /// The number of labels.
+        labels: usize,
+    },
+    /// A label is not a valid class index.
+    #[error("{origin}: label {label} of sample {index} is out of range for {classes} classes (0..{classes})")]
+    LabelOutOfRange {
+        /// Where the data came from (the label file, or the constructor).
+        origin: String,
+        /// The sample's position.
+        index: usize,
+        /// Its label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// An operation that needs at least one sample got none.
+    #[error("{op} needs a non-empty dataset, got 0 samples")]
+    EmptyDataset {
+        /// The operation.
+        op: &'static str,
+    },
+    /// An argument that is invalid for the operation.
+    #[error("invalid argument to {op}: {msg}")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// What is wrong, with the values involved.
+        msg: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidArgument`].
+    pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::InvalidArgument { op, msg: msg.into() }
+    }
+}

@@ -1,0 +1,28 @@
+//! # train: chainrule's training utilities
+//!
+//! Everything around the training loop that is not the model or the optimizer. For now: data
+//! ([`data::Dataset`] read from IDX files, [`data::DataLoader`] for seeded mini-batches).
+//!
+//! ```no_run
+//! use train::data::{DataLoader, Dataset};
+//!
+//! let dir = "data/mnist-10k";
+//! let mnist: Dataset = Dataset::from_idx(
+//!     format!("{dir}/images-idx3-ubyte.gz"),
+//!     format!("{dir}/labels-idx1-ubyte.gz"),
+//!     10,
+//! )?;
+//! let (train_set, test_set) = mnist.split_at(8_000)?;
+//! let loader = DataLoader::new(&train_set, 64)?.shuffle(0);
+//! for epoch in 0..10 {
+//!     for batch in loader.epoch(epoch) {
+//!         // batch.images: [64, 784] (the last batch: [8000 % 64, 784]); batch.labels: Vec<usize>
+//!     }
+//! }
+//! # Ok::<(), train::Error>(())
+//! ```
+
+pub mod data;
+mod error;
+
+pub use error::{Error, Result};
