@@ -1,0 +1,216 @@
+//! Activations, each as a function on [`Var`]s and as a [`Module`]. None has gradient code:
+//! each is an autograd op or a composition of ops, so backward (and higher order) come from
+//! the tape.
+//!
+//! | function | module | formula | derivative at the kink |
+//! | --- | --- | --- | --- |
+//! | [`sigmoid`] | [`Sigmoid`] | σ(x) = 1 / (1 + e⁻ˣ) | — |
+//! | [`tanh`] | [`Tanh`] | tanh x | — |
+//! | [`relu`] | [`Relu`] | max(0, x) | 0 at x = 0 |
+//! | [`leaky_relu`] | [`LeakyRelu`] | max(0, x) + s·min(0, x) | autograd's `leaky_relu` |
+//! | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned | 0 at x = 0 |
+//! | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ along an axis | — |
+//! | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ along an axis | — |
+//!
+//! Maxout, which has its own linear pieces, is in `maxout.rs`.
+
+use crate::{Error, Module, Result};
+use autograd::{Float, Parameter, Tensor, Var};
+
+/// σ(x) = 1 / (1 + e⁻ˣ), elementwise.
+pub fn sigmoid<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.sigmoid()
+}
+
+/// tanh x, elementwise.
+pub fn tanh<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.tanh()
+}
+
+/// max(0, x), elementwise; the derivative at 0 is 0 (as PyTorch).
+pub fn relu<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.relu()
+}
+
+/// Leaky ReLU: x for x > 0, `slope`·x otherwise.
+pub fn leaky_relu<'t, T: Float>(x: &Var<'t, T>, slope: f64) -> Var<'t, T> {
+    // TODO(ops): switch to `x.leaky_relu(slope)` when it lands.
+    // max(0, x) + s·min(0, x), with min(0, x) = −max(0, −x).
+    x.relu().sub(&x.neg().relu().mul_scalar(T::from_f64(slope))).expect("same shape")
+}
+
+/// Parametric ReLU: max(0, x) + a·min(0, x), where `a` is a tracked value: a scalar (one slope
+/// shared by all units) or a vector with one slope per channel, the channel axis being axis 1
+/// of `x` (as PyTorch; the last axis of `[N, C]`).
+///
+/// Composed from ops, so the gradient reaches both `x` and `a`:
+/// ∂/∂x = 1 if x > 0, a if x < 0, and 0 at x = 0 (both pieces use ReLU's ReLU′(0) = 0;
+/// PyTorch gives a there); ∂/∂a = min(0, x).
+pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>> {
+    let a = match a.rank() {
+        0 => a.clone(),
+        1 => {
+            let c = a.dims()[0];
+            if x.rank() < 2 || x.dims()[1] != c {
+                let expected = format!("[N, {c}, …]");
+                return Err(Error::InputShape { layer: "PRelu", expected, got: x.shape().clone() });
+            }
+            // [C] → [C, 1, …, 1] so that it lines up with axis 1 when broadcast.
+            let mut dims = vec![c];
+            dims.resize(x.rank() - 1, 1);
+            a.reshape(dims)?
+        }
+        _ => return Err(Error::config("PRelu", format!("slope must be a scalar or a vector, got {}", a.shape()))),
+    };
+    let negative_part = x.neg().relu().neg(); // min(0, x)
+    Ok(x.relu().add(&negative_part.mul(&a)?)?)
+}
+
+/// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (computed as exp of [`log_softmax`], so large logits do
+/// not overflow).
+pub fn softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
+    // TODO(ops): switch to the fused `x.softmax(axis)` when it lands.
+    Ok(log_softmax(x, axis)?.exp())
+}
+
+/// Log-softmax along `axis`: xᵢ − log Σⱼ eˣʲ, stable for any magnitude of `x`.
+pub fn log_softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
+    if axis >= x.rank() {
+        let expected = format!("at least {} axes for axis {axis}", axis + 1);
+        return Err(Error::InputShape { layer: "log_softmax", expected, got: x.shape().clone() });
+    }
+    // TODO(ops): switch to the fused `x.log_softmax(axis)` when it lands.
+    // x − m − log Σ e^(x − m) with m = max along the axis, held constant: the result does not
+    // depend on m, so the derivative through it is zero and it may enter as a constant.
+    let m = x.constant(crate::util::max_keepdim(x.value(), axis));
+    let shifted = x.sub(&m)?;
+    let lse = shifted.exp().sum_axes(&[axis], true)?.log();
+    Ok(shifted.sub(&lse)?)
+}
+
+macro_rules! stateless_activation {
+    ($(#[$doc:meta])* $name:ident, $f:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl<T: Float> Module<T> for $name {
+            fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+                Ok($f(x))
+            }
+        }
+    };
+}
+
+stateless_activation!(
+    /// [`sigmoid`] as a module.
+    Sigmoid,
+    sigmoid
+);
+stateless_activation!(
+    /// [`tanh`] as a module.
+    Tanh,
+    tanh
+);
+stateless_activation!(
+    /// [`relu`] as a module.
+    Relu,
+    relu
+);
+
+/// [`leaky_relu`] as a module.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyRelu {
+    /// The slope for negative inputs (PyTorch's default is 0.01).
+    pub slope: f64,
+}
+
+impl Default for LeakyRelu {
+    fn default() -> Self {
+        LeakyRelu { slope: 0.01 }
+    }
+}
+
+impl<T: Float> Module<T> for LeakyRelu {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        Ok(leaky_relu(x, self.slope))
+    }
+
+    fn describe(&self) -> String {
+        format!("LeakyRelu({})", self.slope)
+    }
+}
+
+/// [`softmax`] along an axis, as a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Softmax {
+    /// The axis the probabilities sum to one along (1 for `[N, classes]`).
+    pub axis: usize,
+}
+
+impl<T: Float> Module<T> for Softmax {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        softmax(x, self.axis)
+    }
+}
+
+/// [`log_softmax`] along an axis, as a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogSoftmax {
+    /// The axis to normalize along (1 for `[N, classes]`).
+    pub axis: usize,
+}
+
+impl<T: Float> Module<T> for LogSoftmax {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        log_softmax(x, self.axis)
+    }
+}
+
+/// Parametric ReLU (He et al., 2015): max(0, x) + a·min(0, x) with a learnable slope `a`,
+/// either one shared by all units or one per channel (axis 1 of the input).
+///
+/// Parameter: `"slope"`, of shape `[]` (shared) or `[channels]`. It is not named `"weight"`,
+/// so the default weight-decay selection ([`crate::penalty::weights`]) leaves it alone, as the
+/// PReLU paper recommends.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{Module, PRelu};
+/// let act = PRelu::<f64>::shared(0.25);
+/// let tape = Tape::new();
+/// let y = act.forward(&tape.constant(Tensor::vector(&[-2.0, 3.0]))).unwrap();
+/// assert_eq!(y.value().to_vec(), vec![-0.5, 3.0]);
+/// y.sum().backward().unwrap();
+/// assert_eq!(act.slope.grad().unwrap().item(), -2.0); // ∂/∂a = Σ min(0, x)
+/// ```
+#[derive(Clone, Debug)]
+pub struct PRelu<T: Float = f32> {
+    /// The slope(s) for negative inputs.
+    pub slope: Parameter<T>,
+}
+
+impl<T: Float> PRelu<T> {
+    /// One slope shared by every unit, starting at `init` (PyTorch uses 0.25).
+    pub fn shared(init: f64) -> Self {
+        PRelu { slope: Parameter::new(Tensor::scalar(T::from_f64(init))) }
+    }
+
+    /// One slope per channel (axis 1 of the input), each starting at `init`.
+    pub fn per_channel(channels: usize, init: f64) -> Result<Self> {
+        if channels == 0 {
+            return Err(Error::config("PRelu", "needs at least one channel"));
+        }
+        Ok(PRelu { slope: Parameter::new(Tensor::full([channels], T::from_f64(init))) })
+    }
+}
+
+impl<T: Float> Module<T> for PRelu<T> {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        prelu(x, &x.tape().param(&self.slope))
+    }
+
+    fn visit_parameters(&self, visit: &mut dyn FnMut(&str, &Parameter<T>)) {
+        visit("slope", &self.slope);
+    }
+}

@@ -1,0 +1,186 @@
+//! [`Dropout`] (Srivastava et al., 2014): in training, each unit is kept with probability
+//! `1 − p` and zeroed otherwise, with a fresh random mask for every forward pass (every
+//! mini-batch); in evaluation no unit is dropped.
+//!
+//! Two ways to keep training and test activations on the same scale:
+//!
+//! - [`DropoutScaling::Inverted`] (the default, as PyTorch): training multiplies the kept units
+//!   by `1/(1 − p)`; evaluation is the identity, so nothing changes at test time.
+//! - [`DropoutScaling::AtEval`] (the original paper's and the lecture's form): training keeps
+//!   units unscaled; evaluation multiplies every unit by `1 − p`, which is the same as
+//!   multiplying the outgoing weights of the layer by `1 − p`.
+//!
+//! They agree in expectation: with mask `m ~ Bernoulli(1 − p)` per unit, the inverted form
+//! gives `E[m·x/(1 − p)] = x`, which is its evaluation output, and the lecture's form gives
+//! `E[m·x] = (1 − p)·x`, which is its evaluation output. In both, the training output is an
+//! unbiased estimate of the evaluation output, and the two differ only by the constant factor
+//! `1 − p`, which the next layer's weights absorb (the `tests/dropout.rs` statistics check it).
+//!
+//! The mask is a constant on the tape: the gradient flows through the kept units (times the
+//! same scale) and is zero for dropped ones. No gradient code is involved.
+
+use crate::{Error, Module, Result};
+use autograd::{Float, Tensor, Var};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Where dropout's `1 − p` rescaling happens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DropoutScaling {
+    /// Divide kept units by `1 − p` in training; identity in evaluation (PyTorch's).
+    #[default]
+    Inverted,
+    /// No scaling in training; multiply by `1 − p` in evaluation (the original paper's).
+    AtEval,
+}
+
+/// How to build a [`Dropout`] module.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropoutConfig {
+    /// The probability of dropping each unit, in `[0, 1]`.
+    pub p: f64,
+    /// Where the `1 − p` rescaling happens.
+    pub scaling: DropoutScaling,
+}
+
+impl DropoutConfig {
+    /// Dropout with probability `p` and inverted scaling.
+    pub fn new(p: f64) -> Self {
+        DropoutConfig { p, scaling: DropoutScaling::Inverted }
+    }
+
+    /// A dropout module whose masks come from a generator seeded from `rng`.
+    pub fn init(&self, rng: &mut impl Rng) -> Result<Dropout> {
+        self.init_seeded(rng.random())
+    }
+
+    /// A dropout module whose masks come from a generator seeded with `seed`: the same seed
+    /// gives the same sequence of masks.
+    pub fn init_seeded(&self, seed: u64) -> Result<Dropout> {
+        check_p(self.p)?;
+        Ok(Dropout {
+            p: self.p,
+            scaling: self.scaling,
+            training: AtomicBool::new(true),
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        })
+    }
+}
+
+fn check_p(p: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(Error::config("Dropout", format!("p must be in [0, 1], got {p}")))
+    }
+}
+
+/// Dropout as a function: in training (`training = true`) multiplies `x` by a fresh mask drawn
+/// from `rng`; otherwise applies the evaluation form of `scaling`.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{dropout, DropoutScaling};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::ones([1000]));
+/// let y = dropout(&x, 0.5, DropoutScaling::Inverted, true, &mut StdRng::seed_from_u64(0)).unwrap();
+/// // Kept units are doubled, dropped ones are zero.
+/// assert!(y.value().data().iter().all(|&v| v == 0.0 || v == 2.0));
+/// let eval = dropout(&x, 0.5, DropoutScaling::Inverted, false, &mut StdRng::seed_from_u64(0)).unwrap();
+/// assert_eq!(eval.value(), x.value());
+/// ```
+pub fn dropout<'t, T: Float>(
+    x: &Var<'t, T>,
+    p: f64,
+    scaling: DropoutScaling,
+    training: bool,
+    rng: &mut impl Rng,
+) -> Result<Var<'t, T>> {
+    check_p(p)?;
+    if !training {
+        return Ok(match scaling {
+            DropoutScaling::Inverted => x.clone(),
+            DropoutScaling::AtEval => x.mul_scalar(T::from_f64(1.0 - p)),
+        });
+    }
+    if p == 0.0 {
+        return Ok(x.clone());
+    }
+    let kept = match scaling {
+        // p = 1 drops everything; the scale is irrelevant (PyTorch returns zeros too).
+        DropoutScaling::Inverted if p < 1.0 => T::from_f64(1.0 / (1.0 - p)),
+        DropoutScaling::Inverted | DropoutScaling::AtEval => T::ONE,
+    };
+    let mask = Tensor::from_fn(x.shape(), |_| if rng.random::<f64>() < p { T::ZERO } else { kept });
+    Ok(x.mul(&x.constant(mask))?)
+}
+
+/// The dropout module: see the [module documentation](self). Starts in training mode;
+/// [`Module::eval`] switches it (and everything around it) to evaluation.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{DropoutConfig, Module};
+/// let drop = DropoutConfig::new(0.5).init_seeded(7).unwrap();
+/// let tape = Tape::<f32>::new();
+/// let x = tape.constant(Tensor::ones([8]));
+/// let a = drop.forward(&x).unwrap();
+/// let b = drop.forward(&x).unwrap();
+/// assert_ne!(a.value(), b.value()); // a fresh mask each call
+/// drop.eval();
+/// assert_eq!(drop.forward(&x).unwrap().value(), x.value());
+/// ```
+#[derive(Debug)]
+pub struct Dropout {
+    p: f64,
+    scaling: DropoutScaling,
+    training: AtomicBool,
+    rng: Mutex<StdRng>,
+}
+
+impl Dropout {
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Where the rescaling happens.
+    pub fn scaling(&self) -> DropoutScaling {
+        self.scaling
+    }
+
+    /// Training mode (draws masks). The same as [`Module::train`], without naming the element
+    /// type.
+    pub fn train(&self) {
+        self.training.store(true, Ordering::Relaxed);
+    }
+
+    /// Evaluation mode. The same as [`Module::eval`], without naming the element type.
+    pub fn eval(&self) {
+        self.training.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the module is in training mode.
+    pub fn is_training(&self) -> bool {
+        self.training.load(Ordering::Relaxed)
+    }
+}
+
+impl<T: Float> Module<T> for Dropout {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        // A panic while drawing cannot leave the generator in a state another draw cannot use.
+        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        dropout(x, self.p, self.scaling, self.is_training(), &mut *rng)
+    }
+
+    fn set_own_training(&self, training: bool) {
+        self.training.store(training, Ordering::Relaxed);
+    }
+
+    fn describe(&self) -> String {
+        format!("Dropout({})", self.p)
+    }
+}

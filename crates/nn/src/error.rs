@@ -1,0 +1,138 @@
+//! The crate's one error type.
+//!
+//! Policy, as in `autograd`: anything a user can get wrong (a layer size of zero, a dropout
+//! probability outside [0, 1], a label out of range, a checkpoint that does not match the model
+//! or is not a safetensors file) is an [`Error`] returned through `Result`, naming the layer,
+//! loss, parameter or file involved. Errors from the tape pass through unchanged as
+//! [`Error::Autograd`]. Internal invariants use `expect("why this cannot fail")`.
+
+use autograd::Shape;
+use std::path::PathBuf;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `nn`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An op on the tape failed (shapes, axes, a freed graph, …).
+    #[error(transparent)]
+    Autograd(#[from] autograd::Error),
+
+    /// A configuration value is out of its valid range.
+    #[error("invalid {what}: {msg}")]
+    InvalidConfig {
+        /// The layer, loss or setting (`"Linear"`, `"Dropout"`, `"l2_penalty"`, …).
+        what: &'static str,
+        /// What is wrong, with the value.
+        msg: String,
+    },
+
+    /// A layer received an input of the wrong shape.
+    #[error("{layer} expects input of shape {expected}, got {got}")]
+    InputShape {
+        /// The layer's name.
+        layer: &'static str,
+        /// The expected shape, `N` and `…` standing for any size.
+        expected: String,
+        /// The input's shape.
+        got: Shape,
+    },
+
+    /// A class label is not a valid class index.
+    #[error("{loss}: label {label} of sample {sample} is out of range for {classes} classes")]
+    LabelOutOfRange {
+        /// The loss's name.
+        loss: &'static str,
+        /// The sample's position in the batch.
+        sample: usize,
+        /// The offending label.
+        label: usize,
+        /// The number of classes (the size of the class axis).
+        classes: usize,
+    },
+
+    /// The number of labels differs from the batch size.
+    #[error("{loss}: {labels} labels for a batch of {batch} samples")]
+    LabelCount {
+        /// The loss's name.
+        loss: &'static str,
+        /// The number of labels given.
+        labels: usize,
+        /// The batch size (the first axis of the input).
+        batch: usize,
+    },
+
+    /// Reading or writing a checkpoint file failed.
+    #[error("checkpoint {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
+    /// A file is not a valid safetensors file (truncated, bad header, …).
+    #[error("checkpoint {} is not a valid safetensors file: {msg}", path.display())]
+    CorruptCheckpoint {
+        /// The file.
+        path: PathBuf,
+        /// What the parser reported.
+        msg: String,
+    },
+
+    /// A model parameter has no tensor in the checkpoint.
+    #[error("checkpoint {} has no tensor for parameter {name:?}", path.display())]
+    MissingTensor {
+        /// The parameter's name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The checkpoint holds a tensor that is neither a model parameter nor in a declared section.
+    #[error(
+        "checkpoint {} holds tensor {name:?}, which is not a parameter of the model \
+         (nor in a section such as \"optim.\")",
+        path.display()
+    )]
+    UnexpectedTensor {
+        /// The tensor's name.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A checkpoint tensor's shape differs from its parameter's.
+    #[error("checkpoint {}: parameter {name:?} has shape {expected:?} in the model but {found:?} in the file", path.display())]
+    ParameterShape {
+        /// The parameter's name.
+        name: String,
+        /// The shape in the model.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        found: Vec<usize>,
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A checkpoint tensor's element type differs from the model's.
+    #[error("checkpoint {}: tensor {name:?} has dtype {found}, expected {expected}", path.display())]
+    Dtype {
+        /// The tensor's name.
+        name: String,
+        /// The element type the model uses (`"F32"`, `"F64"`).
+        expected: &'static str,
+        /// The element type in the file.
+        found: String,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::InvalidConfig`].
+    pub(crate) fn config(what: &'static str, msg: impl Into<String>) -> Self {
+        Error::InvalidConfig { what, msg: msg.into() }
+    }
+}

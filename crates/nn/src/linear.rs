@@ -1,0 +1,134 @@
+//! [`Linear`]: the fully connected layer `y = x·Wᵀ + b`, with `W` of shape `[out, in]` as in
+//! PyTorch (so PyTorch checkpoints load as they are).
+
+use crate::{Error, Init, Module, Result};
+use autograd::{Float, Parameter, Var};
+use rand::Rng;
+
+/// How to build a [`Linear`] layer. `LinearConfig::new(784, 256).init(&mut rng)?`, or with
+/// every field spelled out:
+///
+/// ```
+/// use nn::{Init, LinearConfig};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let layer = LinearConfig { bias: false, weight_init: Init::xavier_normal(), ..LinearConfig::new(3, 2) }
+///     .init::<f64>(&mut StdRng::seed_from_u64(0))
+///     .unwrap();
+/// assert_eq!(layer.weight.value().dims(), &[2, 3]);
+/// assert!(layer.bias.is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearConfig {
+    /// Input features.
+    pub in_features: usize,
+    /// Output features.
+    pub out_features: usize,
+    /// Whether to add a learnable bias.
+    pub bias: bool,
+    /// Initialization of the weight (default He/Kaiming uniform for ReLU).
+    pub weight_init: Init,
+    /// Initialization of the bias (default zeros).
+    pub bias_init: Init,
+}
+
+impl LinearConfig {
+    /// A layer from `in_features` to `out_features` with a bias, He-uniform weights and zero
+    /// bias.
+    pub fn new(in_features: usize, out_features: usize) -> Self {
+        LinearConfig {
+            in_features,
+            out_features,
+            bias: true,
+            weight_init: Init::kaiming_uniform(),
+            bias_init: Init::ZEROS,
+        }
+    }
+
+    /// Draws the initial weights from `rng` (seeded for reproducibility: same seed, same bits).
+    /// Fails if a size is zero or an init parameter is invalid.
+    pub fn init<T: Float>(&self, rng: &mut impl Rng) -> Result<Linear<T>> {
+        let (n_in, n_out) = (self.in_features, self.out_features);
+        if n_in == 0 || n_out == 0 {
+            return Err(Error::config("Linear", format!("sizes must be positive, got {n_in} → {n_out}")));
+        }
+        let weight = Parameter::new(self.weight_init.tensor([n_out, n_in], n_in, n_out, rng)?);
+        let bias = match self.bias {
+            true => Some(Parameter::new(self.bias_init.tensor([n_out], n_in, n_out, rng)?)),
+            false => None,
+        };
+        Ok(Linear { weight, bias })
+    }
+}
+
+/// A fully connected layer: `y = x·Wᵀ + b` over the last axis of `x` (`[…, in] → […, out]`).
+///
+/// Parameters: `"weight"` of shape `[out, in]` and, if present, `"bias"` of shape `[out]`.
+#[derive(Clone, Debug)]
+pub struct Linear<T: Float = f32> {
+    /// The weight, `[out_features, in_features]`.
+    pub weight: Parameter<T>,
+    /// The bias, `[out_features]`, if the layer has one.
+    pub bias: Option<Parameter<T>>,
+}
+
+impl<T: Float> Linear<T> {
+    /// A layer from existing parameters. Fails if the weight is not a matrix or the bias does
+    /// not have one entry per output.
+    pub fn from_parameters(weight: Parameter<T>, bias: Option<Parameter<T>>) -> Result<Self> {
+        let w = weight.value();
+        if w.rank() != 2 {
+            return Err(Error::config("Linear", format!("weight must be [out, in], got {}", w.shape())));
+        }
+        if let Some(b) = &bias {
+            if b.value().dims() != [w.dims()[0]] {
+                let msg = format!("bias of shape {} for a weight of shape {}", b.value().shape(), w.shape());
+                return Err(Error::config("Linear", msg));
+            }
+        }
+        Ok(Linear { weight, bias })
+    }
+
+    /// Input features.
+    pub fn in_features(&self) -> usize {
+        self.weight.value().dims()[1]
+    }
+
+    /// Output features.
+    pub fn out_features(&self) -> usize {
+        self.weight.value().dims()[0]
+    }
+}
+
+impl<T: Float> Module<T> for Linear<T> {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        let n_in = self.in_features();
+        if x.rank() == 0 || x.dims()[x.rank() - 1] != n_in {
+            return Err(Error::InputShape {
+                layer: "Linear",
+                expected: format!("[…, {n_in}]"),
+                got: x.shape().clone(),
+            });
+        }
+        let tape = x.tape();
+        let w = tape.param(&self.weight);
+        let b = self.bias.as_ref().map(|b| tape.param(b));
+        // TODO(ops): switch to the fused `x.linear(&w, b.as_ref())` when it lands.
+        let y = x.matmul_t(&w, false, true)?;
+        Ok(match b {
+            Some(b) => y.add(&b)?,
+            None => y,
+        })
+    }
+
+    fn visit_parameters(&self, visit: &mut dyn FnMut(&str, &Parameter<T>)) {
+        visit("weight", &self.weight);
+        if let Some(b) = &self.bias {
+            visit("bias", b);
+        }
+    }
+
+    fn describe(&self) -> String {
+        let bias = if self.bias.is_some() { "" } else { ", no bias" };
+        format!("Linear({} → {}{bias})", self.in_features(), self.out_features())
+    }
+}

@@ -1,0 +1,98 @@
+//! [`Maxout`] (Goodfellow et al., 2013): each of `units` outputs is the maximum of `k` linear
+//! pieces of the input, `hᵤ(x) = maxⱼ (wᵤⱼ·x + bᵤⱼ)`.
+//!
+//! Built from autograd ops: one [`Linear`] to `units·k` outputs, a reshape to `[…, units, k]`,
+//! and a max over the last axis. The max's backward sends the gradient only to the winning
+//! piece of each unit (the first one on a tie), so for a given input the network is the
+//! "thinner" linear network made of the winning pieces, and the losing pieces' weights receive
+//! exactly zero gradient from that sample.
+
+use crate::{Error, Init, Linear, LinearConfig, Module, Result};
+use autograd::{Float, Var};
+use rand::Rng;
+
+/// How to build a [`Maxout`] layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaxoutConfig {
+    /// Input features.
+    pub in_features: usize,
+    /// Output units.
+    pub units: usize,
+    /// Linear pieces per unit (`k ≥ 1`; `k = 1` is a plain linear layer).
+    pub pieces: usize,
+    /// Initialization of the pieces' weights (default Xavier uniform: the pieces are linear).
+    pub weight_init: Init,
+    /// Initialization of the pieces' biases (default zeros).
+    pub bias_init: Init,
+}
+
+impl MaxoutConfig {
+    /// `units` maxout units of `pieces` pieces each over `in_features` inputs.
+    pub fn new(in_features: usize, units: usize, pieces: usize) -> Self {
+        MaxoutConfig { in_features, units, pieces, weight_init: Init::xavier_uniform(), bias_init: Init::ZEROS }
+    }
+
+    /// Draws the pieces' weights from `rng` (seeded: same seed, same bits).
+    pub fn init<T: Float>(&self, rng: &mut impl Rng) -> Result<Maxout<T>> {
+        if self.units == 0 || self.pieces == 0 {
+            return Err(Error::config(
+                "Maxout",
+                format!("units ({}) and pieces ({}) must be positive", self.units, self.pieces),
+            ));
+        }
+        let linear = LinearConfig {
+            weight_init: self.weight_init,
+            bias_init: self.bias_init,
+            ..LinearConfig::new(self.in_features, self.units * self.pieces)
+        }
+        .init(rng)?;
+        Ok(Maxout { linear, units: self.units, pieces: self.pieces })
+    }
+}
+
+/// A maxout layer: `[…, in] → […, units]`. Output `u` is the max of the linear layer's outputs
+/// `u·k … u·k + k − 1`.
+///
+/// Parameters: `"linear.weight"` `[units·k, in]` and `"linear.bias"` `[units·k]`.
+#[derive(Clone, Debug)]
+pub struct Maxout<T: Float = f32> {
+    /// The `units·k` linear pieces; rows `u·k … u·k + k − 1` belong to unit `u`.
+    pub linear: Linear<T>,
+    units: usize,
+    pieces: usize,
+}
+
+impl<T: Float> Maxout<T> {
+    /// Output units.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// Pieces per unit.
+    pub fn pieces(&self) -> usize {
+        self.pieces
+    }
+}
+
+impl<T: Float> Module<T> for Maxout<T> {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        let z = self.linear.forward(x)?;
+        let mut dims = z.dims()[..z.rank() - 1].to_vec();
+        dims.extend([self.units, self.pieces]);
+        let z = z.reshape(dims)?;
+        let last = z.rank() - 1;
+        // TODO(ops): switch to `z.max_axes(&[last], false)` when it lands.
+        // The max as a masked sum: the 0/1 mask of each unit's first winning piece is piecewise
+        // constant, so it enters as a constant and routes the gradient to the winner only.
+        let mask = z.constant(crate::util::argmax_mask(z.value(), last));
+        Ok(z.mul(&mask)?.sum_axes(&[last], false)?)
+    }
+
+    fn visit_children(&self, visit: &mut dyn FnMut(&str, &dyn Module<T>)) {
+        visit("linear", &self.linear);
+    }
+
+    fn describe(&self) -> String {
+        format!("Maxout({} → {} × {} pieces)", self.linear.in_features(), self.units, self.pieces)
+    }
+}
