@@ -20,6 +20,7 @@ mod cos;
 mod custom;
 mod div;
 mod exp;
+mod gather;
 mod kernels;
 mod linear;
 mod log;
@@ -78,6 +79,26 @@ pub(crate) enum Op<T: Float> {
     Softmax(usize),
     /// Log-softmax along the axis.
     LogSoftmax(usize),
+    /// One element per lane along `axis`, at the listed positions.
+    Gather {
+        axis: u32,
+        index: Arc<[usize]>,
+    },
+    /// The adjoint of `Gather`: adds each element into zeros at the listed positions.
+    ScatterAdd {
+        axis: u32,
+        index: Arc<[usize]>,
+    },
+    /// Whole slices along `axis`, in the listed order.
+    IndexSelect {
+        axis: u32,
+        index: Arc<[usize]>,
+    },
+    /// The adjoint of `IndexSelect`: adds each slice into zeros at the listed positions.
+    IndexAdd {
+        axis: u32,
+        index: Arc<[usize]>,
+    },
     Reshape,
     BroadcastTo,
     SumTo,
@@ -114,6 +135,10 @@ impl<T: Float> Op<T> {
             Op::LogSumExp => "logsumexp",
             Op::Softmax(_) => "softmax",
             Op::LogSoftmax(_) => "log_softmax",
+            Op::Gather { .. } => "gather",
+            Op::ScatterAdd { .. } => "scatter_add",
+            Op::IndexSelect { .. } => "index_select",
+            Op::IndexAdd { .. } => "index_add",
             Op::Reshape => "reshape",
             Op::BroadcastTo => "broadcast_to",
             Op::SumTo => "sum_to",
@@ -148,6 +173,10 @@ impl<T: Float> Op<T> {
             Op::LogSumExp => logsumexp::backward(ctx, g),
             Op::Softmax(axis) => softmax::backward_softmax(*axis, ctx, g),
             Op::LogSoftmax(axis) => softmax::backward_log_softmax(*axis, ctx, g),
+            Op::Gather { axis, index } => gather::backward_gather(*axis, index, ctx, g),
+            Op::ScatterAdd { axis, index } => gather::backward_scatter_add(*axis, index, ctx, g),
+            Op::IndexSelect { axis, index } => gather::backward_index_select(*axis, index, ctx, g),
+            Op::IndexAdd { axis, index } => gather::backward_index_add(*axis, index, ctx, g),
             Op::Reshape => reshape::backward(ctx, g),
             Op::BroadcastTo => broadcast::backward_broadcast(ctx, g),
             Op::SumTo => broadcast::backward_sum_to(ctx, g),
@@ -215,4 +244,15 @@ pub(crate) fn normalize_axes(op: &'static str, axes: &[usize], shape: &Shape, si
         check_axis(op, a, shape, site)?;
     }
     Ok(sorted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Op;
+
+    #[test]
+    fn op_stays_small() {
+        // Every recorded node holds an `Op`: keep it at three words.
+        assert!(std::mem::size_of::<Op<f64>>() <= 24, "{}", std::mem::size_of::<Op<f64>>());
+    }
 }
