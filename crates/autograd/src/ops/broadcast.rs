@@ -99,6 +99,21 @@ pub(super) fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize
     }
 }
 
+/// Calls `f(i, k)` for every element `i` of `big` (row-major), where `k` is the element of
+/// `small` (a shape that broadcasts to `big`) that `i` repeats: the index walk of every kernel
+/// that pairs a tensor with a reduced or broadcast one (reductions, their backward rules).
+#[inline]
+pub(super) fn for_each_pair(small: &Shape, big: &Shape, mut f: impl FnMut(usize, usize)) {
+    let row_len = big.dims().last().copied().unwrap_or(1);
+    let mut start = 0;
+    for_each_row(small, big, |offset, step| {
+        for j in 0..row_len {
+            f(start + j, offset + j * step);
+        }
+        start += row_len;
+    });
+}
+
 /// The broadcast kernel (the caller checked `x.shape()` broadcasts to `shape`).
 pub(crate) fn broadcast<T: Float>(x: &Tensor<T>, shape: &Shape) -> Tensor<T> {
     let src = x.data();

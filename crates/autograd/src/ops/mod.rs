@@ -20,6 +20,7 @@ mod cos;
 mod custom;
 mod div;
 mod exp;
+mod extremum;
 mod gather;
 mod kernels;
 mod linear;
@@ -73,6 +74,10 @@ pub(crate) enum Op<T: Float> {
     Linear {
         bias: bool,
     },
+    /// Max over the axes where the output has size 1 (kept).
+    MaxAxes,
+    /// Min over the axes where the output has size 1 (kept).
+    MinAxes,
     /// Log-sum-exp over one axis, kept as size 1.
     LogSumExp,
     /// Softmax along the axis.
@@ -132,6 +137,8 @@ impl<T: Float> Op<T> {
             Op::Relu => "relu",
             Op::MatMul { .. } => "matmul",
             Op::Linear { .. } => "linear",
+            Op::MaxAxes => "max",
+            Op::MinAxes => "min",
             Op::LogSumExp => "logsumexp",
             Op::Softmax(_) => "softmax",
             Op::LogSoftmax(_) => "log_softmax",
@@ -170,6 +177,7 @@ impl<T: Float> Op<T> {
             Op::Relu => relu::backward(ctx, g),
             Op::MatMul { transpose_a, transpose_b } => matmul::backward(*transpose_a, *transpose_b, ctx, g),
             Op::Linear { bias } => linear::backward(*bias, ctx, g),
+            Op::MaxAxes | Op::MinAxes => extremum::backward(ctx, g),
             Op::LogSumExp => logsumexp::backward(ctx, g),
             Op::Softmax(axis) => softmax::backward_softmax(*axis, ctx, g),
             Op::LogSoftmax(axis) => softmax::backward_log_softmax(*axis, ctx, g),
