@@ -12,7 +12,7 @@
 
 use crate::error::Pass;
 use crate::ops::Op;
-use crate::tape::{NodeId, NO_NODE};
+use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
 use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -183,26 +183,25 @@ fn backprop<'t, T: Float>(
             Some(g) if keep => g.clone(),
             slot => slot.take().expect("matched Some"),
         };
-        if tape.tracing() {
-            tape.info.borrow_mut()[id as usize].grad = Some(g.value().clone());
-        }
         let op = {
-            let mut nodes = tape.nodes.borrow_mut();
+            let mut graph = tape.graph.borrow_mut();
+            let Graph { nodes, input_ids, saved: arena, info, leaves } = &mut *graph;
+            if tape.tracing() {
+                info[id as usize].grad = Some(g.value().clone());
+            }
             let node = &mut nodes[id as usize];
             if node.freed {
-                let site = tape.info.borrow()[id as usize].site;
-                return Err(Error::GraphFreed { op: node.op.name(), node: id as usize, site });
+                return Err(Error::GraphFreed { op: node.op.name(), node: id as usize, site: info[id as usize].site });
             }
             if let Op::Leaf(index) = node.op {
                 if let Wanted::Leaves = wanted {
-                    deposit_in_leaf(tape, index as usize, g.value());
+                    deposit_in_leaf(&mut leaves[index as usize], g.value());
                 }
                 continue;
             }
             inputs.clear();
-            inputs.extend_from_slice(&tape.input_ids.borrow()[node.inputs()]);
+            inputs.extend_from_slice(&input_ids[node.inputs()]);
             saved.clear();
-            let mut arena = tape.saved.borrow_mut();
             for entry in &mut arena[node.saved()] {
                 let value = if retain { entry.value.clone() } else { std::mem::replace(&mut entry.value, Tensor::scalar(T::ZERO)) };
                 saved.push(Var { tape, node: entry.node, value });
@@ -271,7 +270,7 @@ impl<'t, T: Float> Ctx<'_, 't, T> {
             self.op.name()
         );
         if self.tape.anomaly_mode() {
-            let site = self.tape.info.borrow()[self.node as usize].site;
+            let site = self.tape.graph.borrow().info[self.node as usize].site;
             if let Some(e) = self.tape.anomaly_in(g.value(), self.op, self.node, site, Pass::Backward) {
                 return Err(e);
             }
@@ -290,9 +289,7 @@ fn accumulate<'t, T: Float>(slot: &mut Option<Var<'t, T>>, g: Var<'t, T>) -> Res
     Ok(())
 }
 
-fn deposit_in_leaf<T: Float>(tape: &Tape<T>, index: usize, g: &Tensor<T>) {
-    let mut leaves = tape.leaves.borrow_mut();
-    let leaf = &mut leaves[index];
+fn deposit_in_leaf<T: Float>(leaf: &mut Leaf<T>, g: &Tensor<T>) {
     match &mut leaf.grad {
         Some(acc) => {
             for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {

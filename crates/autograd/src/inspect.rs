@@ -18,9 +18,8 @@ use std::fmt::{self, Write};
 /// ```
 impl<T: Float> fmt::Display for Tape<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let nodes = self.nodes.borrow();
-        let info = self.info.borrow();
-        let input_ids = self.input_ids.borrow();
+        let graph = self.graph.borrow();
+        let (nodes, info, input_ids) = (&graph.nodes, &graph.info, &graph.input_ids);
         let tracing = info.iter().any(|i| i.value.is_some());
         write!(f, "{:>6}  {:<14} {:<16} {:<12} ", "node", "op", "inputs", "shape")?;
         if tracing {
@@ -65,6 +64,19 @@ fn summary<T: Float>(t: Option<&Tensor<T>>) -> String {
 }
 
 impl<T: Float> Tape<T> {
+    /// The names of the recorded ops, in tape order (leaves included, as `"leaf"`).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::scalar(1.0));
+    /// let _ = x.exp().sum();
+    /// assert_eq!(tape.op_names()[..2], ["leaf", "exp"]);
+    /// ```
+    pub fn op_names(&self) -> Vec<&'static str> {
+        self.graph.borrow().nodes.iter().map(|n| n.op.name()).collect()
+    }
+
     /// The recorded graph in Graphviz DOT: one box per node (op and shape; value and gradient
     /// when tracing), an edge from each input to its consumer, constants as small grey points.
     /// Render with `dot -Tsvg graph.dot > graph.svg`.
@@ -79,9 +91,8 @@ impl<T: Float> Tape<T> {
     /// assert!(dot.contains("n1 -> n2"));
     /// ```
     pub fn to_dot(&self) -> String {
-        let nodes = self.nodes.borrow();
-        let info = self.info.borrow();
-        let input_ids = self.input_ids.borrow();
+        let graph = self.graph.borrow();
+        let (nodes, info, input_ids) = (&graph.nodes, &graph.info, &graph.input_ids);
         let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
         for (id, (node, info)) in nodes.iter().zip(info.iter()).enumerate() {
             let mut label = format!("%{id} {}\\n{}", node.op.name(), info.shape);

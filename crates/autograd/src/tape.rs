@@ -63,6 +63,16 @@ pub(crate) struct NodeInfo<T: Float> {
     pub grad: Option<Tensor<T>>,
 }
 
+/// Everything recorded, in four arenas indexed by tape position (one borrow per op).
+#[derive(Default)]
+pub(crate) struct Graph<T: Float> {
+    pub nodes: Vec<Node<T>>,
+    pub input_ids: Vec<NodeId>,
+    pub saved: Vec<Saved<T>>,
+    pub info: Vec<NodeInfo<T>>,
+    pub leaves: Vec<Leaf<T>>,
+}
+
 /// A leaf's gradient slot, and the parameter it feeds, if any.
 pub(crate) struct Leaf<T: Float> {
     pub grad: Option<Tensor<T>>,
@@ -85,11 +95,7 @@ pub(crate) struct Leaf<T: Float> {
 /// assert!((x.grad().unwrap().item() - expected).abs() < 1e-15);
 /// ```
 pub struct Tape<T: Float = f32> {
-    pub(crate) nodes: RefCell<Vec<Node<T>>>,
-    pub(crate) input_ids: RefCell<Vec<NodeId>>,
-    pub(crate) saved: RefCell<Vec<Saved<T>>>,
-    pub(crate) info: RefCell<Vec<NodeInfo<T>>>,
-    pub(crate) leaves: RefCell<Vec<Leaf<T>>>,
+    pub(crate) graph: RefCell<Graph<T>>,
     recording: Cell<bool>,
     anomaly_mode: Cell<bool>,
     first_anomaly: RefCell<Option<Error>>,
@@ -112,11 +118,7 @@ impl<T: Float> Tape<T> {
     /// An empty tape that records.
     pub fn new() -> Self {
         Tape {
-            nodes: RefCell::new(Vec::new()),
-            input_ids: RefCell::new(Vec::new()),
-            saved: RefCell::new(Vec::new()),
-            info: RefCell::new(Vec::new()),
-            leaves: RefCell::new(Vec::new()),
+            graph: RefCell::new(Graph::default()),
             recording: Cell::new(true),
             anomaly_mode: Cell::new(false),
             first_anomaly: RefCell::new(None),
@@ -129,17 +131,18 @@ impl<T: Float> Tape<T> {
     /// Forgets every node and leaf but keeps the allocations, so a training loop can reuse one
     /// tape per step. The borrow checker guarantees no [`Var`] of the old graph is alive.
     pub fn clear(&mut self) {
-        self.nodes.get_mut().clear();
-        self.input_ids.get_mut().clear();
-        self.saved.get_mut().clear();
-        self.info.get_mut().clear();
-        self.leaves.get_mut().clear();
+        let graph = self.graph.get_mut();
+        graph.nodes.clear();
+        graph.input_ids.clear();
+        graph.saved.clear();
+        graph.info.clear();
+        graph.leaves.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
     /// Number of recorded nodes.
     pub fn len(&self) -> usize {
-        self.nodes.borrow().len()
+        self.graph.borrow().nodes.len()
     }
 
     /// Whether nothing has been recorded.
@@ -174,10 +177,10 @@ impl<T: Float> Tape<T> {
     }
 
     fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
-        let mut leaves = self.leaves.borrow_mut();
-        let index = u32::try_from(leaves.len()).expect("fewer than 2^32 leaves on one tape");
-        leaves.push(Leaf { grad: None, param });
-        drop(leaves);
+        let mut graph = self.graph.borrow_mut();
+        let index = u32::try_from(graph.leaves.len()).expect("fewer than 2^32 leaves on one tape");
+        graph.leaves.push(Leaf { grad: None, param });
+        drop(graph);
         let node = self.push_node(Op::Leaf(index), &[], Keep::Nothing, &value, site);
         Var { tape: self, node, value }
     }
@@ -276,7 +279,7 @@ impl<T: Float> Tape<T> {
         }
         let site = match self.backward_node.get() {
             NO_NODE => site,
-            differentiated => self.info.borrow()[differentiated as usize].site,
+            differentiated => self.graph.borrow().info[differentiated as usize].site,
         };
         let node = self.next_id();
         if self.anomaly_mode.get() {
@@ -294,33 +297,35 @@ impl<T: Float> Tape<T> {
     }
 
     fn next_id(&self) -> NodeId {
-        let len = self.nodes.borrow().len();
-        NodeId::try_from(len).ok().filter(|&id| id != NO_NODE).expect("fewer than 2^32 - 1 nodes on one tape")
+        id_after(self.graph.borrow().nodes.len())
     }
 
     fn push_node(&self, op: Op<T>, inputs: &[&Var<'_, T>], keep: Keep, value: &Tensor<T>, site: Site) -> NodeId {
-        let id = self.next_id();
-        let mut input_ids = self.input_ids.borrow_mut();
-        let mut saved = self.saved.borrow_mut();
+        let mut graph = self.graph.borrow_mut();
+        let Graph { nodes, input_ids, saved, info, .. } = &mut *graph;
+        let id = id_after(nodes.len());
         let (inputs_start, saved_start) = (input_ids.len(), saved.len());
-        input_ids.extend(inputs.iter().map(|v| v.node));
+        for v in inputs {
+            input_ids.push(v.node);
+        }
         if let Keep::Inputs | Keep::InputsAndOutput = keep {
-            saved.extend(inputs.iter().map(|v| Saved { node: v.node, value: v.value.clone() }));
+            for v in inputs {
+                saved.push(Saved { node: v.node, value: v.value.clone() });
+            }
         }
         if let Keep::Output | Keep::InputsAndOutput = keep {
             saved.push(Saved { node: id, value: value.clone() });
         }
-        let node = Node {
+        nodes.push(Node {
             op,
             inputs_start: u32::try_from(inputs_start).expect("fewer than 2^32 inputs on one tape"),
             saved_start: u32::try_from(saved_start).expect("fewer than 2^32 saved tensors on one tape"),
             inputs_len: u16::try_from(inputs.len()).expect("an op has fewer than 65536 inputs"),
             saved_len: u16::try_from(saved.len() - saved_start).expect("an op saves fewer than 65536 tensors"),
             freed: false,
-        };
-        self.nodes.borrow_mut().push(node);
+        });
         let traced = self.tracing.get().then(|| value.clone());
-        self.info.borrow_mut().push(NodeInfo { shape: value.shape().clone(), site, value: traced, grad: None });
+        info.push(NodeInfo { shape: value.shape().clone(), site, value: traced, grad: None });
         id
     }
 
@@ -331,7 +336,7 @@ impl<T: Float> Tape<T> {
 
     /// The recorded shape of a node's output.
     pub(crate) fn node_shape(&self, node: NodeId) -> Shape {
-        self.info.borrow()[node as usize].shape.clone()
+        self.graph.borrow().info[node as usize].shape.clone()
     }
 
     /// Whether a gradient check is probing branches (see [`Tape::note_branches`]).
@@ -357,6 +362,11 @@ impl<T: Float> Tape<T> {
     pub(crate) fn probe_branches(&self, on: bool) -> Option<u64> {
         self.branch_hash.replace(if on { Some(0xcbf2_9ce4_8422_2325) } else { None })
     }
+}
+
+/// The id of the node after `len` recorded ones.
+fn id_after(len: usize) -> NodeId {
+    NodeId::try_from(len).ok().filter(|&id| id != NO_NODE).expect("fewer than 2^32 - 1 nodes on one tape")
 }
 
 /// Restores the recording flag when dropped.

@@ -105,14 +105,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// leaf made by [`Tape::var`] / [`Tape::param`] or no backward reached it.
     pub fn grad(&self) -> Option<Tensor<T>> {
         let index = self.leaf_index()?;
-        self.tape.leaves.borrow()[index].grad.clone()
+        self.tape.graph.borrow().leaves[index].grad.clone()
     }
 
     pub(crate) fn leaf_index(&self) -> Option<usize> {
         if self.node == NO_NODE {
             return None;
         }
-        match self.tape.nodes.borrow()[self.node as usize].op {
+        match self.tape.graph.borrow().nodes[self.node as usize].op {
             crate::ops::Op::Leaf(i) => Some(i as usize),
             _ => None,
         }
