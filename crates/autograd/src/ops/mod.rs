@@ -16,13 +16,16 @@ use std::sync::Arc;
 mod abs;
 mod add;
 mod broadcast;
+mod clamp;
 mod cos;
 mod custom;
 mod div;
+mod elu;
 mod exp;
 mod extremum;
 mod gather;
 mod kernels;
+mod leaky_relu;
 mod linear;
 mod log;
 mod logsumexp;
@@ -33,8 +36,11 @@ mod pow;
 mod relu;
 mod reshape;
 mod sigmoid;
+mod sign;
 mod sin;
 mod softmax;
+mod softplus;
+mod sqrt;
 mod sub;
 mod sum;
 mod tanh;
@@ -66,6 +72,15 @@ pub(crate) enum Op<T: Float> {
     Tanh,
     Sigmoid,
     Relu,
+    Sqrt,
+    Sign,
+    LeakyRelu(T),
+    Elu(T),
+    Softplus,
+    Clamp {
+        lo: T,
+        hi: T,
+    },
     MatMul {
         transpose_a: bool,
         transpose_b: bool,
@@ -135,6 +150,12 @@ impl<T: Float> Op<T> {
             Op::Tanh => "tanh",
             Op::Sigmoid => "sigmoid",
             Op::Relu => "relu",
+            Op::Sqrt => "sqrt",
+            Op::Sign => "sign",
+            Op::LeakyRelu(_) => "leaky_relu",
+            Op::Elu(_) => "elu",
+            Op::Softplus => "softplus",
+            Op::Clamp { .. } => "clamp",
             Op::MatMul { .. } => "matmul",
             Op::Linear { .. } => "linear",
             Op::MaxAxes => "max",
@@ -175,6 +196,12 @@ impl<T: Float> Op<T> {
             Op::Tanh => tanh::backward(ctx, g),
             Op::Sigmoid => sigmoid::backward(ctx, g),
             Op::Relu => relu::backward(ctx, g),
+            Op::Sqrt => sqrt::backward(ctx, g),
+            Op::Sign => sign::backward(ctx, g),
+            Op::LeakyRelu(slope) => leaky_relu::backward(*slope, ctx, g),
+            Op::Elu(alpha) => elu::backward(*alpha, ctx, g),
+            Op::Softplus => softplus::backward(ctx, g),
+            Op::Clamp { lo, hi } => clamp::backward(*lo, *hi, ctx, g),
             Op::MatMul { transpose_a, transpose_b } => matmul::backward(*transpose_a, *transpose_b, ctx, g),
             Op::Linear { bias } => linear::backward(*bias, ctx, g),
             Op::MaxAxes | Op::MinAxes => extremum::backward(ctx, g),

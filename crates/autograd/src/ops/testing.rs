@@ -107,3 +107,12 @@ pub(crate) fn assert_all_close<T: crate::Float>(actual: &[T], expected: &[f64], 
 pub(crate) fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
     Tensor::from_vec(data.to_vec(), shape).unwrap()
 }
+
+/// The hash of the branch labels that kinked ops report while evaluating `f(x)` (see
+/// `Tape::note_branches`): equal hashes at `x ± ε` mean no kink lies between.
+pub(crate) fn branch_hash(x: &Tensor<f64>, f: impl for<'t> Fn(&Var<'t, f64>) -> Var<'t, f64>) -> u64 {
+    let tape = Tape::new();
+    tape.probe_branches(true);
+    let _ = f(&tape.constant(x.clone()));
+    tape.probe_branches(false).expect("probing was on")
+}

@@ -22,6 +22,8 @@ pub(crate) trait Elementwise<T: Float>: Clone {
     fn sin(&self) -> Self;
     fn cos(&self) -> Self;
     fn sigmoid(&self) -> Self;
+    /// `min(max(x, lo), hi)`, with derivative 1 where `lo ≤ x ≤ hi`, 0 elsewhere.
+    fn clamp(&self, lo: T, hi: T) -> Self;
     /// A piecewise-constant function of the value (a mask, a slope, a sign). On `Var`s the
     /// result is a constant: its derivative is zero wherever it is defined.
     fn piecewise(&self, f: impl Fn(T) -> T) -> Self;
@@ -73,6 +75,10 @@ impl<T: Float> Elementwise<T> for T {
         super::sigmoid::sigmoid(*self)
     }
     #[inline]
+    fn clamp(&self, lo: T, hi: T) -> Self {
+        super::clamp::clamp(*self, lo, hi)
+    }
+    #[inline]
     fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
         f(*self)
     }
@@ -113,6 +119,9 @@ impl<'t, T: Float> Elementwise<T> for Var<'t, T> {
     }
     fn sigmoid(&self) -> Self {
         Var::sigmoid(self)
+    }
+    fn clamp(&self, lo: T, hi: T) -> Self {
+        Var::clamp(self, lo, hi)
     }
     fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
         self.constant(self.value.map(f))

@@ -1,0 +1,61 @@
+//! Leaky ReLU: `y = x` if x > 0 else `slope·x`; dy/dx = 1 if x > 0 else `slope`. At the kink
+//! x = 0 the derivative is `slope`, as PyTorch (`self > 0 ? grad : grad·slope`), consistent with
+//! ReLU'(0) = 0 (the `slope = 0` case). Gradient checks treat `x = 0` as a kink.
+
+use super::unary::{chain, Derivative, Elementwise};
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
+    #[track_caller]
+    pub fn leaky_relu(&self, slope: T) -> Var<'t, T> {
+        if self.tape.probing_branches() {
+            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
+        }
+        self.unary(Op::LeakyRelu(slope), Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
+    }
+}
+
+struct LeakyRelu<T>(T);
+
+impl<T: Float> Derivative<T> for LeakyRelu<T> {
+    fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
+        let slope = self.0;
+        x.piecewise(|x| if x > T::ZERO { T::ONE } else { slope })
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(slope: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    chain(&LeakyRelu(slope), ctx, g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_all_close, branch_hash, check_grad, check_grad2, t};
+    use crate::Tape;
+
+    // PyTorch 2.15: F.leaky_relu(x, 0.1) at x = [-2.5, -1, 0, 0.3, 1.7, 25], seed r = [1, -2, 0.5, 3, 1.5, -1]
+    #[test]
+    fn matches_pytorch_including_the_kink() {
+        let tape = Tape::new();
+        let x = tape.var(t(&[-2.5, -1.0, 0.0, 0.3, 1.7, 25.0], &[6]));
+        let y = x.leaky_relu(0.1);
+        assert_all_close(y.value().data(), &[-0.25, -0.1, 0.0, 0.3, 1.7, 25.0], 1e-16);
+        y.mul(&tape.constant(t(&[1., -2., 0.5, 3., 1.5, -1.], &[6]))).unwrap().sum().backward().unwrap();
+        // At x = 0 the gradient is slope · g = 0.1 · 0.5.
+        assert_all_close(x.grad().unwrap().data(), &[0.1, -0.2, 0.05, 3.0, 1.5, -1.0], 1e-16);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences_and_kink() {
+        let x = t(&[-1.3, 0.4, 2.0, -0.2], &[2, 2]);
+        check_grad(&[x.clone()], |v| v[0].leaky_relu(0.2));
+        check_grad2(&[x], |v| v[0].leaky_relu(0.2).powf(2.0));
+        let at = |v: f64| branch_hash(&t(&[v], &[1]), |x| x.leaky_relu(0.2));
+        assert_ne!(at(-1e-6), at(1e-6));
+        assert_eq!(at(-0.5), at(-0.4));
+    }
+}

@@ -1,0 +1,50 @@
+//! Sign: `y = sign(x) ∈ {−1, 0, 1}` (0 at 0); dy/dx = 0 everywhere, as PyTorch (which returns
+//! zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
+//! checks see its kink at `x = 0` (where the true derivative does not exist).
+
+use super::abs::{sign, sign_branch};
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Float, Result, Tensor, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
+    #[track_caller]
+    pub fn sign(&self) -> Var<'t, T> {
+        if self.tape.probing_branches() {
+            self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
+        }
+        self.unary(Op::Sign, Keep::Nothing, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
+    ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{branch_hash, t};
+    use crate::Tape;
+
+    #[test]
+    fn values_and_zero_gradient() {
+        let tape = Tape::new();
+        let x = tape.var(t(&[-2.5, -0.0, 0.0, 0.3, f64::NAN], &[5]));
+        let y = x.sign();
+        assert_eq!(&y.value().to_vec()[..4], &[-1., 0., 0., 1.]);
+        assert!(y.value().data()[4].is_nan());
+        assert!(y.is_tracked(), "recorded so that it shows on the tape");
+        y.mul_scalar(3.0).sum().backward().unwrap();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![0.; 5]);
+    }
+
+    #[test]
+    fn reports_its_kink_at_zero() {
+        let at = |v: f64| branch_hash(&t(&[1.0, v], &[2]), |x| x.sign());
+        assert_ne!(at(-1e-6), at(1e-6));
+        assert_eq!(at(0.5 - 1e-6), at(0.5 + 1e-6));
+    }
+}

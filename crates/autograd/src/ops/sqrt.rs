@@ -1,0 +1,56 @@
+//! Square root: `y = √x`; dy/dx = 1/(2√x) = 1/(2y) (from the saved output). `√0 = 0` with an
+//! infinite derivative and `√x = NaN` for `x < 0`, as IEEE 754 and PyTorch; anomaly mode reports
+//! either at this op.
+
+use super::unary::{chain, Derivative, Elementwise};
+use super::{Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise `√x`.
+    #[track_caller]
+    pub fn sqrt(&self) -> Var<'t, T> {
+        self.unary(Op::Sqrt, Keep::Output, Site::caller(), T::sqrt)
+    }
+}
+
+struct Sqrt;
+
+impl<T: Float> Derivative<T> for Sqrt {
+    fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
+        y.recip().mul_scalar(T::from_f64(0.5))
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    chain(&Sqrt, ctx, g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::Tape;
+
+    // PyTorch 2.15: x = [0.25, 1, 2, 9, 1e-6, 100]; (x.sqrt() * [1, -2, 0.5, 3, 1.5, -1]).sum().backward()
+    #[test]
+    fn matches_pytorch() {
+        let tape = Tape::new();
+        let x = tape.var(t(&[0.25, 1., 2., 9., 1e-6, 100.], &[6]));
+        let y = x.sqrt();
+        assert_all_close(y.value().data(), &[0.5, 1.0, 1.414213562373095, 3.0, 0.001, 10.0], 1e-15);
+        y.mul(&tape.constant(t(&[1., -2., 0.5, 3., 1.5, -1.], &[6]))).unwrap().sum().backward().unwrap();
+        assert_all_close(x.grad().unwrap().data(), &[1.0, -1.0, 0.1767766952966369, 0.5, 750.0, -0.05], 1e-12);
+        let z = tape.var(t(&[0.0], &[1]));
+        z.sqrt().sum().backward().unwrap();
+        assert_eq!(z.grad().unwrap().item(), f64::INFINITY);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let x = t(&[0.3, 1.2, 2.5, 0.05], &[2, 2]);
+        check_grad(&[x.clone()], |v| v[0].sqrt());
+        check_grad2(&[x], |v| v[0].sqrt());
+    }
+}
