@@ -30,6 +30,7 @@ mod linear;
 mod log;
 mod logsumexp;
 mod matmul;
+mod maximum;
 mod mul;
 mod neg;
 mod pow;
@@ -72,6 +73,8 @@ pub(crate) enum Op<T: Float> {
     Tanh,
     Sigmoid,
     Relu,
+    Maximum,
+    Minimum,
     Sqrt,
     Sign,
     LeakyRelu(T),
@@ -150,6 +153,8 @@ impl<T: Float> Op<T> {
             Op::Tanh => "tanh",
             Op::Sigmoid => "sigmoid",
             Op::Relu => "relu",
+            Op::Maximum => "maximum",
+            Op::Minimum => "minimum",
             Op::Sqrt => "sqrt",
             Op::Sign => "sign",
             Op::LeakyRelu(_) => "leaky_relu",
@@ -196,6 +201,8 @@ impl<T: Float> Op<T> {
             Op::Tanh => tanh::backward(ctx, g),
             Op::Sigmoid => sigmoid::backward(ctx, g),
             Op::Relu => relu::backward(ctx, g),
+            Op::Maximum => maximum::backward_maximum(ctx, g),
+            Op::Minimum => maximum::backward_minimum(ctx, g),
             Op::Sqrt => sqrt::backward(ctx, g),
             Op::Sign => sign::backward(ctx, g),
             Op::LeakyRelu(slope) => leaky_relu::backward(*slope, ctx, g),
