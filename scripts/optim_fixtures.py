@@ -191,7 +191,7 @@ SCHEDULES = [
 
 # Metrics fed to ReduceLROnPlateau: improvements, plateaus, tiny (sub-threshold) improvements.
 METRICS = [10.0, 9.0, 8.5, 8.5, 8.6, 8.4999, 8.7, 8.8, 7.0, 7.0, 7.0, 7.0, 7.0, 6.0, 6.0, 5.9995,
-           6.1, 6.2, 6.3, 6.4, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0]
+           6.1, 6.2, 6.3, 6.4, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0] + [4.0] * 14 + [3.0, 3.1]
 PLATEAU = [
     {},
     {"patience": 2},
@@ -200,7 +200,7 @@ PLATEAU = [
     {"patience": 1, "threshold": 0.1, "threshold_mode": "abs"},
     {"mode": "max", "patience": 2, "factor": 0.3},
     {"mode": "max", "patience": 1, "threshold": 0.5, "threshold_mode": "abs", "cooldown": 1},
-    {"patience": 0, "factor": 0.9, "eps": 0.05},
+    {"patience": 0, "factor": 0.9, "eps": 0.005},
 ]
 
 

@@ -1,0 +1,289 @@
+//! Learning-rate schedules and gradient clipping against PyTorch (fixtures from
+//! `scripts/optim_fixtures.py`).
+
+use autograd::{Parameter, Tensor};
+use optim::{
+    clip_grad_norm, clip_grad_value, CosineAnnealingLr, Error, ExponentialLr, LinearLr, LrScheduler, Optimizer,
+    PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, Sgd, SgdConfig, StepLr, ThresholdMode,
+};
+use serde_json::{Map, Value};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn int(v: &Value) -> usize {
+    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}")) as usize
+}
+
+fn close(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-12 * want.abs().max(1e-12) || (got - want).abs() <= 1e-15
+}
+
+fn sgd(lr: f64) -> (Parameter<f64>, Sgd<f64>) {
+    let w = Parameter::new(Tensor::scalar(0.0));
+    let opt = Sgd::new([("w", &w)], SgdConfig { lr, ..Default::default() }).unwrap();
+    (w, opt)
+}
+
+fn get<'a>(kwargs: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    kwargs.get(key)
+}
+
+/// The learning rate after construction, then after each scheduler step, as PyTorch records it.
+fn run_schedule(
+    name: &str,
+    kwargs: &Map<String, Value>,
+    base_lr: f64,
+    epochs: usize,
+    metrics: Option<&[f64]>,
+) -> Vec<f64> {
+    let (_w, mut opt) = sgd(base_lr);
+    for key in kwargs.keys() {
+        let known: &[&str] = match name {
+            "StepLR" => &["step_size", "gamma"],
+            "ExponentialLR" => &["gamma"],
+            "CosineAnnealingLR" => &["T_max", "eta_min"],
+            "LinearLR" => &["start_factor", "end_factor", "total_iters"],
+            "ReduceLROnPlateau" => {
+                &["mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps"]
+            }
+            other => panic!("unknown scheduler {other}"),
+        };
+        assert!(known.contains(&key.as_str()), "{name}: option {key} is not mapped");
+    }
+    let f = |key: &str, default: f64| get(kwargs, key).map(num).unwrap_or(default);
+    let n = |key: &str, default: usize| get(kwargs, key).map(int).unwrap_or(default);
+    let mut lrs = vec![];
+    let mut stepped: Box<dyn FnMut(&mut Sgd<f64>) -> f64> = match name {
+        "StepLR" => {
+            let mut s = StepLr::new(n("step_size", 0), f("gamma", 0.1)).unwrap();
+            Box::new(move |o| s.step(o).unwrap())
+        }
+        "ExponentialLR" => {
+            let mut s = ExponentialLr::new(f("gamma", 0.0)).unwrap();
+            Box::new(move |o| s.step(o).unwrap())
+        }
+        "CosineAnnealingLR" => {
+            let mut s = CosineAnnealingLr::new(&opt, n("T_max", 0), f("eta_min", 0.0)).unwrap();
+            Box::new(move |o| s.step(o).unwrap())
+        }
+        "LinearLR" => {
+            let mut s =
+                LinearLr::new(&mut opt, f("start_factor", 1.0 / 3.0), f("end_factor", 1.0), n("total_iters", 5))
+                    .unwrap();
+            Box::new(move |o| s.step(o).unwrap())
+        }
+        "ReduceLROnPlateau" => {
+            let d = ReduceLrOnPlateauConfig::default();
+            let config = ReduceLrOnPlateauConfig {
+                mode: match get(kwargs, "mode").and_then(Value::as_str) {
+                    Some("max") => PlateauMode::Max,
+                    _ => PlateauMode::Min,
+                },
+                factor: f("factor", d.factor),
+                patience: n("patience", d.patience),
+                threshold: f("threshold", d.threshold),
+                threshold_mode: match get(kwargs, "threshold_mode").and_then(Value::as_str) {
+                    Some("abs") => ThresholdMode::Abs,
+                    _ => ThresholdMode::Rel,
+                },
+                cooldown: n("cooldown", d.cooldown),
+                min_lr: f("min_lr", d.min_lr),
+                eps: f("eps", d.eps),
+            };
+            let mut s = ReduceLrOnPlateau::new(config).unwrap();
+            let metrics = metrics.expect("ReduceLROnPlateau needs metrics").to_vec();
+            let mut i = 0;
+            Box::new(move |o| {
+                i += 1;
+                s.step(metrics[i - 1], o).unwrap()
+            })
+        }
+        other => panic!("unknown scheduler {other}"),
+    };
+    lrs.push(opt.lr());
+    for _ in 0..epochs {
+        let lr = stepped(&mut opt);
+        assert_eq!(lr, opt.lr());
+        lrs.push(lr);
+    }
+    lrs
+}
+
+#[test]
+fn schedules_follow_pytorchs_learning_rate_sequences() {
+    let fx = fixture("schedules.json");
+    let cases = fx["cases"].as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for case in cases {
+        let name = case["scheduler"].as_str().unwrap();
+        seen.insert(name);
+        let kwargs = case["kwargs"].as_object().unwrap();
+        let expected: Vec<f64> = case["lrs"].as_array().unwrap().iter().map(num).collect();
+        let metrics: Option<Vec<f64>> = case.get("metrics").map(|m| m.as_array().unwrap().iter().map(num).collect());
+        let got = run_schedule(name, kwargs, num(&case["base_lr"]), expected.len() - 1, metrics.as_deref());
+        for (epoch, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert!(
+                close(*g, *e),
+                "{name} {kwargs:?}, epoch {epoch}: got {g}, PyTorch {e}\n got {got:?}\nwant {expected:?}"
+            );
+        }
+    }
+    let all = ["StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "ReduceLROnPlateau"];
+    assert_eq!(seen.into_iter().collect::<Vec<_>>().len(), all.len(), "every schedule has a fixture");
+}
+
+#[test]
+fn reduce_on_plateau_actually_reduces_in_the_fixture() {
+    // Guards against a fixture in which no reduction happens (which any no-op would pass).
+    let fx = fixture("schedules.json");
+    let plateau: Vec<&Value> =
+        fx["cases"].as_array().unwrap().iter().filter(|c| c["scheduler"] == "ReduceLROnPlateau").collect();
+    assert!(plateau.len() >= 5);
+    for case in plateau {
+        let lrs: Vec<f64> = case["lrs"].as_array().unwrap().iter().map(num).collect();
+        assert!(lrs.last().unwrap() < &lrs[0], "{:?} never reduced", case["kwargs"]);
+    }
+}
+
+fn grads_fixture(fx: &Value) -> Vec<(String, Parameter<f64>)> {
+    let shapes = fx["shapes"].as_object().unwrap();
+    shapes
+        .iter()
+        .map(|(name, shape)| {
+            let dims: Vec<usize> = shape.as_array().unwrap().iter().map(int).collect();
+            let data: Vec<f64> = fx["grads"][name].as_array().unwrap().iter().map(num).collect();
+            let p = Parameter::new(Tensor::zeros(dims.clone()));
+            p.set_grad(Some(Tensor::from_vec(data, dims).unwrap()));
+            (name.clone(), p)
+        })
+        .collect()
+}
+
+#[test]
+fn clip_grad_norm_matches_pytorch() {
+    let fx = fixture("clip.json");
+    let cases = fx["norm"].as_array().unwrap();
+    let mut clipped_some = false;
+    for case in cases {
+        let params = grads_fixture(&fx);
+        let norm_type = match &case["norm_type"] {
+            Value::String(s) if s == "inf" => f64::INFINITY,
+            v => num(v),
+        };
+        let max_norm = num(&case["max_norm"]);
+        let before: Vec<Vec<f64>> = params.iter().map(|(_, p)| p.grad().unwrap().to_vec()).collect();
+        let total = clip_grad_norm(params.iter().map(|(_, p)| p), max_norm, norm_type).unwrap();
+        let want = num(&case["total_norm"]);
+        assert!((total - want).abs() <= 1e-12 * want, "norm {norm_type}: total {total}, PyTorch {want}");
+        for ((name, p), before) in params.iter().zip(before) {
+            let got = p.grad().unwrap().to_vec();
+            clipped_some |= got != before;
+            for (g, e) in got.iter().zip(case["clipped"][name].as_array().unwrap()) {
+                let e = num(e);
+                assert!(
+                    (g - e).abs() <= 1e-12 * e.abs().max(1e-12),
+                    "norm {norm_type}, max {max_norm}, {name}: {g} vs {e}"
+                );
+            }
+        }
+    }
+    assert!(clipped_some);
+}
+
+#[test]
+fn clip_grad_value_matches_pytorch() {
+    let fx = fixture("clip.json");
+    for case in fx["value"].as_array().unwrap() {
+        let params = grads_fixture(&fx);
+        let clip_value = num(&case["clip_value"]);
+        clip_grad_value(params.iter().map(|(_, p)| p), clip_value).unwrap();
+        for (name, p) in &params {
+            let want: Vec<f64> = case["clipped"][name].as_array().unwrap().iter().map(num).collect();
+            assert_eq!(p.grad().unwrap().to_vec(), want, "clip value {clip_value}, {name}");
+        }
+    }
+}
+
+#[test]
+fn clipping_skips_parameters_without_gradients_and_reports_non_finite_norms() {
+    let a = Parameter::new(Tensor::<f64>::zeros([2]));
+    let b = Parameter::new(Tensor::<f64>::zeros([2]));
+    a.set_grad(Some(Tensor::vector(&[6.0, 8.0])));
+    assert_eq!(clip_grad_norm([&a, &b], 5.0, 2.0).unwrap(), 10.0);
+    assert!(b.grad().is_none());
+    let g = a.grad().unwrap().to_vec();
+    assert!((g[0] - 3.0).abs() < 1e-6 && (g[1] - 4.0).abs() < 1e-6);
+
+    a.set_grad(Some(Tensor::vector(&[f64::NAN, 1.0])));
+    let err = clip_grad_norm([&a], 1.0, f64::INFINITY).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteNorm { .. }));
+    assert_eq!(
+        err.to_string(),
+        "clip_grad_norm: the total norm of order inf of the gradients is NaN; nothing was clipped"
+    );
+    assert!(a.grad().unwrap().data()[0].is_nan() && a.grad().unwrap().data()[1] == 1.0, "left untouched");
+    assert_eq!(
+        clip_grad_norm([&a], -1.0, 2.0).unwrap_err().to_string(),
+        "invalid max_norm for clip_grad_norm: -1 (must be finite and >= 0)"
+    );
+    assert_eq!(
+        clip_grad_value([&a], f64::NAN).unwrap_err().to_string(),
+        "invalid clip_value for clip_grad_value: NaN (must be finite and >= 0)"
+    );
+}
+
+#[test]
+fn schedules_reject_bad_arguments() {
+    let (_w, mut opt) = sgd(0.1);
+    let msg = |e: Error| e.to_string();
+    assert_eq!(msg(StepLr::new(0, 0.5).unwrap_err()), "invalid step_size for StepLR: 0 (must be >= 1)");
+    assert_eq!(
+        msg(ExponentialLr::new(f64::NAN).unwrap_err()),
+        "invalid gamma for ExponentialLR: NaN (must be finite and >= 0)"
+    );
+    assert_eq!(
+        msg(CosineAnnealingLr::new(&opt, 0, 0.0).unwrap_err()),
+        "invalid T_max for CosineAnnealingLR: 0 (must be >= 1)"
+    );
+    assert_eq!(
+        msg(LinearLr::new(&mut opt, 0.0, 1.0, 5).unwrap_err()),
+        "invalid start_factor for LinearLR: 0 (must be in (0, 1])"
+    );
+    assert_eq!(
+        msg(LinearLr::new(&mut opt, 0.5, 1.5, 5).unwrap_err()),
+        "invalid end_factor for LinearLR: 1.5 (must be in [0, 1])"
+    );
+    assert_eq!(opt.lr(), 0.1, "a rejected LinearLR leaves the rate alone");
+    let bad = ReduceLrOnPlateauConfig { factor: 1.0, ..Default::default() };
+    assert_eq!(
+        msg(ReduceLrOnPlateau::new(bad).unwrap_err()),
+        "invalid factor for ReduceLROnPlateau: 1 (must be in [0, 1))"
+    );
+}
+
+#[test]
+fn linear_warmup_then_cosine_can_be_chained_by_hand() {
+    // Warm-up for 3 epochs, then anneal: each schedule reads the rate the other left.
+    let (_w, mut opt) = sgd(0.1);
+    let mut warmup = LinearLr::new(&mut opt, 0.25, 1.0, 3).unwrap();
+    let mut lrs = vec![opt.lr()];
+    for _ in 0..3 {
+        lrs.push(warmup.step(&mut opt).unwrap());
+    }
+    let mut cosine = CosineAnnealingLr::new(&opt, 4, 0.0).unwrap();
+    for _ in 0..4 {
+        lrs.push(cosine.step(&mut opt).unwrap());
+    }
+    let want = [0.025, 0.05, 0.075, 0.1, 0.1 * (1.0 + (std::f64::consts::PI / 4.0).cos()) / 2.0];
+    for (g, w) in lrs.iter().zip(want) {
+        assert!((g - w).abs() < 1e-15, "{lrs:?}");
+    }
+    assert!(lrs[7].abs() < 1e-15, "annealed to eta_min: {lrs:?}");
+}
