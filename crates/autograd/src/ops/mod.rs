@@ -17,6 +17,7 @@ mod abs;
 mod add;
 mod broadcast;
 mod clamp;
+mod compare;
 mod cos;
 mod custom;
 mod div;
@@ -75,6 +76,8 @@ pub(crate) enum Op<T: Float> {
     Relu,
     Maximum,
     Minimum,
+    /// Selection by a constant mask (input 0).
+    Where,
     Sqrt,
     Sign,
     LeakyRelu(T),
@@ -153,6 +156,7 @@ impl<T: Float> Op<T> {
             Op::Tanh => "tanh",
             Op::Sigmoid => "sigmoid",
             Op::Relu => "relu",
+            Op::Where => "where",
             Op::Maximum => "maximum",
             Op::Minimum => "minimum",
             Op::Sqrt => "sqrt",
@@ -201,6 +205,7 @@ impl<T: Float> Op<T> {
             Op::Tanh => tanh::backward(ctx, g),
             Op::Sigmoid => sigmoid::backward(ctx, g),
             Op::Relu => relu::backward(ctx, g),
+            Op::Where => compare::backward_where(ctx, g),
             Op::Maximum => maximum::backward_maximum(ctx, g),
             Op::Minimum => maximum::backward_minimum(ctx, g),
             Op::Sqrt => sqrt::backward(ctx, g),
