@@ -24,6 +24,7 @@
 mod backward;
 mod error;
 mod float;
+mod gradcheck;
 mod inspect;
 mod operators;
 mod ops;
@@ -36,6 +37,10 @@ mod var;
 pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, Pass, Result, Site};
 pub use float::Float;
+pub use gradcheck::{
+    checkable, gradcheck, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mismatch, Mode,
+    OpCheck, OpReport, Probe, Report, Resampled,
+};
 pub use ops::CustomOp;
 pub use parameter::Parameter;
 pub use shape::Shape;

@@ -1,0 +1,365 @@
+//! The machinery behind every check: evaluate the function on a fresh tape with branch probing
+//! on, pull one-hot (full mode) or random (fast mode) seeds back through it, difference it
+//! numerically, and compare, setting aside differences that straddle a kink.
+//!
+//! Internally every function has several outputs (`gradgradcheck` checks the gradient of each
+//! input at once); `gradcheck`'s single output is the case of one.
+
+use super::{GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mode, Probe, Report, Resampled};
+use crate::{grad_with, GradOptions, Result, Tape, Tensor, Var};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// A function of several inputs with several outputs, evaluated on whatever tape its inputs
+/// live on.
+pub(super) type MultiFn<'a> = dyn for<'t> Fn(&[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>> + 'a;
+
+/// A function and the point to check it at.
+pub(super) struct Problem<'a> {
+    pub f: &'a MultiFn<'a>,
+    pub inputs: Vec<Tensor<f64>>,
+    /// The inputs differentiated (in this order); the others enter as constants.
+    pub wrt: Vec<usize>,
+    pub label: String,
+    pub input_names: Vec<String>,
+    pub output_names: Vec<String>,
+}
+
+/// The outputs of one evaluation and the hash of the branches its kinked ops took.
+struct Eval {
+    outputs: Vec<Tensor<f64>>,
+    branches: u64,
+}
+
+impl Eval {
+    fn flat(&self) -> impl Iterator<Item = f64> + '_ {
+        self.outputs.iter().flat_map(|t| t.data().iter().copied())
+    }
+}
+
+/// Runs the check the options ask for.
+pub(super) fn check(problem: &Problem<'_>, options: &GradcheckOptions) -> Result<Report, GradcheckError> {
+    validate(problem, options)?;
+    let mut report =
+        Report::new(problem.label.clone(), options, problem.input_names.clone(), problem.output_names.clone());
+    let mut rng = StdRng::seed_from_u64(options.seed);
+    match options.mode {
+        Mode::Full => full(problem, options, &mut rng, &mut report)?,
+        Mode::Fast { directions } => fast(problem, options, directions, &mut rng, &mut report)?,
+    }
+    if report.passed() {
+        Ok(report)
+    } else {
+        Err(GradcheckError::Mismatch(vec![report]))
+    }
+}
+
+fn validate(problem: &Problem<'_>, options: &GradcheckOptions) -> Result<(), GradcheckError> {
+    let invalid = |msg: String| Err(GradcheckError::Invalid(format!("{}: {msg}", problem.label)));
+    if problem.inputs.is_empty() {
+        return invalid("the function needs at least one input".into());
+    }
+    if !(options.eps > 0.0 && options.eps.is_finite()) {
+        return invalid(format!("eps must be positive and finite, got {}", options.eps));
+    }
+    if !(options.atol >= 0.0 && options.rtol >= 0.0) {
+        return invalid(format!("tolerances must be non-negative, got atol {} rtol {}", options.atol, options.rtol));
+    }
+    if let Some(&i) = problem.wrt.iter().find(|&&i| i >= problem.inputs.len()) {
+        return invalid(format!("wrt names input {i}, but there are {} inputs", problem.inputs.len()));
+    }
+    if let Some((i, _)) = problem.inputs.iter().enumerate().find(|(_, x)| x.has_non_finite()) {
+        return invalid(format!("input {i} has a non-finite value"));
+    }
+    Ok(())
+}
+
+impl Problem<'_> {
+    /// `(input, flat index)` of every differentiated element, in Jacobian column order.
+    fn positions(&self) -> Vec<(usize, usize)> {
+        self.wrt.iter().flat_map(|&i| (0..self.inputs[i].numel()).map(move |e| (i, e))).collect()
+    }
+
+    fn function_error(&self, at: String, source: crate::Error) -> GradcheckError {
+        GradcheckError::Function { label: self.label.clone(), at, source: Box::new(source) }
+    }
+
+    /// Evaluates the function at `inputs` on a fresh tape, then hands the tape's outputs and
+    /// differentiated inputs to `then` (for backward passes).
+    fn with_tape<R>(
+        &self,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+        then: impl for<'t> FnOnce(&[Var<'t, f64>], &[&Var<'t, f64>]) -> Result<R>,
+    ) -> Result<(Eval, R), GradcheckError> {
+        let tape = Tape::<f64>::new();
+        tape.probe_branches(true);
+        let vars: Vec<Var<'_, f64>> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if self.wrt.contains(&i) { tape.var(x.clone()) } else { tape.constant(x.clone()) })
+            .collect();
+        let outputs = (self.f)(&vars).map_err(|e| self.function_error(at(), e))?;
+        let branches = tape.probe_branches(false).expect("branch probing was turned on above");
+        let wrt: Vec<&Var<'_, f64>> = self.wrt.iter().map(|&i| &vars[i]).collect();
+        let r = then(&outputs, &wrt).map_err(|e| self.function_error(format!("in a backward pass {}", at()), e))?;
+        let eval = Eval { outputs: outputs.iter().map(|y| y.value().clone()).collect(), branches };
+        Ok((eval, r))
+    }
+
+    fn evaluate(&self, inputs: &[Tensor<f64>], at: &dyn Fn() -> String) -> Result<Eval, GradcheckError> {
+        Ok(self.with_tape(inputs, at, |_, _| Ok(()))?.0)
+    }
+
+    /// Evaluates at `inputs` and pulls each set of output seeds back to the differentiated
+    /// inputs: one row `Σ_o ⟨seed_o, ∂y_o/∂x⟩` (flattened over all differentiated inputs) per
+    /// set. `seeds` sees the output values to size the seeds.
+    fn pullbacks(
+        &self,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+        seeds: impl FnOnce(&[Tensor<f64>]) -> Vec<Vec<Tensor<f64>>>,
+    ) -> Result<(Eval, Vec<Vec<f64>>), GradcheckError> {
+        self.with_tape(inputs, at, |outputs, wrt| {
+            let values: Vec<Tensor<f64>> = outputs.iter().map(|y| y.value().clone()).collect();
+            let outputs: Vec<&Var<'_, f64>> = outputs.iter().collect();
+            seeds(&values)
+                .into_iter()
+                .map(|seed| {
+                    let grads = grad_with(&outputs, Some(&seed), wrt, GradOptions::retain_graph())?;
+                    Ok(grads.iter().flat_map(|g| g.value().data().iter().copied()).collect())
+                })
+                .collect()
+        })
+    }
+
+    /// The analytic Jacobian at `inputs`, one row per output element (outputs in order), one
+    /// column per differentiated input element.
+    fn jacobian(
+        &self,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+    ) -> Result<(Eval, Vec<Vec<f64>>), GradcheckError> {
+        self.pullbacks(inputs, at, |outputs| {
+            let mut seeds = Vec::new();
+            for (o, y) in outputs.iter().enumerate() {
+                for k in 0..y.numel() {
+                    seeds.push(
+                        outputs
+                            .iter()
+                            .enumerate()
+                            .map(|(p, z)| {
+                                let mut s = Tensor::zeros(z.shape().clone());
+                                if p == o {
+                                    s.data_mut()[k] = 1.0;
+                                }
+                                s
+                            })
+                            .collect(),
+                    );
+                }
+            }
+            seeds
+        })
+    }
+
+    /// The central difference of every output along `step` (a vector over the positions),
+    /// and whether either side took other branches than `branches`.
+    fn difference(
+        &self,
+        inputs: &[Tensor<f64>],
+        positions: &[(usize, usize)],
+        step: &[(usize, f64)],
+        eps: f64,
+        branches: u64,
+        at: &dyn Fn() -> String,
+    ) -> Result<(Vec<f64>, bool), GradcheckError> {
+        let shifted = |sign: f64| {
+            let mut x = inputs.to_vec();
+            for &(p, s) in step {
+                let (i, e) = positions[p];
+                x[i].data_mut()[e] += sign * eps * s;
+            }
+            x
+        };
+        let plus = self.evaluate(&shifted(1.0), &|| format!("{} + eps", at()))?;
+        let minus = self.evaluate(&shifted(-1.0), &|| format!("{} − eps", at()))?;
+        let (n_plus, n_minus) = (plus.flat().count(), minus.flat().count());
+        if n_plus != n_minus {
+            return Err(GradcheckError::Invalid(format!(
+                "{}: the output size changes {} ({n_plus} elements at + eps, {n_minus} at − eps)",
+                self.label,
+                at()
+            )));
+        }
+        let column = plus.flat().zip(minus.flat()).map(|(a, b)| (a - b) / (2.0 * eps)).collect();
+        Ok((column, plus.branches != branches || minus.branches != branches))
+    }
+
+    fn element_name(&self, (i, e): (usize, usize)) -> String {
+        format!("at input {} {:?}", self.input_names[i], unravel(e, self.inputs[i].dims()))
+    }
+}
+
+/// Full mode: every Jacobian entry.
+fn full(
+    problem: &Problem<'_>,
+    o: &GradcheckOptions,
+    rng: &mut StdRng,
+    report: &mut Report,
+) -> Result<(), GradcheckError> {
+    let positions = problem.positions();
+    let at_point = || "at the checked point".to_string();
+    let (base, jacobian) = problem.jacobian(&problem.inputs, &at_point)?;
+    check_finite(problem, &base)?;
+    let rows = row_names(&base);
+    for (col, &pos) in positions.iter().enumerate() {
+        let probe = || Probe::Element { input: pos.0, index: unravel(pos.1, problem.inputs[pos.0].dims()) };
+        let at = || problem.element_name(pos);
+        let (numeric, kinked) =
+            problem.difference(&problem.inputs, &positions, &[(col, 1.0)], o.eps, base.branches, &at)?;
+        if !kinked || o.kinks == KinkPolicy::Off {
+            for (r, (row, n)) in jacobian.iter().zip(numeric).enumerate() {
+                report.compare(probe, || Some(rows[r].clone()), row[col], n, false);
+            }
+            continue;
+        }
+        let mut resampled = None;
+        if let KinkPolicy::Resample { attempts } = o.kinks {
+            for attempt in 1..=attempts {
+                let offset = kink_offset(rng, o.eps);
+                let mut moved = problem.inputs.clone();
+                moved[pos.0].data_mut()[pos.1] += offset;
+                let at_moved = || format!("{} moved by {offset:+e}", at());
+                let (base, jacobian) = problem.jacobian(&moved, &at_moved)?;
+                let (numeric, kinked) =
+                    problem.difference(&moved, &positions, &[(col, 1.0)], o.eps, base.branches, &at_moved)?;
+                if kinked {
+                    continue;
+                }
+                for (r, (row, n)) in jacobian.iter().zip(numeric).enumerate() {
+                    report.compare(probe, || Some(rows[r].clone()), row[col], n, true);
+                }
+                resampled = Some(Resampled { offset, attempt });
+                break;
+            }
+        }
+        report.kinks.push(Kink { probe: probe(), resampled });
+    }
+    Ok(())
+}
+
+/// Fast mode: for random unit directions `v` (inputs) and `u` (outputs), compare `⟨v, Jᵀu⟩`
+/// (one backward pass) with the central difference of `⟨u, f(x + εv)⟩`.
+fn fast(
+    problem: &Problem<'_>,
+    o: &GradcheckOptions,
+    directions: usize,
+    rng: &mut StdRng,
+    report: &mut Report,
+) -> Result<(), GradcheckError> {
+    let positions = problem.positions();
+    let at_point = || "at the checked point".to_string();
+    let base = problem.evaluate(&problem.inputs, &at_point)?;
+    check_finite(problem, &base)?;
+    let out_len = base.flat().count();
+    if positions.is_empty() || out_len == 0 {
+        return Ok(());
+    }
+    let pairs: Vec<(Vec<f64>, Vec<f64>)> =
+        (0..directions).map(|_| (unit_vector(positions.len(), rng), unit_vector(out_len, rng))).collect();
+    let as_seeds = |u: &[f64], outputs: &[Tensor<f64>]| {
+        let mut rest = u;
+        outputs
+            .iter()
+            .map(|y| {
+                let (head, tail) = rest.split_at(y.numel());
+                rest = tail;
+                Tensor::from_vec(head.to_vec(), y.shape().clone()).expect("u is split to the outputs' sizes")
+            })
+            .collect::<Vec<_>>()
+    };
+    let (base, vjps) =
+        problem.pullbacks(&problem.inputs, &at_point, |ys| pairs.iter().map(|(_, u)| as_seeds(u, ys)).collect())?;
+    for (k, ((v, u), vjp)) in pairs.iter().zip(&vjps).enumerate() {
+        let at = || format!("along direction {k}");
+        let step: Vec<(usize, f64)> = v.iter().copied().enumerate().collect();
+        let (numeric, kinked) = problem.difference(&problem.inputs, &positions, &step, o.eps, base.branches, &at)?;
+        if !kinked || o.kinks == KinkPolicy::Off {
+            report.compare(|| Probe::Direction(k), || None, dot(v, vjp), dot(u, &numeric), false);
+            continue;
+        }
+        let mut resampled = None;
+        if let KinkPolicy::Resample { attempts } = o.kinks {
+            for attempt in 1..=attempts {
+                let mut moved = problem.inputs.clone();
+                let mut largest = 0.0f64;
+                for &(i, e) in &positions {
+                    let offset = kink_offset(rng, o.eps);
+                    moved[i].data_mut()[e] += offset;
+                    largest = if offset.abs() > largest.abs() { offset } else { largest };
+                }
+                let at_moved = || format!("{} at a point moved off a kink", at());
+                let (base, vjp) = problem.pullbacks(&moved, &at_moved, |ys| vec![as_seeds(u, ys)])?;
+                let (numeric, kinked) =
+                    problem.difference(&moved, &positions, &step, o.eps, base.branches, &at_moved)?;
+                if kinked {
+                    continue;
+                }
+                report.compare(|| Probe::Direction(k), || None, dot(v, &vjp[0]), dot(u, &numeric), true);
+                resampled = Some(Resampled { offset: largest, attempt });
+                break;
+            }
+        }
+        report.kinks.push(Kink { probe: Probe::Direction(k), resampled });
+    }
+    Ok(())
+}
+
+fn check_finite(problem: &Problem<'_>, base: &Eval) -> Result<(), GradcheckError> {
+    for (output, y) in base.outputs.iter().enumerate() {
+        if let Some(&value) = y.data().iter().find(|v| !v.is_finite()) {
+            return Err(GradcheckError::NonFinite { label: problem.label.clone(), output, value });
+        }
+    }
+    Ok(())
+}
+
+/// `(output, multi-index)` of every Jacobian row.
+fn row_names(base: &Eval) -> Vec<(usize, Vec<usize>)> {
+    base.outputs.iter().enumerate().flat_map(|(o, y)| (0..y.numel()).map(move |k| (o, unravel(k, y.dims())))).collect()
+}
+
+/// A random offset of 10 to 100 eps, either sign: far enough from the kink that `x ± ε` is on
+/// one side of it, near enough that the point is still the one the user asked about.
+fn kink_offset(rng: &mut StdRng, eps: f64) -> f64 {
+    let magnitude = eps * rng.random_range(10.0..100.0);
+    if rng.random_bool(0.5) {
+        magnitude
+    } else {
+        -magnitude
+    }
+}
+
+/// A random direction of unit length (normal entries, normalized).
+fn unit_vector(len: usize, rng: &mut StdRng) -> Vec<f64> {
+    let t = Tensor::<f64>::rand_normal([len], 0.0, 1.0, rng);
+    let norm = t.data().iter().map(|x| x * x).sum::<f64>().sqrt();
+    t.data().iter().map(|x| x / norm).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The multi-index of a row-major flat index.
+pub(super) fn unravel(mut flat: usize, dims: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; dims.len()];
+    for (i, &d) in dims.iter().enumerate().rev() {
+        if d > 0 {
+            index[i] = flat % d;
+            flat /= d;
+        }
+    }
+    index
+}

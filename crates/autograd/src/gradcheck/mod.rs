@@ -1,0 +1,323 @@
+//! Gradient checking, as public API: compare the derivatives the tape computes with central
+//! finite differences in `f64`, at first and second order, for a whole function or one op.
+//!
+//! - [`gradcheck`]: every entry of the Jacobian of `f: inputs → one output` (any shapes), as
+//!   `torch.autograd.gradcheck`; or, in [fast mode](GradcheckOptions::fast), a few random
+//!   directions `⟨v, Jᵀu⟩`, as JAX's `check_grads`.
+//! - [`gradgradcheck`]: second order, as `torch.autograd.gradgradcheck`: checks the gradient
+//!   function `(x, u) ↦ Jᵀu` itself (built with `create_graph`) with respect to both `x` and
+//!   the grad-output `u`.
+//! - [`OpCheck`]: one call checks an op (built-in or a [`CustomOp`](crate::CustomOp)) at both
+//!   orders over several shapes, broadcasting included, with inputs sampled from its
+//!   [`Domain`].
+//!
+//! Kink awareness. A finite difference across a point where the function is not
+//! differentiable (ReLU or `abs` at 0, a tie in `max`) measures nothing, and a check that
+//! compares it gives a false failure. Every evaluation runs with the tape's branch probe on:
+//! each kinked op folds the branch every element takes into a hash (custom ops declare theirs
+//! with [`CustomOp::branches`](crate::CustomOp::branches)). When the hash at `x ± ε` differs
+//! from the one at `x`, the difference straddles a kink and the element is reported in
+//! [`Report::kinks`] instead of being compared, or, with [`KinkPolicy::Resample`], moved
+//! 10–100·eps off the kink and checked there.
+//!
+//! ```
+//! use autograd::{checkable, gradcheck, gradgradcheck, GradcheckOptions, Tensor, Var};
+//!
+//! // f(a, b) = tanh(a·b) summed over rows: inputs of shapes [2, 3] and [3], output [3].
+//! // (`checkable` fixes the closure's signature so it can be bound to a variable and reused.)
+//! let f = checkable(|x| x[0].mul(&x[1])?.tanh().sum_axes(&[0], false));
+//! let a = Tensor::from_vec(vec![0.1, -0.2, 0.3, 0.4, -0.5, 0.6], [2, 3]).unwrap();
+//! let b = Tensor::vector(&[1.0, 2.0, -1.0]);
+//! let report = gradcheck(f, &[a.clone(), b.clone()], &GradcheckOptions::default()).unwrap();
+//! assert_eq!(report.compared, 3 * 9); // 3 outputs × 9 input elements
+//! gradgradcheck(f, &[a, b], &GradcheckOptions::default()).unwrap();
+//!
+//! // At a kink the element is reported, not failed.
+//! let x = Tensor::vector(&[-1.0, 0.0, 2.0]);
+//! let report = gradcheck(|x: &[Var<'_, f64>]| Ok(x[0].relu()), &[x], &GradcheckOptions::default()).unwrap();
+//! assert_eq!(report.kinks.len(), 1);
+//! ```
+//!
+//! Layout: this file holds the options and the two entry points; `engine.rs` evaluates,
+//! differentiates and compares; `report.rs` holds what a check returns and its table;
+//! `opcheck.rs` the one-call op checker.
+
+mod engine;
+mod opcheck;
+mod report;
+
+pub use opcheck::{Domain, OpCheck, OpReport};
+pub use report::{GradcheckError, Kink, Mismatch, Probe, Report, Resampled};
+
+use crate::{grad_with, GradOptions, Result, Tensor, Var};
+use engine::{MultiFn, Problem};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+/// Full Jacobian or random directions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every entry of the Jacobian: two evaluations per input element, one backward pass per
+    /// output element.
+    Full,
+    /// `directions` random pairs of unit vectors `v` (over all checked input elements) and `u`
+    /// (over all output elements): compares `⟨v, Jᵀu⟩` from one backward pass with the
+    /// central difference of `⟨u, f(x + εv)⟩`, two evaluations per direction. For inputs too
+    /// large for the full Jacobian; a wrong derivative is caught unless it happens to be
+    /// orthogonal to every direction tried.
+    Fast {
+        /// How many direction pairs to try.
+        directions: usize,
+    },
+}
+
+/// What to do with an element whose finite difference straddles a kink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KinkPolicy {
+    /// Do not compare it; list it in [`Report::kinks`].
+    Report,
+    /// Move the element by a random offset of 10–100·eps (either sign) and check it there,
+    /// up to `attempts` times until `x ± ε` no longer straddles a kink; list it in
+    /// [`Report::kinks`] with the offset used ([`Kink::resampled`]). In fast mode the whole
+    /// point moves, each element by its own offset.
+    Resample {
+        /// How many points to try before giving up (and only reporting the kink).
+        attempts: usize,
+    },
+    /// No kink detection: compare every element, as other libraries do.
+    Off,
+}
+
+/// Settings of a gradient check. The defaults are PyTorch's: `eps = 1e-6`, `atol = 1e-5`,
+/// `rtol = 1e-3`, full Jacobian; an entry passes iff `|analytic − numeric| ≤ atol +
+/// rtol·|numeric|`.
+///
+/// ```
+/// use autograd::{GradcheckOptions, KinkPolicy, Mode};
+/// let o = GradcheckOptions { atol: 1e-6, ..GradcheckOptions::default() }.fast(4).resample_kinks();
+/// assert_eq!(o.mode, Mode::Fast { directions: 4 });
+/// assert_eq!(o.kinks, KinkPolicy::Resample { attempts: 3 });
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradcheckOptions {
+    /// Step of the central difference `(f(x + eps) − f(x − eps)) / 2·eps`.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance (relative to the numeric value).
+    pub rtol: f64,
+    /// Full Jacobian or random directions.
+    pub mode: Mode,
+    /// What to do at kinks.
+    pub kinks: KinkPolicy,
+    /// Seed of every random choice (fast-mode directions, `gradgradcheck`'s `u`, resampling
+    /// offsets, [`OpCheck`] inputs): a check is reproducible.
+    pub seed: u64,
+    /// Which inputs to differentiate (by position); `None` means all. The others enter the
+    /// function as constants (PyTorch's `requires_grad = False`).
+    pub wrt: Option<Vec<usize>>,
+    /// At most this many rows in a failure table.
+    pub max_rows: usize,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+            mode: Mode::Full,
+            kinks: KinkPolicy::Report,
+            seed: 0,
+            wrt: None,
+            max_rows: 20,
+        }
+    }
+}
+
+impl GradcheckOptions {
+    /// Fast mode with this many random direction pairs.
+    pub fn fast(mut self, directions: usize) -> Self {
+        self.mode = Mode::Fast { directions };
+        self
+    }
+
+    /// Resample kinked elements (three attempts).
+    pub fn resample_kinks(mut self) -> Self {
+        self.kinks = KinkPolicy::Resample { attempts: 3 };
+        self
+    }
+
+    /// These tolerances.
+    pub fn with_tolerance(mut self, atol: f64, rtol: f64) -> Self {
+        self.atol = atol;
+        self.rtol = rtol;
+        self
+    }
+
+    /// This finite-difference step.
+    pub fn with_eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// This seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Differentiate only these inputs.
+    pub fn with_wrt(mut self, inputs: &[usize]) -> Self {
+        self.wrt = Some(inputs.to_vec());
+        self
+    }
+
+    fn wrt_or_all(&self, n: usize) -> Vec<usize> {
+        self.wrt.clone().unwrap_or_else(|| (0..n).collect())
+    }
+}
+
+/// Fixes the signature of a closure so it can be stored in a variable and passed to several
+/// checks: `let f = checkable(|x| Ok(x[0].tanh()));` then `gradcheck(f, …)` and
+/// `gradgradcheck(f, …)`.
+///
+/// A closure passed straight to [`gradcheck`] gets the right signature from it, but one bound
+/// with `let` first does not: Rust then infers an output tied to one particular tape instead of
+/// to whichever tape the inputs live on ("lifetime may not live long enough"). Passing the
+/// closure through this function (or writing a `fn f<'t>(x: &[Var<'t, f64>]) -> Result<Var<'t,
+/// f64>>`) fixes that.
+///
+/// ```
+/// use autograd::{checkable, gradcheck, gradgradcheck, GradcheckOptions, Tensor};
+/// let f = checkable(|x| Ok(x[0].sin().mul(&x[1])?.sum()));
+/// let inputs = [Tensor::vector(&[0.5, 1.0]), Tensor::vector(&[2.0, -1.0])];
+/// gradcheck(f, &inputs, &GradcheckOptions::default()).unwrap();
+/// gradgradcheck(f, &inputs, &GradcheckOptions::default()).unwrap();
+/// ```
+pub fn checkable<F>(f: F) -> F
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    f
+}
+
+/// Checks the derivatives of `f` at `inputs` against central finite differences in `f64`.
+///
+/// `f` receives the inputs as [`Var`]s on a fresh [`Tape`](crate::Tape) at every evaluation
+/// and returns one output of any shape. In full mode every entry `∂y[k]/∂x_i[j]` is compared:
+/// the analytic Jacobian comes from one backward pass per output element (one-hot seeds), the
+/// numeric one from evaluating `f` at `x_i[j] ± eps`. Elements whose difference straddles a
+/// kink are handled as [`GradcheckOptions::kinks`] says.
+///
+/// Returns the [`Report`] if every comparison passes, otherwise
+/// [`GradcheckError::Mismatch`], whose `Display` (and `Debug`, so `unwrap` shows it) is a
+/// table: input, element index, output element, analytic, numeric, absolute and relative
+/// error.
+///
+/// ```
+/// use autograd::{gradcheck, GradcheckOptions, Tensor, Var};
+/// let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25], [2, 2]).unwrap();
+/// let report = gradcheck(|x: &[Var<'_, f64>]| Ok(x[0].sin().mul(&x[0])?), &[x], &GradcheckOptions::default()).unwrap();
+/// assert!(report.max_abs_error < 1e-8);
+/// ```
+pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    gradcheck_labeled("gradcheck".into(), &f, inputs, options)
+}
+
+pub(crate) fn gradcheck_labeled<F>(
+    label: String,
+    f: &F,
+    inputs: &[Tensor<f64>],
+    options: &GradcheckOptions,
+) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    let multi: &MultiFn<'_> = &|x| Ok(vec![f(x)?]);
+    let problem = Problem {
+        f: multi,
+        inputs: inputs.to_vec(),
+        wrt: options.wrt_or_all(inputs.len()),
+        label,
+        input_names: (0..inputs.len()).map(|i| i.to_string()).collect(),
+        output_names: vec![String::new()],
+    };
+    engine::check(&problem, options)
+}
+
+/// Checks second derivatives, as `torch.autograd.gradgradcheck`: that the gradient of `f`
+/// computed with [`GradOptions::create_graph`] is itself correctly differentiable.
+///
+/// With a random grad-output `u` (shaped like `f`'s output, seeded by
+/// [`GradcheckOptions::seed`]), this gradchecks the vector-Jacobian product
+/// `(x, u) ↦ ∂⟨u, f(x)⟩/∂x`, one output per differentiated input, with respect to `x` and to
+/// `u`. It fails when a backward rule is correct but not differentiable (written on raw tensors,
+/// so its result is a constant to the tape), or differentiable but wrong at second order. In
+/// the report, input `u` is the grad-output and output `grad i` is the gradient of input `i`.
+///
+/// ```
+/// use autograd::{gradgradcheck, GradcheckOptions, Tensor, Var};
+/// let x = Tensor::vector(&[0.3, -1.2, 2.0]);
+/// gradgradcheck(|x: &[Var<'_, f64>]| Ok(x[0].tanh()), &[x], &GradcheckOptions::default()).unwrap();
+/// ```
+pub fn gradgradcheck<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    gradgradcheck_labeled("gradgradcheck".into(), &f, inputs, options)
+}
+
+pub(crate) fn gradgradcheck_labeled<F>(
+    label: String,
+    f: &F,
+    inputs: &[Tensor<f64>],
+    options: &GradcheckOptions,
+) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    let n = inputs.len();
+    if n == 0 {
+        return Err(GradcheckError::Invalid(format!("{label}: the function needs at least one input")));
+    }
+    let wrt = options.wrt_or_all(n);
+    // Evaluate once for the output's shape, then draw the grad-output u.
+    let shape = {
+        let tape = crate::Tape::<f64>::new();
+        let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.constant(x.clone())).collect();
+        let y = f(&vars).map_err(|source| GradcheckError::Function {
+            label: label.clone(),
+            at: "at the checked point".into(),
+            source: Box::new(source),
+        })?;
+        y.shape().clone()
+    };
+    // A stream of its own, so u does not repeat the engine's first direction in fast mode.
+    let mut rng = StdRng::seed_from_u64(options.seed ^ 0x5eed_9e37_79b9_7f4a);
+    let u = Tensor::rand_normal(shape, 0.0, 1.0, &mut rng);
+
+    // vjp(x, u) = ∂⟨u, f(x)⟩/∂x, recorded, so it is differentiable in x and in u.
+    let vjp_wrt = wrt.clone();
+    let vjp: &MultiFn<'_> = &move |v| {
+        let (x, u) = v.split_at(n);
+        let y = f(x)?;
+        let inner = y.mul(&u[0])?.sum();
+        let xs: Vec<&Var<'_, f64>> = vjp_wrt.iter().map(|&i| &x[i]).collect();
+        grad_with(&[&inner], None, &xs, GradOptions::create_graph())
+    };
+    let mut all = inputs.to_vec();
+    all.push(u);
+    let problem = Problem {
+        f: vjp,
+        inputs: all,
+        wrt: wrt.iter().copied().chain([n]).collect(),
+        label,
+        input_names: (0..n).map(|i| i.to_string()).chain(["u".to_string()]).collect(),
+        output_names: wrt.iter().map(|i| format!("grad {i}")).collect(),
+    };
+    engine::check(&problem, options)
+}

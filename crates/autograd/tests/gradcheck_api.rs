@@ -1,0 +1,617 @@
+//! The public gradient-checking API: it passes correct derivatives, fails wrong ones with a
+//! readable table, tells kinks from errors, and catches second-order mistakes.
+
+use autograd::{
+    checkable, gradcheck, gradgradcheck, CustomOp, Domain, GradcheckError, GradcheckOptions, KinkPolicy, OpCheck,
+    Probe, Report, Result, Tensor, Var,
+};
+use std::sync::Arc;
+
+fn opts() -> GradcheckOptions {
+    GradcheckOptions::default()
+}
+
+fn vector(v: &[f64]) -> Tensor<f64> {
+    Tensor::vector(v)
+}
+
+fn matrix(rows: usize, cols: usize, v: &[f64]) -> Tensor<f64> {
+    Tensor::from_vec(v.to_vec(), [rows, cols]).unwrap()
+}
+
+/// The reports inside a failure.
+fn mismatch(e: GradcheckError) -> Vec<Report> {
+    match e {
+        GradcheckError::Mismatch(reports) => reports,
+        other => panic!("expected a mismatch, got {other}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom ops used below.
+
+/// y = x², with a backward that is off by a factor: 3x·g instead of 2x·g.
+struct WrongSquare;
+
+impl CustomOp<f64> for WrongSquare {
+    fn name(&self) -> &'static str {
+        "wrong_square"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| v * v))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        Ok(vec![Some(g.mul(&x[0].mul_scalar(3.0))?)])
+    }
+}
+
+/// y = x³ with a backward that is right at first order, computed on raw tensors: its result
+/// is a constant to the tape, so it has no second derivative.
+struct RawCube;
+
+impl CustomOp<f64> for RawCube {
+    fn name(&self) -> &'static str {
+        "raw_cube"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| v * v * v))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        let d = x[0].value().map(|v| 3.0 * v * v);
+        let gx = Tensor::from_vec(g.value().data().iter().zip(d.data()).map(|(g, d)| g * d).collect(), g.shape())?;
+        Ok(vec![Some(g.constant(gx))])
+    }
+}
+
+/// y = x³ with a differentiable backward that is wrong at second order: `3·x·detach(x)·g`
+/// has the right value but derivative `3·detach(x)·g` in x instead of `6x·g`.
+struct HalfDetachedCube;
+
+impl CustomOp<f64> for HalfDetachedCube {
+    fn name(&self) -> &'static str {
+        "half_detached_cube"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| v * v * v))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        Ok(vec![Some(g.mul(&x[0].mul(&x[0].detach())?.mul_scalar(3.0))?)])
+    }
+}
+
+/// y = x², backward `detach(g)·2x`: differentiable in x, but not in the incoming gradient, so
+/// only the grad-output (u) direction of gradgradcheck can see it.
+struct DetachedGradSquare;
+
+impl CustomOp<f64> for DetachedGradSquare {
+    fn name(&self) -> &'static str {
+        "detached_grad_square"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| v * v))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        Ok(vec![Some(g.detach().mul(&x[0].mul_scalar(2.0))?)])
+    }
+}
+
+/// A ReLU-like op `y = 3·max(x, 0) + x` whose kink at 0 is declared (or not) through
+/// `branches`, and whose backward is correct, or wrong on both sides (slopes 5 and 2 instead
+/// of 4 and 1).
+struct Hinge {
+    declare_kink: bool,
+    wrong: bool,
+}
+
+impl CustomOp<f64> for Hinge {
+    fn name(&self) -> &'static str {
+        "hinge"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| 3.0 * v.max(0.0) + v))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        let (up, down) = if self.wrong { (5.0, 2.0) } else { (4.0, 1.0) };
+        let slope = x[0].value().map(|v| if v > 0.0 { up } else { down });
+        Ok(vec![Some(g.mul(&g.constant(slope))?)])
+    }
+    fn branches(&self, x: &[&Tensor<f64>]) -> Vec<u64> {
+        if self.declare_kink {
+            x[0].data().iter().map(|&v| (v > 0.0) as u64).collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+fn custom(op: impl CustomOp<f64>) -> Arc<dyn CustomOp<f64>> {
+    Arc::new(op)
+}
+
+// ---------------------------------------------------------------------------------------------
+// First order.
+
+#[test]
+fn passes_on_correct_ops_and_checks_the_whole_jacobian() {
+    // f(a, b) = log(1 + exp(a·b)) @ b-broadcast: inputs [2, 3] and [3], output [2, 3].
+    let f = checkable(|x| {
+        let ab = x[0].mul(&x[1])?;
+        ab.exp().add_scalar(1.0).log().div(&x[1].powf(2.0).add_scalar(1.0))
+    });
+    let a = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let b = vector(&[0.9, -1.1, 0.2]);
+    let report = gradcheck(f, &[a, b], &opts()).unwrap();
+    assert_eq!(report.compared, 6 * (6 + 3), "every output element against every input element");
+    assert!(report.max_abs_error < 1e-8, "{report}");
+    assert!(report.kinks.is_empty());
+    assert!(report.to_string().starts_with("gradcheck passed: 54 Jacobian entries compared"), "{report}");
+}
+
+#[test]
+fn scalar_outputs_and_matmul_pass() {
+    let f = checkable(|x| Ok(x[0].matmul(&x[1])?.tanh().sum()));
+    let a = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let b = matrix(3, 2, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1]);
+    let report = gradcheck(f, &[a, b], &opts()).unwrap();
+    assert_eq!(report.compared, 12);
+}
+
+#[test]
+fn a_wrong_backward_fails_with_a_per_element_table() {
+    let op = custom(WrongSquare);
+    let x = matrix(2, 2, &[0.5, -1.0, 2.0, 0.25]);
+    let err = gradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&op, &[&v[0]]), std::slice::from_ref(&x), &opts())
+        .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(format!("{err:?}"), text, "Debug shows the table too, so unwrap() prints it");
+    let reports = mismatch(err);
+    let report = &reports[0];
+    // Diagonal entries are wrong (3x vs 2x); off-diagonal ones are 0 on both sides.
+    assert_eq!(report.compared, 16);
+    assert_eq!(report.mismatches.len(), 4, "{text}");
+    for (m, (&xv, index)) in report.mismatches.iter().zip(x.data().iter().zip([[0, 0], [0, 1], [1, 0], [1, 1]])) {
+        assert_eq!(m.probe, Probe::Element { input: 0, index: index.to_vec() });
+        assert_eq!(m.output, Some((0, index.to_vec())));
+        assert!((m.analytic - 3.0 * xv).abs() < 1e-12);
+        assert!((m.numeric - 2.0 * xv).abs() < 1e-6);
+        assert!((m.rel_error - 0.5).abs() < 1e-6);
+    }
+    // The table: a header naming the columns, one row per wrong entry, values readable.
+    assert!(text.starts_with("gradcheck FAILED: 4 of 16 Jacobian entries compared"), "{text}");
+    assert!(text.contains("pass iff |analytic − numeric| ≤ 1e-5 + 1e-3·|numeric|"), "{text}");
+    let header = text.lines().find(|l| l.trim_start().starts_with("input")).expect("a header line");
+    for column in ["input", "element", "output", "analytic", "numeric", "abs error", "rel error"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = text.lines().find(|l| l.contains("[1, 0]")).expect("a row for element [1, 0]");
+    assert!(row.contains("6.000000e+00") && row.contains("4.000000e+00") && row.contains("5.000000e-01"), "{row}");
+    println!("{text}");
+}
+
+#[test]
+fn the_table_is_capped_at_max_rows() {
+    let op = custom(WrongSquare);
+    let x = Tensor::from_fn([30], |i| 0.1 + i as f64 * 0.05);
+    let options = GradcheckOptions { max_rows: 5, ..opts() };
+    let err = gradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&op, &[&v[0]]), &[x], &options).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("… and 25 more"), "{text}");
+    assert_eq!(mismatch(err)[0].mismatches.len(), 30, "the report keeps them all");
+}
+
+#[test]
+fn wrt_checks_only_the_chosen_inputs() {
+    let op = custom(WrongSquare);
+    // The wrong op only touches input 1; checking input 0 alone passes, input 1 fails.
+    let f = checkable(|v| v[0].mul(&Var::apply_custom(&op, &[&v[1]])?));
+    let inputs = [vector(&[1.0, 2.0]), vector(&[0.5, -0.5])];
+    let report = gradcheck(f, &inputs, &opts().with_wrt(&[0])).unwrap();
+    assert_eq!(report.compared, 2 * 2);
+    let reports = mismatch(gradcheck(f, &inputs, &opts().with_wrt(&[1])).unwrap_err());
+    assert!(reports[0].mismatches.iter().all(|m| matches!(m.probe, Probe::Element { input: 1, .. })));
+}
+
+#[test]
+fn setup_mistakes_and_function_errors_are_errors_not_panics() {
+    let ok = checkable(|v| Ok(v[0].exp()));
+    assert!(matches!(gradcheck(ok, &[], &opts()), Err(GradcheckError::Invalid(_))));
+    assert!(matches!(gradcheck(ok, &[vector(&[1.0])], &opts().with_wrt(&[3])), Err(GradcheckError::Invalid(_))));
+    assert!(matches!(gradcheck(ok, &[vector(&[1.0])], &opts().with_eps(0.0)), Err(GradcheckError::Invalid(_))));
+    // The function's own error comes back, naming where it happened.
+    let bad = checkable(|v| v[0].add(&v[1]));
+    let err = gradcheck(bad, &[vector(&[1.0, 2.0]), vector(&[1.0, 2.0, 3.0])], &opts()).unwrap_err();
+    assert!(matches!(err, GradcheckError::Function { .. }));
+    assert!(err.to_string().contains("shape mismatch in add, lhs: [2], rhs: [3]"), "{err}");
+    // A non-finite output at the checked point cannot be checked.
+    let err = gradcheck(|v: &[Var<'_, f64>]| Ok(v[0].log()), &[vector(&[1.0, -1.0])], &opts()).unwrap_err();
+    assert!(matches!(err, GradcheckError::NonFinite { output: 0, .. }), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinks.
+
+#[test]
+fn relu_and_abs_at_zero_are_reported_as_kinks_not_failures() {
+    type F = for<'a, 't> fn(&'a [Var<'t, f64>]) -> Result<Var<'t, f64>>;
+    let x = vector(&[-1.5, 0.0, 0.7, 0.0]);
+    for (name, f) in [
+        ("relu", (|v| Ok(v[0].relu())) as F),
+        ("abs", |v| Ok(v[0].abs())),
+        ("relu inside a composition", |v| Ok(v[0].mul_scalar(2.0).relu().exp().sum())),
+    ] {
+        let report = gradcheck(f, std::slice::from_ref(&x), &opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let kinks: Vec<&Probe> = report.kinks.iter().map(|k| &k.probe).collect();
+        assert_eq!(
+            kinks,
+            [&Probe::Element { input: 0, index: vec![1] }, &Probe::Element { input: 0, index: vec![3] }],
+            "{name}"
+        );
+        assert!(report.kinks.iter().all(|k| k.resampled.is_none()));
+        assert!(report.to_string().contains("at a kink, not checked: input 0 [1], input 0 [3]"), "{report}");
+    }
+}
+
+#[test]
+fn without_kink_detection_relu_at_zero_is_a_false_failure() {
+    // What every other library does: (relu(ε) − relu(−ε)) / 2ε = 0.5 against relu'(0) = 0.
+    let options = GradcheckOptions { kinks: KinkPolicy::Off, ..opts() };
+    let err = gradcheck(|v: &[Var<'_, f64>]| Ok(v[0].relu()), &[vector(&[0.0, 1.0])], &options).unwrap_err();
+    let m = &mismatch(err)[0].mismatches[0];
+    assert_eq!((m.analytic, m.numeric), (0.0, 0.5));
+}
+
+#[test]
+fn an_element_within_eps_of_a_kink_is_a_kink_too() {
+    let report = gradcheck(|v: &[Var<'_, f64>]| Ok(v[0].abs()), &[vector(&[4e-7, 2.0])], &opts()).unwrap();
+    assert_eq!(report.kinks.len(), 1);
+}
+
+#[test]
+fn resampling_moves_kinked_elements_off_the_kink_and_checks_them() {
+    let x = vector(&[-1.5, 0.0, 0.7, 0.0]);
+    let options = opts().resample_kinks();
+    let report = gradcheck(|v: &[Var<'_, f64>]| v[0].relu().mul(&v[0]), &[x], &options).unwrap();
+    assert_eq!(report.kinks.len(), 2);
+    assert_eq!(report.compared, 16, "the two kinked columns are compared at the moved points");
+    for (probe, r) in report.resampled() {
+        assert!(matches!(probe, Probe::Element { input: 0, .. }));
+        assert!((10e-6..=100e-6).contains(&r.offset.abs()), "offset {}", r.offset);
+        assert_eq!(r.attempt, 1);
+    }
+    assert_eq!(report.resampled().count(), 2);
+    assert!(report.to_string().contains("at a kink, checked nearby: input 0 [1] (moved by"), "{report}");
+}
+
+#[test]
+fn a_resampled_element_with_a_wrong_derivative_still_fails() {
+    let op = custom(Hinge { declare_kink: true, wrong: true });
+    let err =
+        gradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&op, &[&v[0]]), &[vector(&[0.0])], &opts().resample_kinks())
+            .unwrap_err();
+    let report = &mismatch(err)[0];
+    assert!(report.mismatches[0].resampled, "{report}");
+    assert!(report.to_string().contains("(* compared at a point moved off a kink)"), "{report}");
+}
+
+#[test]
+fn custom_ops_declare_their_kinks_through_branches() {
+    let x = vector(&[0.0, 1.0, -2.0]);
+    let declared = custom(Hinge { declare_kink: true, wrong: false });
+    let report =
+        gradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&declared, &[&v[0]]), std::slice::from_ref(&x), &opts())
+            .unwrap();
+    assert_eq!(report.kinks.len(), 1);
+    // The same op without the declaration: the difference across 0 is taken at face value.
+    let silent = custom(Hinge { declare_kink: false, wrong: false });
+    let err = gradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&silent, &[&v[0]]), &[x], &opts()).unwrap_err();
+    let m = &mismatch(err)[0].mismatches[0];
+    assert_eq!(m.probe, Probe::Element { input: 0, index: vec![0] });
+    assert_eq!((m.analytic, (m.numeric * 1e6).round() / 1e6), (1.0, 2.5));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast mode.
+
+#[test]
+fn fast_mode_agrees_with_full_mode() {
+    let f = checkable(|x| x[0].matmul(&x[1])?.sigmoid().mul(&x[0].sin()));
+    let a = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let b = matrix(3, 3, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1, 0.4, -0.9, 0.6]);
+    let inputs = [a, b];
+    let full = gradcheck(f, &inputs, &opts()).unwrap();
+    let fast = gradcheck(f, &inputs, &opts().fast(4)).unwrap();
+    assert_eq!((full.compared, fast.compared), (6 * 15, 4));
+    assert!(fast.max_abs_error < 1e-8, "{fast}");
+    assert!(fast.to_string().contains("4 random directions compared, fast mode"), "{fast}");
+
+    // Both catch the wrong op.
+    let op = custom(WrongSquare);
+    let wrong = checkable(|v| Var::apply_custom(&op, &[&v[0]])?.matmul(&v[1]));
+    assert!(gradcheck(wrong, &inputs, &opts()).is_err());
+    let err = gradcheck(wrong, &inputs, &opts().fast(2)).unwrap_err();
+    let report = &mismatch(err)[0];
+    assert_eq!(report.mismatches.len(), 2);
+    assert_eq!(report.mismatches[0].probe, Probe::Direction(0));
+    assert!(report.to_string().contains("direction 0"), "{report}");
+}
+
+#[test]
+fn fast_mode_handles_inputs_too_large_for_the_full_jacobian() {
+    // 64×64 inputs: the full Jacobian would need 8192 evaluations and 4096 backward passes.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+    let a = Domain::Real.sample([64, 64], &mut rng);
+    let b = Domain::Real.sample([64, 64], &mut rng);
+    let f = checkable(|x| Ok(x[0].matmul(&x[1])?.tanh()));
+    let report = gradcheck(f, &[a, b], &opts().fast(3)).unwrap();
+    assert_eq!(report.compared, 3);
+}
+
+#[test]
+fn fast_mode_reports_and_resamples_kinks() {
+    let x = vector(&[0.0, 1.0, -2.0]);
+    let relu = checkable(|v| Ok(v[0].relu()));
+    let report = gradcheck(relu, std::slice::from_ref(&x), &opts().fast(2)).unwrap();
+    assert_eq!(report.kinks.len(), 2, "every direction moves x[0] across 0: {report}");
+    let report = gradcheck(relu, &[x], &opts().fast(2).resample_kinks()).unwrap();
+    assert_eq!(report.compared, 2);
+    assert_eq!(report.resampled().count(), 2, "{report}");
+}
+
+#[test]
+fn checks_are_reproducible_from_the_seed() {
+    let op = custom(WrongSquare);
+    let f = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+    let x = [vector(&[0.3, -0.8, 1.1])];
+    let a = gradcheck(f, &x, &opts().fast(2).with_seed(9)).unwrap_err();
+    let b = gradcheck(f, &x, &opts().fast(2).with_seed(9)).unwrap_err();
+    let c = gradcheck(f, &x, &opts().fast(2).with_seed(10)).unwrap_err();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Second order.
+
+#[test]
+fn gradgradcheck_passes_on_smooth_ops() {
+    let x = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let y = matrix(2, 3, &[0.9, 1.3, -0.6, 0.8, 1.5, -1.1]);
+    let w = matrix(3, 2, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1]);
+    type F = for<'a, 't> fn(&'a [Var<'t, f64>]) -> Result<Var<'t, f64>>;
+    // (name, f, inputs, entries compared: every gradient entry against every element of every
+    // input and of the grad-output u)
+    let cases: [(&str, F, Vec<Tensor<f64>>, usize); 6] = [
+        ("tanh", |v| Ok(v[0].tanh()), vec![x.clone()], 6 * (6 + 6)),
+        ("sigmoid", |v| Ok(v[0].sigmoid()), vec![x.clone()], 6 * (6 + 6)),
+        ("mul", |v| v[0].mul(&v[1]), vec![x.clone(), y.clone()], 12 * (12 + 6)),
+        ("div", |v| v[0].div(&v[1]), vec![x.clone(), y.clone()], 12 * (12 + 6)),
+        ("powf", |v| Ok(v[0].abs().add_scalar(0.5).powf(2.5)), vec![y.clone()], 6 * (6 + 6)),
+        ("matmul", |v| v[0].matmul(&v[1]), vec![x.clone(), w.clone()], 12 * (12 + 4)),
+    ];
+    for (name, f, inputs, compared) in cases {
+        let report = gradgradcheck(f, &inputs, &opts()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.compared, compared, "{name}: {report}");
+        assert_eq!(report.inputs.last().map(String::as_str), Some("u"), "{name}");
+    }
+}
+
+#[test]
+fn gradgradcheck_checks_both_x_and_the_grad_output() {
+    // tanh on [3]: the VJP has 3 outputs; inputs are x (3) and u (3): 3 × 6 entries.
+    let report = gradgradcheck(|v: &[Var<'_, f64>]| Ok(v[0].tanh()), &[vector(&[0.3, -1.2, 2.0])], &opts()).unwrap();
+    assert_eq!(report.compared, 18);
+    assert_eq!(report.inputs, ["0", "u"]);
+    assert_eq!(report.outputs, ["grad 0"]);
+}
+
+#[test]
+fn a_backward_on_raw_tensors_passes_first_order_and_fails_second() {
+    let op = custom(RawCube);
+    let f = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+    let x = [vector(&[0.5, -1.5])];
+    gradcheck(f, &x, &opts()).unwrap();
+    let err = gradgradcheck(f, &x, &opts()).unwrap_err();
+    let report = &mismatch(err)[0];
+    // d/dx (3x²·u) = 6x·u and d/du (3x²·u) = 3x², but the tape sees a constant: 0.
+    assert!(report.mismatches.iter().all(|m| m.analytic == 0.0), "{report}");
+    let inputs: Vec<usize> = report
+        .mismatches
+        .iter()
+        .map(|m| match m.probe {
+            Probe::Element { input, .. } => input,
+            Probe::Direction(_) => unreachable!(),
+        })
+        .collect();
+    assert!(inputs.contains(&0) && inputs.contains(&1), "both x and u are caught: {report}");
+    assert!(report.to_string().contains("gradgradcheck FAILED"), "{report}");
+    println!("{report}");
+}
+
+#[test]
+fn a_differentiable_backward_with_the_wrong_second_derivative_fails() {
+    let op = custom(HalfDetachedCube);
+    let f = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+    let x = [vector(&[0.5, -1.5])];
+    gradcheck(f, &x, &opts()).unwrap();
+    let report = &mismatch(gradgradcheck(f, &x, &opts()).unwrap_err())[0];
+    // Only ∂/∂x is wrong (3x·u instead of 6x·u): exactly a factor of 2 on the diagonal.
+    for m in &report.mismatches {
+        assert!(matches!(m.probe, Probe::Element { input: 0, .. }), "{report}");
+        assert!((m.analytic * 2.0 - m.numeric).abs() < 1e-6, "{report}");
+    }
+    assert_eq!(report.mismatches.len(), 2);
+}
+
+#[test]
+fn a_backward_that_detaches_the_incoming_gradient_fails_in_the_u_direction() {
+    let op = custom(DetachedGradSquare);
+    let f = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+    let x = [vector(&[0.5, -1.5])];
+    gradcheck(f, &x, &opts()).unwrap();
+    let report = &mismatch(gradgradcheck(f, &x, &opts()).unwrap_err())[0];
+    assert!(!report.mismatches.is_empty());
+    for m in &report.mismatches {
+        assert!(matches!(m.probe, Probe::Element { input: 1, .. }), "only u: {report}");
+    }
+    assert!(report.to_string().lines().any(|l| l.trim_start().starts_with("u ")), "{report}");
+}
+
+#[test]
+fn gradgradcheck_fast_mode_and_kinks() {
+    let f = checkable(|v| Ok(v[0].tanh().mul(&v[1])?.sum()));
+    let inputs = [vector(&[0.3, -1.2, 2.0]), vector(&[0.5, 0.25, -1.0])];
+    let report = gradgradcheck(f, &inputs, &opts().fast(3)).unwrap();
+    assert_eq!(report.compared, 3);
+    let op = custom(RawCube);
+    assert!(
+        gradgradcheck(|v: &[Var<'_, f64>]| Var::apply_custom(&op, &[&v[0]]), &inputs[..1], &opts().fast(3)).is_err()
+    );
+    // relu(x)·x at 0: its gradient 2·relu(x) has a kink there too.
+    let report = gradgradcheck(|v: &[Var<'_, f64>]| v[0].relu().mul(&v[0]), &[vector(&[0.0, 1.0])], &opts()).unwrap();
+    assert_eq!(report.kinks.len(), 1, "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Swish, both ways (the custom-activation example).
+
+/// swish(x) = x·σ(x), by composition: no gradient code.
+fn swish<'t>(x: &Var<'t, f64>) -> Result<Var<'t, f64>> {
+    x.mul(&x.sigmoid())
+}
+
+/// swish as a custom op: forward on tensors, backward σ(x) + x·σ(x)(1 − σ(x)) written with
+/// `Var` ops, so it is twice differentiable.
+struct Swish;
+
+impl CustomOp<f64> for Swish {
+    fn name(&self) -> &'static str {
+        "swish"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        Ok(x[0].map(|v| v / (1.0 + (-v).exp())))
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        let s = x[0].sigmoid();
+        let ds = s.mul(&s.neg().add_scalar(1.0))?; // σ(1 − σ)
+        let d = s.add(&x[0].mul(&ds)?)?;
+        Ok(vec![Some(g.mul(&d)?)])
+    }
+}
+
+#[test]
+fn swish_by_composition_and_as_a_custom_op_both_pass_both_orders() {
+    let x = [matrix(2, 3, &[-2.0, -0.5, 0.0, 0.3, 1.0, 3.0])];
+    let composed = checkable(|v| swish(&v[0]));
+    gradcheck(composed, &x, &opts()).unwrap();
+    gradgradcheck(composed, &x, &opts()).unwrap();
+
+    let op = custom(Swish);
+    let as_op = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+    gradcheck(as_op, &x, &opts()).unwrap();
+    gradgradcheck(as_op, &x, &opts()).unwrap();
+
+    // And as one OpCheck call each, over the default shapes (scalar, [4], [2, 3]).
+    OpCheck::new("swish (composed)", 1, |v| swish(&v[0])).run().unwrap();
+    let report = OpCheck::new("swish (custom op)", 1, |v| Var::apply_custom(&op, &[&v[0]])).run().unwrap();
+    assert_eq!(report.reports.len(), 6, "3 shapes × 2 orders");
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpCheck.
+
+#[test]
+fn opcheck_default_cases_include_broadcasting() {
+    let check = OpCheck::new("mul", 2, |v| v[0].mul(&v[1]));
+    let cases: Vec<Vec<Vec<usize>>> =
+        check.cases().iter().map(|c| c.iter().map(|s| s.dims().to_vec()).collect()).collect();
+    assert!(cases.contains(&vec![vec![2, 3], vec![3]]));
+    assert!(cases.contains(&vec![vec![2, 1], vec![1, 3]]));
+    let report = check.run().unwrap();
+    assert_eq!(report.reports.len(), 2 * cases.len());
+    assert!(report.to_string().contains("gradgradcheck of mul on [2, 1] × [1, 3] passed"), "{report}");
+}
+
+#[test]
+fn opcheck_samples_from_the_domain_with_the_seed() {
+    let check = OpCheck::new("log", 1, |v| Ok(v[0].log())).domain(Domain::Positive).shapes(&[&[&[50]]]);
+    let x = check.sample(0).unwrap();
+    assert!(x[0].data().iter().all(|&v| (0.25..=2.0).contains(&v)));
+    assert_eq!(x, check.sample(0).unwrap(), "seeded");
+    let other = OpCheck::new("log", 1, |v| Ok(v[0].log())).domain(Domain::Positive).shapes(&[&[&[50]]]).seed(1);
+    assert_ne!(x, other.sample(0).unwrap());
+    check.run().unwrap();
+    // Real inputs include negatives: log is NaN there and the check says so.
+    let err = OpCheck::new("log", 1, |v| Ok(v[0].log())).shapes(&[&[&[50]]]).run().unwrap_err();
+    assert!(matches!(err, GradcheckError::NonFinite { .. }), "{err}");
+}
+
+#[test]
+fn opcheck_fails_a_wrong_custom_op_naming_every_failing_case() {
+    // The first-order checks fail. The second-order ones pass: they check that the (wrong)
+    // gradient function 3x·u is differentiated consistently, which it is.
+    let op = custom(WrongSquare);
+    let err = OpCheck::new("wrong_square", 1, |v| Var::apply_custom(&op, &[&v[0]]))
+        .shapes(&[&[&[3]], &[&[2, 2]]])
+        .run()
+        .unwrap_err();
+    let text = err.to_string();
+    let reports = mismatch(err);
+    let labels: Vec<&str> = reports.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["gradcheck of wrong_square on [3]", "gradcheck of wrong_square on [2, 2]"]);
+    assert!(text.contains("gradcheck of wrong_square on [2, 2] FAILED"), "{text}");
+}
+
+#[test]
+fn opcheck_for_a_first_order_only_op() {
+    let op = custom(RawCube);
+    let check = |twice| OpCheck::new("raw_cube", 1, |v| Var::apply_custom(&op, &[&v[0]])).twice_differentiable(twice);
+    check(false).run().unwrap();
+    assert!(check(true).run().is_err());
+}
+
+#[test]
+fn opcheck_rejects_a_row_that_contradicts_itself() {
+    let wrong_arity = OpCheck::new("add", 2, |v| v[0].add(&v[1])).shapes(&[&[&[3]]]);
+    assert!(matches!(wrong_arity.run(), Err(GradcheckError::Invalid(_))));
+    let wrong_domains = OpCheck::new("add", 2, |v| v[0].add(&v[1])).domains(&[Domain::Real; 3]);
+    assert!(matches!(wrong_domains.run(), Err(GradcheckError::Invalid(_))));
+}
+
+#[test]
+fn opcheck_resamples_kinks_hit_by_a_sample() {
+    // Samples within 1e-5 of relu's kink: about one in ten lies within eps of it.
+    let check = OpCheck::new("relu", 1, |v| Ok(v[0].relu())).shapes(&[&[&[40]]]).domain(Domain::Interval(-1e-5, 1e-5));
+    let report = check.run().unwrap();
+    assert!(report.reports.iter().any(|r| r.resampled().count() > 0), "{report}");
+    assert!(check.recorded_ops().unwrap().contains("relu"));
+}
