@@ -66,26 +66,16 @@ pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>>
     Ok(x.relu().add(&negative_part.mul(&a)?)?)
 }
 
-/// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (computed as exp of [`log_softmax`], so large logits do
-/// not overflow).
+/// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (autograd's fused op: computed with the maximum
+/// subtracted, so large logits do not overflow).
 pub fn softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
-    // TODO(ops): switch to the fused `x.softmax(axis)` when it lands.
-    Ok(log_softmax(x, axis)?.exp())
+    Ok(x.softmax(axis)?)
 }
 
-/// Log-softmax along `axis`: xᵢ − log Σⱼ eˣʲ, stable for any magnitude of `x`.
+/// Log-softmax along `axis`: xᵢ − log Σⱼ eˣʲ, stable for any magnitude of `x` (autograd's
+/// fused op).
 pub fn log_softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
-    if axis >= x.rank() {
-        let expected = format!("at least {} axes for axis {axis}", axis + 1);
-        return Err(Error::InputShape { layer: "log_softmax", expected, got: x.shape().clone() });
-    }
-    // TODO(ops): switch to the fused `x.log_softmax(axis)` when it lands.
-    // x − m − log Σ e^(x − m) with m = max along the axis, held constant: the result does not
-    // depend on m, so the derivative through it is zero and it may enter as a constant.
-    let m = x.constant(crate::util::max_keepdim(x.value(), axis));
-    let shifted = x.sub(&m)?;
-    let lse = shifted.exp().sum_axes(&[axis], true)?.log();
-    Ok(shifted.sub(&lse)?)
+    Ok(x.log_softmax(axis)?)
 }
 
 macro_rules! stateless_activation {

@@ -112,12 +112,7 @@ impl<T: Float> Module<T> for Linear<T> {
         let tape = x.tape();
         let w = tape.param(&self.weight);
         let b = self.bias.as_ref().map(|b| tape.param(b));
-        // TODO(ops): switch to the fused `x.linear(&w, b.as_ref())` when it lands.
-        let y = x.matmul_t(&w, false, true)?;
-        Ok(match b {
-            Some(b) => y.add(&b)?,
-            None => y,
-        })
+        Ok(x.linear(&w, b.as_ref())?)
     }
 
     fn visit_parameters(&self, visit: &mut dyn FnMut(&str, &Parameter<T>)) {

@@ -58,9 +58,7 @@ fn check_labels<T: Float>(loss: &'static str, x: &Var<'_, T>, labels: &[usize]) 
 
 /// `x[i, labels[i]]` for each row, as a `[N]` value (the caller checked the labels).
 fn pick<'t, T: Float>(x: &Var<'t, T>, labels: &[usize]) -> Result<Var<'t, T>> {
-    // TODO(ops): switch to `x.gather(1, labels)` when it lands (no [N, C] mask).
-    let mask = x.constant(crate::util::one_hot(labels, x.dims()[1]));
-    Ok(x.mul(&mask)?.sum_axes(&[1], false)?)
+    Ok(x.gather(1, labels)?.reshape([labels.len()])?)
 }
 
 /// Cross-entropy of logits `[N, C]` against class indices: `lᵢ = −log softmax(xᵢ)[yᵢ]`.

@@ -1,0 +1,148 @@
+//! Dropout statistics and modes: kept fraction and mean preserved within tolerances, a fresh
+//! mask per call, same seed same masks, deterministic evaluation, the lecture's variant agreeing
+//! with inverted dropout in expectation, gradients through the kept units only.
+
+use autograd::{Tape, Tensor};
+use nn::{DropoutConfig, DropoutScaling, LinearConfig, Module, Sequential};
+use rand::{rngs::StdRng, SeedableRng};
+
+const N: usize = 200_000;
+
+fn kept_fraction(values: &[f32]) -> f64 {
+    values.iter().filter(|&&v| v != 0.0).count() as f64 / values.len() as f64
+}
+
+fn mean(values: &[f32]) -> f64 {
+    values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
+}
+
+#[test]
+fn kept_fraction_and_mean_are_preserved() {
+    for p in [0.1, 0.5, 0.8] {
+        let drop = DropoutConfig::new(p).init_seeded(1).unwrap();
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(Tensor::full([N], 3.0));
+        let y = drop.forward(&x).unwrap();
+        let values = y.value().data();
+        // Binomial(N, 1 − p): the standard deviation of the kept fraction is √(p(1 − p)/N) ≤ 0.0012;
+        // 5 standard deviations.
+        let sd = (p * (1.0 - p) / N as f64).sqrt();
+        assert!((kept_fraction(values) - (1.0 - p)).abs() < 5.0 * sd, "p = {p}: kept {}", kept_fraction(values));
+        // Kept units are scaled by 1/(1 − p), so the mean stays 3 within 5 sd of its estimate.
+        let scale = 3.0 / (1.0 - p);
+        assert!(
+            values.iter().all(|&v| v == 0.0 || (v as f64 - scale).abs() < 1e-5),
+            "p = {p}: values are 0 or x/(1 − p)"
+        );
+        let mean_sd = scale * sd;
+        assert!((mean(values) - 3.0).abs() < 5.0 * mean_sd, "p = {p}: mean {}", mean(values));
+    }
+}
+
+#[test]
+fn a_fresh_mask_every_call_and_the_same_masks_for_the_same_seed() {
+    let tape = Tape::<f32>::new();
+    let x = tape.constant(Tensor::ones([1000]));
+    let a = DropoutConfig::new(0.5).init_seeded(42).unwrap();
+    let b = DropoutConfig::new(0.5).init_seeded(42).unwrap();
+    let c = DropoutConfig::new(0.5).init_seeded(43).unwrap();
+    let a1 = a.forward(&x).unwrap().value().clone();
+    let a2 = a.forward(&x).unwrap().value().clone();
+    assert_ne!(a1, a2, "each forward draws a new mask");
+    assert_eq!(b.forward(&x).unwrap().value(), &a1, "same seed, same first mask");
+    assert_eq!(b.forward(&x).unwrap().value(), &a2, "same seed, same second mask");
+    assert_ne!(c.forward(&x).unwrap().value(), &a1, "another seed, another mask");
+    // Seeding from a generator: same generator state, same masks.
+    let d = DropoutConfig::new(0.5).init(&mut StdRng::seed_from_u64(5)).unwrap();
+    let e = DropoutConfig::new(0.5).init(&mut StdRng::seed_from_u64(5)).unwrap();
+    assert_eq!(d.forward(&x).unwrap().value(), e.forward(&x).unwrap().value());
+}
+
+#[test]
+fn eval_mode_is_deterministic_and_propagates_through_containers() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let model = Sequential::<f32>::new()
+        .push(LinearConfig::new(8, 8).init(&mut rng).unwrap())
+        .push(Sequential::new().push(DropoutConfig::new(0.5).init_seeded(1).unwrap()));
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::rand_normal([4, 8], 0.0, 1.0, &mut rng));
+    let train_1 = model.forward(&x).unwrap().value().clone();
+    let train_2 = model.forward(&x).unwrap().value().clone();
+    assert_ne!(train_1, train_2);
+    model.eval();
+    let eval_1 = model.forward(&x).unwrap().value().clone();
+    let eval_2 = model.forward(&x).unwrap().value().clone();
+    assert_eq!(eval_1, eval_2);
+    // In eval mode the inner dropout is the identity: the output is the linear layer's.
+    let linear_only = model.get(0).unwrap().forward(&x).unwrap();
+    assert_eq!(&eval_1, linear_only.value());
+    model.train();
+    assert_ne!(model.forward(&x).unwrap().value(), &eval_1);
+}
+
+#[test]
+fn the_lecture_variant_agrees_with_inverted_dropout_in_expectation() {
+    let p = 0.3;
+    let inverted = DropoutConfig::new(p).init_seeded(3).unwrap();
+    let lecture = DropoutConfig { p, scaling: DropoutScaling::AtEval }.init_seeded(4).unwrap();
+    let tape = Tape::<f32>::new();
+    let x = tape.constant(Tensor::rand_uniform([N], -1.0, 2.0, &mut StdRng::seed_from_u64(9)));
+
+    // Training outputs: inverted keeps x/(1 − p), the lecture's keeps x unscaled.
+    let train_inv = inverted.forward(&x).unwrap();
+    let train_lec = lecture.forward(&x).unwrap();
+    assert!(train_lec.value().data().iter().zip(x.value().data()).all(|(&y, &x)| y == 0.0 || y == x));
+
+    inverted.eval();
+    lecture.eval();
+    let eval_inv = inverted.forward(&x).unwrap();
+    let eval_lec = lecture.forward(&x).unwrap();
+    assert_eq!(eval_inv.value(), x.value(), "inverted: identity at test time");
+    let scaled = x.value().map(|v| v * (1.0 - p as f32));
+    assert!(eval_lec.value().max_abs_diff(&scaled) < 1e-7, "lecture's: × (1 − p) at test time");
+
+    // In both, the training output's mean equals the evaluation output's mean (within 5 sd of
+    // the estimate), and the two evaluation outputs differ by the constant factor 1 − p.
+    let sd = |values: &[f32]| {
+        let m = mean(values);
+        (values.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / values.len() as f64 / N as f64).sqrt()
+    };
+    for (name, train, eval) in [("inverted", &train_inv, &eval_inv), ("lecture", &train_lec, &eval_lec)] {
+        let (t, e) = (mean(train.value().data()), mean(eval.value().data()));
+        assert!((t - e).abs() < 5.0 * sd(train.value().data()), "{name}: train mean {t} vs eval mean {e}");
+    }
+    let ratio = mean(eval_lec.value().data()) / mean(eval_inv.value().data());
+    assert!((ratio - (1.0 - p)).abs() < 1e-6, "ratio {ratio}");
+}
+
+#[test]
+fn gradient_flows_through_kept_units_only() {
+    let drop = DropoutConfig::new(0.5).init_seeded(11).unwrap();
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::ones([64]));
+    let y = drop.forward(&x).unwrap();
+    y.sum().backward().unwrap();
+    // ∂y/∂x is the mask itself: 0 where dropped, 1/(1 − p) = 2 where kept.
+    assert_eq!(x.grad().unwrap(), y.value().clone());
+    assert!(y.value().data().contains(&0.0) && y.value().data().contains(&2.0));
+}
+
+#[test]
+fn edge_probabilities_and_invalid_ones() {
+    let tape = Tape::<f32>::new();
+    let x = tape.constant(Tensor::ones([100]));
+    assert_eq!(DropoutConfig::new(0.0).init_seeded(0).unwrap().forward(&x).unwrap().value(), x.value());
+    assert!(DropoutConfig::new(1.0)
+        .init_seeded(0)
+        .unwrap()
+        .forward(&x)
+        .unwrap()
+        .value()
+        .data()
+        .iter()
+        .all(|&v| v == 0.0));
+    for p in [-0.1, 1.5, f64::NAN] {
+        let e = DropoutConfig::new(p).init_seeded(0).unwrap_err();
+        assert!(e.to_string().starts_with("invalid Dropout: p must be in [0, 1]"), "{e}");
+    }
+}

@@ -1,0 +1,236 @@
+//! Gradient checks in f64 (central differences) of every layer, activation and loss, on
+//! small batches, through the same path training uses: parameters on the tape with
+//! `tape.param`, gradients read from their buffers. Each checked function ends in a weighted
+//! sum with fixed random weights, so the incoming gradient is not all ones.
+
+mod common;
+
+use autograd::{Parameter, Tape, Tensor, Var};
+use common::{check_params, normal_param, rng};
+use nn::{
+    Init, LeakyRelu, LinearConfig, LogSoftmax, MaxoutConfig, Module, PRelu, Reduction, Relu, Sequential, Sigmoid,
+    Softmax, Tanh,
+};
+
+/// `Σ y ⊙ c` for a fixed random `c` of `y`'s shape: a scalar whose gradient w.r.t. `y` is `c`.
+fn weighted_sum<'t>(y: &Var<'t, f64>, seed: u64) -> nn::Result<Var<'t, f64>> {
+    let c = y.constant(Tensor::rand_normal(y.shape(), 0.0, 1.0, &mut rng(seed)));
+    Ok(y.mul(&c)?.sum())
+}
+
+fn module_params<'a>(names: &'a [String], params: &'a nn::ParamMap<f64>) -> Vec<(&'a str, &'a Parameter<f64>)> {
+    names.iter().map(|n| (n.as_str(), &params[n])).collect()
+}
+
+/// Checks a module's parameters and its input.
+fn check_module(module: &dyn Module<f64>, input_dims: &[usize], seed: u64) -> usize {
+    let x = normal_param(input_dims, seed);
+    let params = module.named_parameters();
+    let names: Vec<String> = params.keys().cloned().collect();
+    let mut checked = module_params(&names, &params);
+    checked.push(("input", &x));
+    check_params(&checked, |tape| weighted_sum(&module.forward(&tape.param(&x))?, seed + 1))
+}
+
+#[test]
+fn linear_with_and_without_bias() {
+    let layer = LinearConfig { bias_init: Init::Uniform { low: -0.5, high: 0.5 }, ..LinearConfig::new(3, 2) }
+        .init::<f64>(&mut rng(1))
+        .unwrap();
+    assert_eq!(check_module(&layer, &[4, 3], 10), 6 + 2 + 12);
+    let no_bias = LinearConfig { bias: false, ..LinearConfig::new(3, 2) }.init::<f64>(&mut rng(2)).unwrap();
+    assert_eq!(check_module(&no_bias, &[4, 3], 11), 6 + 12);
+    // Leading batch axes are folded: [2, 4, 3] → [2, 4, 2].
+    check_module(&layer, &[2, 4, 3], 12);
+}
+
+#[test]
+fn sequential_mlp_with_smooth_and_relu_activations() {
+    let mut r = rng(3);
+    let mlp = Sequential::<f64>::new()
+        .push(LinearConfig::new(3, 5).init(&mut r).unwrap())
+        .push(Tanh)
+        .push(LinearConfig::new(5, 4).init(&mut r).unwrap())
+        .push(Sigmoid)
+        .push(LinearConfig::new(4, 4).init(&mut r).unwrap())
+        .push(Relu)
+        .push(LinearConfig::new(4, 2).init(&mut r).unwrap());
+    check_module(&mlp, &[6, 3], 20);
+}
+
+#[test]
+fn activations_as_modules() {
+    // Inputs are N(0, 1): the chance that one lies within eps of ReLU's kink is negligible,
+    // and the seeds are fixed.
+    check_module(&Relu, &[4, 5], 30);
+    check_module(&Tanh, &[4, 5], 31);
+    check_module(&Sigmoid, &[4, 5], 32);
+    check_module(&LeakyRelu { slope: 0.1 }, &[4, 5], 33);
+    check_module(&Softmax { axis: 1 }, &[4, 5], 34);
+    check_module(&Softmax { axis: 0 }, &[4, 5], 35);
+    check_module(&LogSoftmax { axis: 1 }, &[4, 5], 36);
+    check_module(&LogSoftmax { axis: 0 }, &[3, 2, 4], 37);
+}
+
+#[test]
+fn prelu_slope_shared_and_per_channel() {
+    let shared = PRelu::<f64>::shared(0.25);
+    // 20 inputs + the slope.
+    assert_eq!(check_module(&shared, &[4, 5], 40), 21);
+    let per_channel = PRelu::<f64>::per_channel(5, 0.1).unwrap();
+    per_channel.slope.set_value(Tensor::vector(&[0.1, -0.2, 0.3, 0.05, 0.5]));
+    assert_eq!(check_module(&per_channel, &[4, 5], 41), 25);
+    // Channels on axis 1 of a rank-3 input, as PyTorch: [N, C, L].
+    let conv_like = PRelu::<f64>::per_channel(3, 0.2).unwrap();
+    check_module(&conv_like, &[2, 3, 4], 42);
+}
+
+#[test]
+fn prelu_slope_gradient_is_the_sum_of_negative_parts() {
+    let act = PRelu::<f64>::per_channel(2, 0.25).unwrap();
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::from_vec(vec![-1.0, 2.0, -3.0, -4.0, 5.0, 0.5], [3, 2]).unwrap());
+    let y = act.forward(&x).unwrap();
+    assert_eq!(y.value().to_vec(), vec![-0.25, 2.0, -0.75, -1.0, 5.0, 0.5]);
+    y.sum().backward().unwrap();
+    // ∂/∂a_c = Σ_n min(0, x[n, c]).
+    assert_eq!(act.slope.grad().unwrap().to_vec(), vec![-1.0 - 3.0, -4.0]);
+    assert!(PRelu::<f64>::per_channel(3, 0.25).unwrap().forward(&x).is_err());
+}
+
+#[test]
+fn maxout_gradcheck() {
+    let layer = MaxoutConfig::new(3, 2, 3).init::<f64>(&mut rng(5)).unwrap();
+    layer.linear.bias.as_ref().unwrap().set_value(Tensor::rand_normal([6], 0.0, 1.0, &mut rng(6)));
+    assert_eq!(layer.named_parameters().keys().collect::<Vec<_>>(), ["linear.weight", "linear.bias"]);
+    // 18 weights + 6 biases + 15 inputs.
+    assert_eq!(check_module(&layer, &[5, 3], 50), 39);
+}
+
+#[test]
+fn maxout_gradient_reaches_only_the_winning_piece() {
+    let (units, pieces) = (2, 3);
+    let layer = MaxoutConfig::new(4, units, pieces).init::<f64>(&mut rng(7)).unwrap();
+    let x = Tensor::rand_normal([1, 4], 0.0, 1.0, &mut rng(8));
+    let tape = Tape::new();
+    let y = layer.forward(&tape.constant(x.clone())).unwrap();
+    assert_eq!(y.dims(), &[1, units]);
+    y.sum().backward().unwrap();
+
+    // The pieces' values, computed independently: z = W·x + b.
+    let w = layer.linear.weight.value();
+    let z: Vec<f64> = (0..units * pieces).map(|r| (0..4).map(|i| w.at(&[r, i]) * x.at(&[0, i])).sum()).collect();
+    let gw = layer.linear.weight.grad().unwrap();
+    let gb = layer.linear.bias.as_ref().unwrap().grad().unwrap();
+    for u in 0..units {
+        let group = &z[u * pieces..(u + 1) * pieces];
+        let winner = (0..pieces).max_by(|&a, &b| group[a].total_cmp(&group[b])).unwrap();
+        assert_eq!(y.value().at(&[0, u]), group[winner]);
+        for j in 0..pieces {
+            let row = u * pieces + j;
+            let expected_b = if j == winner { 1.0 } else { 0.0 };
+            assert_eq!(gb.at(&[row]), expected_b, "bias of unit {u} piece {j}");
+            for i in 0..4 {
+                // ∂y_u/∂W[row, i] = x_i for the winning row, exactly 0 for the others.
+                assert_eq!(gw.at(&[row, i]), expected_b * x.at(&[0, i]), "weight of unit {u} piece {j}");
+            }
+        }
+    }
+}
+
+/// The gradient of `loss(x)` reduced with `reduction`, checked w.r.t. `x` (and the target when
+/// it is a value).
+fn check_loss(
+    input: &[usize],
+    target: Option<&Parameter<f64>>,
+    loss: impl for<'t> Fn(&Var<'t, f64>, Option<Var<'t, f64>>, Reduction) -> nn::Result<Var<'t, f64>>,
+) {
+    for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
+        let x = normal_param(input, 60);
+        let mut checked = vec![("input", &x)];
+        if let Some(t) = target {
+            checked.push(("target", t));
+        }
+        check_params(&checked, |tape| {
+            let t = target.map(|t| tape.param(t));
+            let l = loss(&tape.param(&x), t, reduction)?;
+            match reduction {
+                Reduction::None => weighted_sum(&l, 61),
+                _ => Ok(l),
+            }
+        });
+    }
+}
+
+#[test]
+fn losses_gradcheck_every_reduction() {
+    let labels = [2, 0, 3, 3, 1];
+    check_loss(&[5, 4], None, |x, _, r| nn::cross_entropy(x, &labels, r));
+    check_loss(&[5, 4], None, |x, _, r| nn::nll_loss(&nn::log_softmax(x, 1)?, &labels, r));
+    // Soft targets: a probability distribution per row, itself differentiable.
+    let probs = Parameter::new(
+        Tape::new().constant(Tensor::rand_normal([5, 4], 0.0, 1.0, &mut rng(62))).softmax(1).unwrap().value().clone(),
+    );
+    check_loss(&[5, 4], Some(&probs), |x, t, r| nn::cross_entropy_soft(x, &t.unwrap(), r));
+    let bce_targets = Parameter::new(Tensor::rand_uniform([3, 4], 0.0, 1.0, &mut rng(63)));
+    check_loss(&[3, 4], Some(&bce_targets), |x, t, r| nn::binary_cross_entropy_with_logits(x, &t.unwrap(), r));
+    let mse_targets = normal_param(&[3, 4], 64);
+    check_loss(&[3, 4], Some(&mse_targets), |x, t, r| nn::mse_loss(x, &t.unwrap(), r));
+}
+
+#[test]
+fn bce_with_logits_gradient_at_zero_logit_is_sigmoid_minus_target() {
+    // x = 0 is where a composition through |x| or max(x, 0) would take a one-sided derivative.
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[0.0, 0.0]));
+    let y = tape.constant(Tensor::vector(&[1.0, 0.25]));
+    nn::binary_cross_entropy_with_logits(&x, &y, Reduction::Sum).unwrap().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.5 - 1.0, 0.5 - 0.25]);
+}
+
+#[test]
+fn penalty_gradcheck() {
+    let mut r = rng(9);
+    let mlp = Sequential::<f64>::new()
+        .push(LinearConfig::new(3, 4).init(&mut r).unwrap())
+        .push(Tanh)
+        .push(LinearConfig::new(4, 2).init(&mut r).unwrap());
+    let params = mlp.named_parameters();
+    let names: Vec<String> = params.keys().cloned().collect();
+    let weights = nn::weights(&mlp);
+    let x = Tensor::rand_normal([5, 3], 0.0, 1.0, &mut r);
+    check_params(&module_params(&names, &params), |tape| {
+        let data = nn::cross_entropy(&mlp.forward(&tape.constant(x.clone()))?, &[0, 1, 1, 0, 1], Reduction::Mean)?;
+        let l2 = nn::l2_penalty(tape, &weights, 0.3)?;
+        let l1 = nn::l1_penalty(tape, &weights, 0.05)?;
+        Ok(data.add(&l2)?.add(&l1)?)
+    });
+}
+
+/// The checker itself: a custom op whose backward is wrong (x instead of 2x for x²) fails.
+#[test]
+#[should_panic(expected = "gradient check failed")]
+fn the_checker_catches_a_wrong_gradient() {
+    use autograd::CustomOp;
+    use std::sync::Arc;
+    struct WrongSquare;
+    impl CustomOp<f64> for WrongSquare {
+        fn name(&self) -> &'static str {
+            "wrong_square"
+        }
+        fn forward(&self, inputs: &[&Tensor<f64>]) -> autograd::Result<Tensor<f64>> {
+            Ok(inputs[0].map(|v| v * v))
+        }
+        fn backward<'t>(
+            &self,
+            inputs: &[Var<'t, f64>],
+            _output: &Var<'t, f64>,
+            grad: &Var<'t, f64>,
+        ) -> autograd::Result<Vec<Option<Var<'t, f64>>>> {
+            Ok(vec![Some(grad.mul(&inputs[0])?)])
+        }
+    }
+    let op: Arc<dyn CustomOp<f64>> = Arc::new(WrongSquare);
+    let x = normal_param(&[3], 70);
+    check_params(&[("x", &x)], |tape| Ok(Var::apply_custom(&op, &[&tape.param(&x)])?.sum()));
+}
