@@ -1,7 +1,7 @@
 //! Adagrad (Duchi, Hazan & Singer 2011), as PyTorch's `torch.optim.Adagrad`.
 
 use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -61,7 +61,7 @@ impl<T: Float> ParamState<T> for AdagradState<T> {
     fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
         vec![("sum", self.sum.clone())]
     }
-    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
         self.sum = get("sum", &self.sum)?;
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! `torch.optim.Adam`. The update kernel here is shared with [`AdamW`](crate::AdamW).
 
 use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -65,7 +65,7 @@ impl<T: Float> ParamState<T> for AdamState<T> {
         out.extend(self.max_exp_avg_sq.iter().map(|v| ("max_exp_avg_sq", v.clone())));
         out
     }
-    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
         self.exp_avg = get("exp_avg", &self.exp_avg)?;
         self.exp_avg_sq = get("exp_avg_sq", &self.exp_avg_sq)?;
         if let Some(v) = &mut self.max_exp_avg_sq {

@@ -119,11 +119,6 @@ pub(crate) fn non_negative(owner: &'static str, name: &'static str, value: f64) 
     check(owner, name, value, value.is_finite() && value >= 0.0, "finite and >= 0")
 }
 
-/// Checks that `value` is finite (any sign).
-pub(crate) fn finite(owner: &'static str, name: &'static str, value: f64) -> Result<()> {
-    check(owner, name, value, value.is_finite(), "finite")
-}
-
 /// Checks `0 <= value < 1`.
 pub(crate) fn unit_interval(owner: &'static str, name: &'static str, value: f64) -> Result<()> {
     check(owner, name, value, (0.0..1.0).contains(&value), "in [0, 1)")

@@ -63,6 +63,9 @@ pub trait Optimizer<T: Float> {
     fn load_state_dict(&mut self, state: &StateDict<T>) -> Result<()>;
 }
 
+/// Looks up a saved buffer by name, checking it against the fresh buffer's shape.
+pub(crate) type Getter<'a, T> = dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>> + 'a;
+
 /// Per-parameter optimizer buffers (moments, sums) that can be saved as named tensors. The step
 /// count is kept beside them by [`Core`].
 pub(crate) trait ParamState<T: Float>: Sized {
@@ -70,7 +73,7 @@ pub(crate) trait ParamState<T: Float>: Sized {
     fn save(&self) -> Vec<(&'static str, Tensor<T>)>;
     /// Overwrites every buffer of this freshly initialized state with `get(name, &buffer)`,
     /// which returns the saved entry after checking that it exists and has the buffer's shape.
-    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()>;
+    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()>;
 }
 
 /// A parameter's state: how many steps it has taken, and its buffers.

@@ -2,7 +2,7 @@
 //! `torch.optim.RMSprop`.
 
 use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -74,7 +74,7 @@ impl<T: Float> ParamState<T> for RmsPropState<T> {
         out.extend(self.grad_avg.iter().map(|a| ("grad_avg", a.clone())));
         out
     }
-    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
         self.square_avg = get("square_avg", &self.square_avg)?;
         if let Some(b) = &mut self.momentum_buffer {
             *b = get("momentum_buffer", b)?;

@@ -70,6 +70,7 @@ impl StepLr {
 impl LrScheduler for StepLr {
     fn next_lr(&mut self, current: f64) -> f64 {
         self.last_epoch += 1;
+        #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the MSRV is 1.80
         if self.last_epoch % self.step_size == 0 {
             current * self.gamma
         } else {

@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, as PyTorch's `torch.optim.SGD`.
 
 use crate::error::{self, Error, Result};
-use crate::optimizer::{impl_optimizer, Core, ParamState};
+use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -83,7 +83,7 @@ impl<T: Float> ParamState<T> for SgdState<T> {
     fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
         self.momentum_buffer.iter().map(|b| ("momentum_buffer", b.clone())).collect()
     }
-    fn load(&mut self, get: &mut dyn FnMut(&'static str, &Tensor<T>) -> Result<Tensor<T>>) -> Result<()> {
+    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
         if let Some(b) = &mut self.momentum_buffer {
             *b = get("momentum_buffer", b)?;
         }

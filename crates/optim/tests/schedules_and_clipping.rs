@@ -60,7 +60,8 @@ fn run_schedule(
     let f = |key: &str, default: f64| get(kwargs, key).map(num).unwrap_or(default);
     let n = |key: &str, default: usize| get(kwargs, key).map(int).unwrap_or(default);
     let mut lrs = vec![];
-    let mut stepped: Box<dyn FnMut(&mut Sgd<f64>) -> f64> = match name {
+    type Stepper = Box<dyn FnMut(&mut Sgd<f64>) -> f64>;
+    let mut stepped: Stepper = match name {
         "StepLR" => {
             let mut s = StepLr::new(n("step_size", 0), f("gamma", 0.1)).unwrap();
             Box::new(move |o| s.step(o).unwrap())
