@@ -22,6 +22,13 @@ impl<'t, T: Float> Var<'t, T> {
         self.broadcast_at(&shape.into(), Site::caller())
     }
 
+    /// The same as [`broadcast_to`](Var::broadcast_to) (PyTorch's name; it copies here, since
+    /// tensors are contiguous).
+    #[track_caller]
+    pub fn expand(&self, shape: impl Into<Shape>) -> Result<Var<'t, T>> {
+        self.broadcast_at(&shape.into(), Site::caller())
+    }
+
     pub(crate) fn broadcast_at(&self, shape: &Shape, site: Site) -> Result<Var<'t, T>> {
         if self.shape() == shape {
             return Ok(self.clone());

@@ -184,8 +184,8 @@ mod tests {
             let c = v[0].gt(&v[1]).unwrap();
             Var::where_(&c, &v[0].powf(2.0), &v[1].sin()).unwrap()
         }
-        check_grad(&[x.clone(), y.clone()], f);
-        check_grad2(&[x, y], f);
+        check_grad(&[&x, &y], f);
+        check_grad2(&[&x, &y], f);
         let at =
             |v: f64| branch_hash(&t(&[v], &[1]), |x| Var::where_(&x.gt(&x.scalar(0.0)).unwrap(), x, &x.neg()).unwrap());
         assert_ne!(at(-1e-6), at(1e-6));

@@ -57,9 +57,7 @@ impl<'t, T: Float> Var<'t, T> {
             first.tape.note_branches(op.branches(&tensors).into_iter());
         }
         let value = op.forward(&tensors)?;
-        Ok(first
-            .tape
-            .record(Op::Custom(op.clone()), inputs, value, site, Keep::InputsAndOutput))
+        Ok(first.tape.record(Op::Custom(op.clone()), inputs, value, site, Keep::InputsAndOutput))
     }
 }
 

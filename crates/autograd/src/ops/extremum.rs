@@ -227,11 +227,11 @@ mod tests {
         // Distinct values: away from the kinks.
         let x = Tensor::from_fn([2, 3, 2], |i| ((i * 7) % 12) as f64 * 0.3 - 1.0);
         for axes in [&[0][..], &[1], &[2], &[0, 2], &[0, 1, 2], &[]] {
-            check_grad(&[x.clone()], |v| v[0].max_axes(axes, false).unwrap().powf(2.0));
-            check_grad(&[x.clone()], |v| v[0].min_axes(axes, true).unwrap().powf(2.0));
-            check_grad2(&[x.clone()], |v| v[0].max_axes(axes, true).unwrap().powf(3.0));
+            check_grad(&[&x], |v| v[0].max_axes(axes, false).unwrap().powf(2.0));
+            check_grad(&[&x], |v| v[0].min_axes(axes, true).unwrap().powf(2.0));
+            check_grad2(&[&x], |v| v[0].max_axes(axes, true).unwrap().powf(3.0));
         }
-        check_grad2(&[x.clone()], |v| v[0].min().powf(3.0));
+        check_grad2(&[&x], |v| v[0].min().powf(3.0));
     }
 
     #[test]

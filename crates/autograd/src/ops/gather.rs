@@ -17,7 +17,7 @@
 //!
 //! [`Tensor::one_hot`] builds the constant one-hot matrix of a list of labels.
 
-use super::kernels::Lanes;
+use super::kernels::{resized, Lanes};
 use super::{check_axis, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
@@ -181,13 +181,6 @@ fn axis_u32(axis: usize) -> u32 {
     u32::try_from(axis).expect("an axis below the rank, far below 2^32")
 }
 
-/// `shape` with `axis` set to `size`.
-fn resized(shape: &Shape, axis: usize, size: usize) -> Shape {
-    let mut dims: Vec<usize> = shape.dims().to_vec();
-    dims[axis] = size;
-    Shape::from(dims)
-}
-
 /// Checks that `index` has one entry per position of the axes other than `axis`.
 fn check_positions(
     op: &'static str,
@@ -299,14 +292,14 @@ mod tests {
     #[test]
     fn gradients_by_finite_differences() {
         let x = x();
-        check_grad(&[x.clone()], |v| v[0].gather(1, &[2, 0, 1, 1]).unwrap().powf(2.0));
-        check_grad(&[x.clone()], |v| v[0].gather(2, &[1, 0, 0, 1, 1, 1]).unwrap().powf(2.0));
-        check_grad(&[x.clone()], |v| v[0].index_select(1, &[2, 2, 0]).unwrap().powf(2.0));
-        check_grad2(&[x.clone()], |v| v[0].gather(0, &[1, 0, 0, 1, 1, 0]).unwrap().powf(3.0));
-        check_grad2(&[x.clone()], |v| v[0].index_select(0, &[1, 1]).unwrap().powf(3.0));
+        check_grad(&[&x], |v| v[0].gather(1, &[2, 0, 1, 1]).unwrap().powf(2.0));
+        check_grad(&[&x], |v| v[0].gather(2, &[1, 0, 0, 1, 1, 1]).unwrap().powf(2.0));
+        check_grad(&[&x], |v| v[0].index_select(1, &[2, 2, 0]).unwrap().powf(2.0));
+        check_grad2(&[&x], |v| v[0].gather(0, &[1, 0, 0, 1, 1, 0]).unwrap().powf(3.0));
+        check_grad2(&[&x], |v| v[0].index_select(0, &[1, 1]).unwrap().powf(3.0));
         let s = Tensor::from_fn([2, 1, 2], |i| i as f64 - 1.5);
-        check_grad2(&[s.clone()], |v| v[0].scatter_add(1, &[2, 0, 2, 2], 3).unwrap().powf(3.0));
-        check_grad2(&[x.clone()], |v| v[0].index_add(1, &[0, 0, 3], 4).unwrap().powf(3.0));
+        check_grad2(&[&s], |v| v[0].scatter_add(1, &[2, 0, 2, 2], 3).unwrap().powf(3.0));
+        check_grad2(&[&x], |v| v[0].index_add(1, &[0, 0, 3], 4).unwrap().powf(3.0));
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub(crate) fn map_lanes<T: Float, const K: usize>(
     }
 }
 
+/// `shape` with `axis` set to `size`.
+pub(crate) fn resized(shape: &Shape, axis: usize, size: usize) -> Shape {
+    let mut dims: smallvec::SmallVec<[usize; 4]> = shape.dims().into();
+    dims[axis] = size;
+    Shape::from(dims)
+}
+
 /// The value at a lane's maximum, NaN if the lane holds one (as PyTorch), −∞ if it is empty.
 #[inline]
 pub(crate) fn lane_max<T: Float>(lane: &[T]) -> T {

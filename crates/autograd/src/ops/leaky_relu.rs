@@ -52,8 +52,8 @@ mod tests {
     #[test]
     fn gradients_by_finite_differences_and_kink() {
         let x = t(&[-1.3, 0.4, 2.0, -0.2], &[2, 2]);
-        check_grad(&[x.clone()], |v| v[0].leaky_relu(0.2));
-        check_grad2(&[x], |v| v[0].leaky_relu(0.2).powf(2.0));
+        check_grad(&[&x], |v| v[0].leaky_relu(0.2));
+        check_grad2(&[&x], |v| v[0].leaky_relu(0.2).powf(2.0));
         let at = |v: f64| branch_hash(&t(&[v], &[1]), |x| x.leaky_relu(0.2));
         assert_ne!(at(-1e-6), at(1e-6));
         assert_eq!(at(-0.5), at(-0.4));

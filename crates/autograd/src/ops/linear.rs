@@ -168,12 +168,12 @@ mod tests {
         let x = t(&[1., -2., 0.5, 0.3, 0.7, -1.1, 0.2, 0.9, -0.4, 1.3, -0.6, 0.8], &[2, 2, 3]);
         let w = t(&[0.2, -0.4, 1.0, 1.5, 0.1, -0.3], &[2, 3]);
         let b = Tensor::vector(&[0.25, -0.5]);
-        check_grad(&[x.clone(), w.clone(), b.clone()], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
-        check_grad(&[x.clone(), w.clone()], |v| v[0].linear(&v[1], None).unwrap());
+        check_grad(&[&x, &w, &b], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
+        check_grad(&[&x, &w], |v| v[0].linear(&v[1], None).unwrap());
         // Second order through a nonlinearity (linear alone has a zero Hessian in each input).
-        check_grad2(&[x.clone(), w.clone(), b.clone()], |v| v[0].linear(&v[1], Some(&v[2])).unwrap().tanh());
+        check_grad2(&[&x, &w, &b], |v| v[0].linear(&v[1], Some(&v[2])).unwrap().tanh());
         let x1 = Tensor::vector(&[0.3, -0.2, 0.9]);
-        check_grad(&[x1, w, b], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
+        check_grad(&[&x1, &w, &b], |v| v[0].linear(&v[1], Some(&v[2])).unwrap());
     }
 
     #[test]

@@ -66,12 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(
-    ta: bool,
-    tb: bool,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
+pub(super) fn backward<'t, T: Float>(ta: bool, tb: bool, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     let site = Site::caller();
     ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;

@@ -162,10 +162,10 @@ mod tests {
     fn gradients_by_finite_differences_and_kink() {
         let a = t(&[-1.3, 0.4, 2.0, -0.2, 0.9, 1.1], &[2, 3]);
         let b = t(&[0.3, -0.5, 2.2], &[3]);
-        check_grad(&[a.clone(), b.clone()], |v| v[0].maximum(&v[1]).unwrap());
-        check_grad(&[a.clone(), b.clone()], |v| v[0].minimum(&v[1]).unwrap());
-        check_grad2(&[a.clone(), b.clone()], |v| v[0].maximum(&v[1]).unwrap().powf(3.0));
-        check_grad2(&[a, b], |v| v[0].minimum(&v[1]).unwrap().powf(3.0));
+        check_grad(&[&a, &b], |v| v[0].maximum(&v[1]).unwrap());
+        check_grad(&[&a, &b], |v| v[0].minimum(&v[1]).unwrap());
+        check_grad2(&[&a, &b], |v| v[0].maximum(&v[1]).unwrap().powf(3.0));
+        check_grad2(&[&a, &b], |v| v[0].minimum(&v[1]).unwrap().powf(3.0));
         let at = |v: f64| branch_hash(&t(&[v, 2.0], &[2]), |x| x.maximum(&x.scalar(1.0)).unwrap());
         assert_ne!(at(1.0 - 1e-6), at(1.0 + 1e-6));
         assert_eq!(at(0.3), at(0.4));

@@ -1,16 +1,97 @@
 //! Reshape: the same elements in the same (row-major) order under another shape. No copy; the
-//! backward reshapes the gradient back.
+//! backward reshapes the gradient back. Linear: no kinks.
+//!
+//! `unsqueeze`, `squeeze` and `flatten` are reshapes (composites: no gradient code).
 
+use super::check_axis;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
 use crate::{Error, Float, Result, Shape, Var};
+use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a shape with the same number of elements.
     #[track_caller]
     pub fn reshape(&self, shape: impl Into<Shape>) -> Result<Var<'t, T>> {
         self.reshape_at(shape.into(), Site::caller())
+    }
+
+    /// Inserts an axis of size 1 at `axis` (which may equal the rank, to append one).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::zeros([2, 3]));
+    /// assert_eq!(x.unsqueeze(1).unwrap().dims(), &[2, 1, 3]);
+    /// assert_eq!(x.unsqueeze(2).unwrap().dims(), &[2, 3, 1]);
+    /// assert!(x.unsqueeze(3).is_err());
+    /// ```
+    #[track_caller]
+    pub fn unsqueeze(&self, axis: usize) -> Result<Var<'t, T>> {
+        self.unsqueeze_at(axis, "unsqueeze", Site::caller())
+    }
+
+    pub(crate) fn unsqueeze_at(&self, axis: usize, op: &'static str, site: Site) -> Result<Var<'t, T>> {
+        if axis > self.rank() {
+            let msg =
+                format!("axis {axis} out of range for inserting into shape {} (at most {})", self.shape(), self.rank());
+            return Err(Error::InvalidArgument { op, msg, site });
+        }
+        let mut dims: SmallVec<[usize; 4]> = self.dims().into();
+        dims.insert(axis, 1);
+        self.reshape_at(Shape::from(dims), site)
+    }
+
+    /// Removes `axis`, which must have size 1. (PyTorch silently ignores an axis of another
+    /// size; here that is an error, since it is almost always a bug.)
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::zeros([2, 1, 3]));
+    /// assert_eq!(x.squeeze(1).unwrap().dims(), &[2, 3]);
+    /// assert!(x.squeeze(0).is_err());
+    /// ```
+    #[track_caller]
+    pub fn squeeze(&self, axis: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        check_axis("squeeze", axis, self.shape(), site)?;
+        if self.dims()[axis] != 1 {
+            let msg = format!("axis {axis} of shape {} has size {}, not 1", self.shape(), self.dims()[axis]);
+            return Err(Error::InvalidArgument { op: "squeeze", msg, site });
+        }
+        let mut dims: SmallVec<[usize; 4]> = self.dims().into();
+        dims.remove(axis);
+        self.reshape_at(Shape::from(dims), site)
+    }
+
+    /// Merges axes `start..=end` into one (PyTorch's `flatten(start_dim, end_dim)`); a scalar
+    /// becomes a 1-element vector.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let images = tape.var(Tensor::zeros([8, 1, 28, 28]));
+    /// assert_eq!(images.flatten(1, 3).unwrap().dims(), &[8, 784]);
+    /// assert_eq!(images.flatten(0, 3).unwrap().dims(), &[6272]);
+    /// ```
+    #[track_caller]
+    pub fn flatten(&self, start: usize, end: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        if self.rank() == 0 {
+            return self.reshape_at(Shape::from([1]), site);
+        }
+        check_axis("flatten", end, self.shape(), site)?;
+        if start > end {
+            let msg = format!("start axis {start} is after end axis {end}");
+            return Err(Error::InvalidArgument { op: "flatten", msg, site });
+        }
+        let d = self.dims();
+        let mut dims: SmallVec<[usize; 4]> = d[..start].into();
+        dims.push(d[start..=end].iter().product());
+        dims.extend_from_slice(&d[end + 1..]);
+        self.reshape_at(Shape::from(dims), site)
     }
 
     pub(crate) fn reshape_at(&self, shape: Shape, site: Site) -> Result<Var<'t, T>> {
@@ -28,4 +109,35 @@ impl<'t, T: Float> Var<'t, T> {
 pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let from = ctx.input_shape(0);
     ctx.grad(0, || g.reshape_at(from, Site::caller()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::check_grad2;
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn shape_helpers() {
+        let tape = Tape::<f64>::new();
+        let x = tape.var(Tensor::from_fn([2, 3], |i| i as f64));
+        let y = x.unsqueeze(0).unwrap();
+        assert_eq!(y.dims(), &[1, 2, 3]);
+        assert_eq!(y.squeeze(0).unwrap().dims(), &[2, 3]);
+        assert_eq!(y.flatten(0, 1).unwrap().dims(), &[2, 3]);
+        assert_eq!(y.flatten(1, 2).unwrap().dims(), &[1, 6]);
+        assert_eq!(tape.scalar(1.0).flatten(0, 0).unwrap().dims(), &[1]);
+        let e = y.squeeze(1).unwrap_err().to_string();
+        assert!(e.starts_with("invalid argument to squeeze: axis 1 of shape [1, 2, 3] has size 2, not 1"), "{e}");
+        let e = x.unsqueeze(3).unwrap_err().to_string();
+        assert!(e.starts_with("invalid argument to unsqueeze: axis 3 out of range"), "{e}");
+        assert!(y.flatten(2, 1).is_err() && y.flatten(0, 3).is_err());
+        y.squeeze(0).unwrap().sum().backward().unwrap();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![1.0; 6]);
+    }
+
+    #[test]
+    fn second_order_through_reshapes() {
+        let x = Tensor::from_fn([2, 3], |i| i as f64 * 0.4 - 1.0);
+        check_grad2(&[&x], |v| v[0].unsqueeze(1).unwrap().flatten(0, 2).unwrap().powf(3.0));
+    }
 }

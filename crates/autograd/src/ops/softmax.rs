@@ -180,10 +180,10 @@ mod tests {
     fn gradients_by_finite_differences() {
         let x = t(&[0.3, -1.2, 0.8, 2.0, -0.5, 0.1, 0.7, -0.9, 1.4, 0.2, -0.3, 0.6], &[2, 3, 2]);
         for axis in 0..3 {
-            check_grad(&[x.clone()], |v| v[0].softmax(axis).unwrap());
-            check_grad(&[x.clone()], |v| v[0].log_softmax(axis).unwrap());
-            check_grad2(&[x.clone()], |v| v[0].softmax(axis).unwrap());
-            check_grad2(&[x.clone()], |v| v[0].log_softmax(axis).unwrap());
+            check_grad(&[&x], |v| v[0].softmax(axis).unwrap());
+            check_grad(&[&x], |v| v[0].log_softmax(axis).unwrap());
+            check_grad2(&[&x], |v| v[0].softmax(axis).unwrap());
+            check_grad2(&[&x], |v| v[0].log_softmax(axis).unwrap());
         }
     }
 

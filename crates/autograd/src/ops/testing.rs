@@ -26,14 +26,14 @@ fn assert_close(what: &str, analytic: &[f64], numeric: &[f64], tol: f64) {
 }
 
 /// Central differences of a scalar function of the inputs, for every element of every input.
-fn numeric_grads(xs: &[Tensor<f64>], value: impl Fn(&[Tensor<f64>]) -> f64) -> Vec<Vec<f64>> {
+fn numeric_grads(xs: &[&Tensor<f64>], value: impl Fn(&[Tensor<f64>]) -> f64) -> Vec<Vec<f64>> {
     let eps = 1e-6;
     let mut out = Vec::new();
     for j in 0..xs.len() {
         let mut gj = Vec::new();
         for k in 0..xs[j].numel() {
             let shifted = |d: f64| {
-                let mut ys = xs.to_vec();
+                let mut ys: Vec<Tensor<f64>> = xs.iter().map(|&x| x.clone()).collect();
                 ys[j].data_mut()[k] += d;
                 value(&ys)
             };
@@ -45,9 +45,9 @@ fn numeric_grads(xs: &[Tensor<f64>], value: impl Fn(&[Tensor<f64>]) -> f64) -> V
 }
 
 /// Checks the first derivatives of `f` at `xs` against central differences.
-pub(crate) fn check_grad(xs: &[Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>) {
+pub(crate) fn check_grad(xs: &[&Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>) {
     let tape = Tape::new();
-    let vars: Vec<Var<'_, f64>> = xs.iter().map(|x| tape.var(x.clone())).collect();
+    let vars: Vec<Var<'_, f64>> = xs.iter().map(|&x| tape.var(x.clone())).collect();
     let loss = weighted(&f(&vars));
     let refs: Vec<&Var<'_, f64>> = vars.iter().collect();
     let analytic = grad(&[&loss], &refs).unwrap();
@@ -63,13 +63,13 @@ pub(crate) fn check_grad(xs: &[Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>])
 
 /// Checks the second derivatives of `f` at `xs`: the gradient of `Σ v ⊙ ∂L/∂x` (computed with
 /// `create_graph`) against central differences of that first-order gradient.
-pub(crate) fn check_grad2(xs: &[Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>) {
+pub(crate) fn check_grad2(xs: &[&Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>) {
     fn first_order<'t>(
         tape: &'t Tape<f64>,
-        xs: &[Tensor<f64>],
+        xs: &[&Tensor<f64>],
         f: &impl for<'s> Fn(&[Var<'s, f64>]) -> Var<'s, f64>,
     ) -> (Vec<Var<'t, f64>>, Var<'t, f64>) {
-        let vars: Vec<Var<'t, f64>> = xs.iter().map(|x| tape.var(x.clone())).collect();
+        let vars: Vec<Var<'t, f64>> = xs.iter().map(|&x| tape.var(x.clone())).collect();
         let loss = weighted(&f(&vars));
         let refs: Vec<&Var<'t, f64>> = vars.iter().collect();
         let gs = grad_with(&[&loss], None, &refs, GradOptions::create_graph()).unwrap();
@@ -87,7 +87,8 @@ pub(crate) fn check_grad2(xs: &[Tensor<f64>], f: impl for<'t> Fn(&[Var<'t, f64>]
     let analytic = grad(&[&total], &refs).unwrap();
     let numeric = numeric_grads(xs, |ys| {
         let tape = Tape::new();
-        first_order(&tape, ys, &f).1.item()
+        let refs: Vec<&Tensor<f64>> = ys.iter().collect();
+        first_order(&tape, &refs, &f).1.item()
     });
     for (j, (a, n)) in analytic.iter().zip(&numeric).enumerate() {
         assert_close(&format!("∂²L/∂x{j}"), a.value().data(), n, 1e-5);

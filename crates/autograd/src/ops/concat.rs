@@ -1,0 +1,159 @@
+//! Joining along an axis.
+//!
+//! - `concat(xs, axis)`: the inputs one after another along `axis` (all other axes equal).
+//!   Backward: input `i` gets the `narrow` of the gradient at its offset, so every order works.
+//! - `stack(xs, axis)`: the inputs (all of one shape) along a new axis at `axis`: a composite,
+//!   `unsqueeze` then `concat`.
+//!
+//! Linear: no kinks.
+
+use super::kernels::{resized, Lanes};
+use super::{check_axis, Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Error, Float, Result, Tensor, Var};
+use std::sync::Arc;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Concatenates `xs` along `axis`; all other axes must agree.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor, Var};
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.var(Tensor::from_vec(vec![1., 2.], [1, 2]).unwrap());
+    /// let b = tape.var(Tensor::from_vec(vec![3., 4., 5., 6.], [2, 2]).unwrap());
+    /// let c = Var::concat(&[&a, &b], 0).unwrap();
+    /// assert_eq!(c.dims(), &[3, 2]);
+    /// assert_eq!(c.value().to_vec(), vec![1., 2., 3., 4., 5., 6.]);
+    /// ```
+    #[track_caller]
+    pub fn concat(xs: &[&Var<'t, T>], axis: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let Some(first) = xs.first() else {
+            return Err(Error::InvalidArgument { op: "concat", msg: "no tensors to concatenate".into(), site });
+        };
+        check_axis("concat", axis, first.shape(), site)?;
+        for x in xs {
+            first.same_tape(x, "concat")?;
+            let agree = x.rank() == first.rank()
+                && x.dims().iter().zip(first.dims()).enumerate().all(|(k, (a, b))| k == axis || a == b);
+            if !agree {
+                return Err(Error::ShapeMismatch {
+                    op: "concat",
+                    lhs: first.shape().clone(),
+                    rhs: x.shape().clone(),
+                    site,
+                });
+            }
+        }
+        if xs.len() == 1 {
+            return Ok((*first).clone());
+        }
+        if xs.len() > u16::MAX as usize {
+            let msg = format!("{} tensors; at most {} can be joined in one call", xs.len(), u16::MAX);
+            return Err(Error::InvalidArgument { op: "concat", msg, site });
+        }
+        let sizes: Arc<[usize]> = xs.iter().map(|x| x.dims()[axis]).collect();
+        let total: usize = sizes.iter().sum();
+        let outer = Lanes::new(first.shape(), axis).outer;
+        let chunks: Vec<(&[T], usize)> = xs.iter().map(|x| (x.value.data(), x.numel() / outer.max(1))).collect();
+        let value = Tensor::zeroed_with(resized(first.shape(), axis, total), |out| {
+            let mut dst = 0;
+            for o in 0..outer {
+                for &(data, len) in &chunks {
+                    out[dst..dst + len].copy_from_slice(&data[o * len..(o + 1) * len]);
+                    dst += len;
+                }
+            }
+        });
+        let op = Op::Concat { axis: u32::try_from(axis).expect("an axis below the rank"), sizes };
+        Ok(first.tape.record(op, xs, value, site, Keep::Nothing))
+    }
+
+    /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor, Var};
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.var(Tensor::vector(&[1., 2.]));
+    /// let b = tape.var(Tensor::vector(&[3., 4.]));
+    /// assert_eq!(Var::stack(&[&a, &b], 0).unwrap().dims(), &[2, 2]);
+    /// let s = Var::stack(&[&a, &b], 1).unwrap();
+    /// assert_eq!(s.value().to_vec(), vec![1., 3., 2., 4.]);
+    /// ```
+    #[track_caller]
+    pub fn stack(xs: &[&Var<'t, T>], axis: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let Some(first) = xs.first() else {
+            return Err(Error::InvalidArgument { op: "stack", msg: "no tensors to stack".into(), site });
+        };
+        if let Some(x) = xs.iter().find(|x| x.shape() != first.shape()) {
+            return Err(Error::ShapeMismatch { op: "stack", lhs: first.shape().clone(), rhs: x.shape().clone(), site });
+        }
+        let expanded = xs.iter().map(|x| x.unsqueeze_at(axis, "stack", site)).collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Var<'t, T>> = expanded.iter().collect();
+        Var::concat(&refs, axis)
+    }
+}
+
+pub(super) fn backward<'t, T: Float>(
+    axis: u32,
+    sizes: &[usize],
+    ctx: &mut Ctx<'_, 't, T>,
+    g: &Var<'t, T>,
+) -> Result<()> {
+    let (axis, site) = (axis as usize, Site::caller());
+    let mut start = 0;
+    for (i, &len) in sizes.iter().enumerate() {
+        ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
+        start += len;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_grad, check_grad2};
+    use crate::{Tape, Tensor, Var};
+
+    #[test]
+    fn concat_along_a_middle_axis_and_gradients() {
+        let tape = Tape::<f64>::new();
+        let a = tape.var(Tensor::from_fn([2, 1, 2], |i| i as f64));
+        let b = tape.constant(Tensor::from_fn([2, 2, 2], |i| 10.0 + i as f64));
+        let c = tape.var(Tensor::from_fn([2, 0, 2], |_| 0.0));
+        let y = Var::concat(&[&a, &b, &c], 1).unwrap();
+        assert_eq!(y.dims(), &[2, 3, 2]);
+        assert_eq!(y.value().to_vec(), vec![0., 1., 10., 11., 12., 13., 2., 3., 14., 15., 16., 17.]);
+        y.mul(&tape.constant(Tensor::from_fn([2, 3, 2], |i| i as f64))).unwrap().sum().backward().unwrap();
+        assert_eq!(a.grad().unwrap().to_vec(), vec![0., 1., 6., 7.]);
+        assert_eq!(c.grad().unwrap().dims(), &[2, 0, 2]);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let a = Tensor::from_fn([2, 3], |i| (i as f64 * 0.7).sin());
+        let b = Tensor::from_fn([2, 1], |i| i as f64 - 0.4);
+        let c = Tensor::from_fn([2, 3], |i| (i as f64 * 1.3).cos());
+        check_grad(&[&a, &b], |v| Var::concat(&[&v[0], &v[1], &v[0]], 1).unwrap());
+        check_grad2(&[&a, &b], |v| Var::concat(&[&v[1], &v[0]], 1).unwrap().powf(3.0));
+        check_grad2(&[&a, &c], |v| Var::stack(&[&v[0], &v[1]], 1).unwrap().powf(3.0));
+        check_grad(&[&a, &c], |v| Var::stack(&[&v[0], &v[1]], 2).unwrap());
+    }
+
+    #[test]
+    fn mismatches_are_errors() {
+        let tape = Tape::<f32>::new();
+        let a = tape.var(Tensor::zeros([2, 3]));
+        let b = tape.var(Tensor::zeros([3, 3]));
+        let e = Var::concat(&[&a, &b], 1).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in concat, lhs: [2, 3], rhs: [3, 3]"), "{e}");
+        assert_eq!(Var::concat(&[&a, &b], 0).unwrap().dims(), &[5, 3]);
+        assert!(Var::concat(&[&a, &b], 2).is_err());
+        assert!(Var::<f32>::concat(&[], 0).is_err());
+        let e = Var::stack(&[&a, &b], 0).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in stack, lhs: [2, 3], rhs: [3, 3]"), "{e}");
+        assert!(Var::stack(&[&a, &a], 3).is_err());
+        assert_eq!(Var::stack(&[&a, &a], 2).unwrap().dims(), &[2, 3, 2]);
+    }
+}

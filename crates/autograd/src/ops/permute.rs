@@ -1,0 +1,174 @@
+//! Axis permutation: `y[i₀, …, iₙ] = x[i_{p⁻¹(0)}, …]`, i.e. `y.dims[k] = x.dims[perm[k]]`.
+//! The result is materialized (tensors are contiguous); the backward permutes the gradient by
+//! the inverse permutation, which is again a `permute`, so every order works. Linear: no kinks.
+//!
+//! `transpose(a0, a1)` swaps two axes and `t()` transposes a matrix; both are permutes. (Matrix
+//! products never need them: `matmul_t` folds transposes into the GEMM call.)
+
+use super::{check_axis, Keep, Op};
+use crate::backward::Ctx;
+use crate::error::Site;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self`.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::from_fn([2, 3, 4], |i| i as f32));
+    /// let y = x.permute(&[2, 0, 1]).unwrap();
+    /// assert_eq!(y.dims(), &[4, 2, 3]);
+    /// assert_eq!(y.value().at(&[3, 1, 2]), x.value().at(&[1, 2, 3]));
+    /// ```
+    #[track_caller]
+    pub fn permute(&self, perm: &[usize]) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        check_permutation(perm, self.shape(), site)?;
+        self.permute_at(perm.into(), site)
+    }
+
+    /// Swaps axes `a0` and `a1`.
+    #[track_caller]
+    pub fn transpose(&self, a0: usize, a1: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        check_axis("transpose", a0, self.shape(), site)?;
+        check_axis("transpose", a1, self.shape(), site)?;
+        let mut perm: Vec<usize> = (0..self.rank()).collect();
+        perm.swap(a0, a1);
+        self.permute_at(perm.into(), site)
+    }
+
+    /// The transpose of a matrix; a tensor of rank 0 or 1 is returned as it is (as PyTorch).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let m = tape.var(Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [2, 3]).unwrap());
+    /// assert_eq!(m.t().unwrap().value().to_vec(), vec![1., 4., 2., 5., 3., 6.]);
+    /// assert!(tape.var(Tensor::zeros([2, 2, 2])).t().is_err());
+    /// ```
+    #[track_caller]
+    pub fn t(&self) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        match self.rank() {
+            0 | 1 => Ok(self.clone()),
+            2 => self.permute_at([1, 0].into(), site),
+            _ => {
+                let msg = format!("t() transposes a matrix, got shape {}; use transpose(a0, a1)", self.shape());
+                Err(Error::InvalidArgument { op: "t", msg, site })
+            }
+        }
+    }
+
+    /// Records a permute (the caller checked `perm`).
+    fn permute_at(&self, perm: Arc<[usize]>, site: Site) -> Result<Var<'t, T>> {
+        if perm.iter().enumerate().all(|(k, &p)| k == p) {
+            return Ok(self.clone());
+        }
+        let value = permute(&self.value, &perm);
+        Ok(self.tape.record(Op::Permute(perm), &[self], value, site, Keep::Nothing))
+    }
+}
+
+fn check_permutation(perm: &[usize], shape: &Shape, site: Site) -> Result<()> {
+    let mut seen: SmallVec<[bool; 8]> = SmallVec::from_elem(false, shape.rank());
+    let ok =
+        perm.len() == shape.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
+    if ok {
+        return Ok(());
+    }
+    let msg = format!("{perm:?} is not a permutation of the {} axes of shape {shape}", shape.rank());
+    Err(Error::InvalidArgument { op: "permute", msg, site })
+}
+
+/// The permute kernel: walks the output in row-major order, reading the input through the
+/// permuted strides.
+fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
+    let in_strides = x.shape().strides();
+    let dims: SmallVec<[usize; 4]> = perm.iter().map(|&p| x.dims()[p]).collect();
+    let strides: SmallVec<[usize; 4]> = perm.iter().map(|&p| in_strides[p]).collect();
+    let src = x.data();
+    Tensor::zeroed_with(Shape::from(dims.clone()), |out| {
+        let rank = dims.len();
+        if out.is_empty() || rank == 0 {
+            out.copy_from_slice(&src[..out.len()]);
+            return;
+        }
+        let (row_len, row_stride) = (dims[rank - 1], strides[rank - 1]);
+        let mut index: SmallVec<[usize; 4]> = SmallVec::from_elem(0, rank - 1);
+        let mut offset = 0;
+        for row in out.chunks_exact_mut(row_len) {
+            for (j, o) in row.iter_mut().enumerate() {
+                *o = src[offset + j * row_stride];
+            }
+            for axis in (0..rank - 1).rev() {
+                index[axis] += 1;
+                offset += strides[axis];
+                if index[axis] < dims[axis] {
+                    break;
+                }
+                offset -= strides[axis] * dims[axis];
+                index[axis] = 0;
+            }
+        }
+    })
+}
+
+pub(super) fn backward<'t, T: Float>(perm: &[usize], ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    let mut inverse = vec![0; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        inverse[p] = k;
+    }
+    ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_grad, check_grad2};
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn values_match_numpy_transpose() {
+        // numpy: np.arange(24).reshape(2, 3, 4).transpose(1, 2, 0).ravel()[:8] = [0, 12, 1, 13, 2, 14, 3, 15]
+        let tape = Tape::<f64>::new();
+        let x = tape.var(Tensor::from_fn([2, 3, 4], |i| i as f64));
+        let y = x.permute(&[1, 2, 0]).unwrap();
+        assert_eq!(y.dims(), &[3, 4, 2]);
+        assert_eq!(&y.value().to_vec()[..8], &[0., 12., 1., 13., 2., 14., 3., 15.]);
+        let z = x.transpose(0, 2).unwrap();
+        assert_eq!(z.dims(), &[4, 3, 2]);
+        assert_eq!(z.value().at(&[3, 1, 0]), 7.0);
+        y.mul(&tape.constant(Tensor::from_fn([3, 4, 2], |i| i as f64))).unwrap().sum().backward().unwrap();
+        // ∂/∂x[i, j, k] = weight at y[j, k, i] = 8j + 2k + i.
+        assert_eq!(x.grad().unwrap().at(&[1, 2, 3]), 16.0 + 6.0 + 1.0);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let x = Tensor::from_fn([2, 3, 2], |i| (i as f64 * 0.7).sin());
+        check_grad(&[&x], |v| v[0].permute(&[2, 0, 1]).unwrap());
+        check_grad(&[&x], |v| v[0].transpose(1, 2).unwrap());
+        check_grad2(&[&x], |v| v[0].permute(&[1, 2, 0]).unwrap().powf(3.0));
+        let m = Tensor::from_fn([2, 3], |i| i as f64 * 0.3 - 0.5);
+        check_grad2(&[&m], |v| v[0].t().unwrap().powf(3.0));
+    }
+
+    #[test]
+    fn bad_permutations_are_errors() {
+        let tape = Tape::<f32>::new();
+        let x = tape.var(Tensor::zeros([2, 3]));
+        let e = x.permute(&[0, 0]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid argument to permute: [0, 0] is not a permutation of the 2 axes of shape [2, 3]"),
+            "{e}"
+        );
+        assert!(x.permute(&[1]).is_err());
+        assert!(x.permute(&[0, 2]).is_err());
+        assert!(x.transpose(0, 2).is_err());
+        assert_eq!(x.transpose(1, 1).unwrap().dims(), &[2, 3]);
+        assert_eq!(tape.var(Tensor::zeros([3])).t().unwrap().dims(), &[3]);
+    }
+}
