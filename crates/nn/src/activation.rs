@@ -7,12 +7,13 @@
 //! | [`sigmoid`] | [`Sigmoid`] | σ(x) = 1 / (1 + e⁻ˣ) | — |
 //! | [`tanh`] | [`Tanh`] | tanh x | — |
 //! | [`relu`] | [`Relu`] | max(0, x) | 0 at x = 0 |
-//! | [`leaky_relu`] | [`LeakyRelu`] | max(0, x) + s·min(0, x) | autograd's `leaky_relu` |
-//! | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned | 0 at x = 0 |
+//! | [`leaky_relu`] | [`LeakyRelu`] | max(0, x) + s·min(0, x) | s at x = 0 |
+//! | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned | a at x = 0 (∂/∂a = 0 there) |
 //! | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ along an axis | — |
 //! | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ along an axis | — |
 //!
-//! Maxout, which has its own linear pieces, is in `maxout.rs`.
+//! The conventions at x = 0 are PyTorch's. Maxout, which has its own linear pieces, is in
+//! `maxout.rs`.
 
 use crate::{Error, Module, Result};
 use autograd::{Float, Parameter, Tensor, Var};
@@ -32,20 +33,19 @@ pub fn relu<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
     x.relu()
 }
 
-/// Leaky ReLU: x for x > 0, `slope`·x otherwise.
+/// Leaky ReLU: x for x > 0, `slope`·x otherwise (autograd's `leaky_relu`; the derivative at
+/// 0 is `slope`, as PyTorch).
 pub fn leaky_relu<'t, T: Float>(x: &Var<'t, T>, slope: f64) -> Var<'t, T> {
-    // TODO(ops): switch to `x.leaky_relu(slope)` when it lands.
-    // max(0, x) + s·min(0, x), with min(0, x) = −max(0, −x).
-    x.relu().sub(&x.neg().relu().mul_scalar(T::from_f64(slope))).expect("same shape")
+    x.leaky_relu(T::from_f64(slope))
 }
 
 /// Parametric ReLU: max(0, x) + a·min(0, x), where `a` is a tracked value: a scalar (one slope
 /// shared by all units) or a vector with one slope per channel, the channel axis being axis 1
 /// of `x` (as PyTorch; the last axis of `[N, C]`).
 ///
-/// Composed from ops, so the gradient reaches both `x` and `a`:
-/// ∂/∂x = 1 if x > 0, a if x < 0, and 0 at x = 0 (both pieces use ReLU's ReLU′(0) = 0;
-/// PyTorch gives a there); ∂/∂a = min(0, x).
+/// Composed from ops as `relu(x) + a·(x − relu(x))`, so the gradient reaches both `x` and `a`:
+/// ∂/∂x = 1 if x > 0 else a (a at x = 0, as PyTorch, since ReLU′(0) = 0), and
+/// ∂/∂a = min(0, x) = x − relu(x), exactly 0 for x ≥ 0.
 pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>> {
     let a = match a.rank() {
         0 => a.clone(),
@@ -62,8 +62,9 @@ pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>>
         }
         _ => return Err(Error::config("PRelu", format!("slope must be a scalar or a vector, got {}", a.shape()))),
     };
-    let negative_part = x.neg().relu().neg(); // min(0, x)
-    Ok(x.relu().add(&negative_part.mul(&a)?)?)
+    let positive_part = x.relu();
+    let negative_part = x.sub(&positive_part)?; // min(0, x)
+    Ok(positive_part.add(&negative_part.mul(&a)?)?)
 }
 
 /// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (autograd's fused op: computed with the maximum

@@ -45,7 +45,6 @@ mod loss;
 mod maxout;
 mod module;
 pub mod penalty;
-mod util;
 
 pub use activation::{
     leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh, LeakyRelu, LogSoftmax, PRelu, Relu, Sigmoid, Softmax,

@@ -14,8 +14,8 @@
 //! class losses, elementwise for BCE and MSE, as PyTorch).
 //!
 //! Numerical stability: cross-entropy goes through log-softmax, i.e. `x − max − log Σ e^(x − max)`,
-//! so logits of 1e4 give a finite loss and gradient; BCE with logits uses
-//! `softplus(x) − x·y` with a stable softplus.
+//! so logits of 1e4 give a finite loss and gradient; BCE with logits is `softplus(x) − x·y`
+//! with autograd's stable softplus.
 
 use crate::activation::log_softmax;
 use crate::{Error, Result};
@@ -112,9 +112,9 @@ pub fn nll_loss<'t, T: Float>(log_probs: &Var<'t, T>, labels: &[usize], reductio
 /// Binary cross-entropy of logits against targets in [0, 1] of the same shape, elementwise:
 /// `l = −y·log σ(x) − (1 − y)·log(1 − σ(x)) = softplus(x) − x·y`.
 ///
-/// softplus(x) = log(1 + eˣ) is evaluated as `m + log(e^(−m) + e^(x − m))` with `m = max(x, 0)`
-/// held constant: both exponentials are at most 1, and the derivative is exactly σ(x)
-/// everywhere (including x = 0), since the result does not depend on `m`.
+/// softplus(x) = log(1 + eˣ) is autograd's stable `softplus` (no overflow for large x, no
+/// precision lost for very negative x), whose derivative is exactly σ(x) everywhere,
+/// including x = 0, so ∂l/∂x = σ(x) − y.
 ///
 /// ```
 /// use autograd::{Tape, Tensor};
@@ -137,16 +137,8 @@ pub fn binary_cross_entropy_with_logits<'t, T: Float>(
         let got = targets.shape().clone();
         return Err(Error::InputShape { layer: "binary_cross_entropy_with_logits", expected, got });
     }
-    let losses = softplus(logits)?.sub(&logits.mul(targets)?)?;
+    let losses = logits.softplus().sub(&logits.mul(targets)?)?;
     Ok(reduce(losses, reduction))
-}
-
-/// log(1 + eˣ), stable for any x; see [`binary_cross_entropy_with_logits`].
-fn softplus<'t, T: Float>(x: &Var<'t, T>) -> Result<Var<'t, T>> {
-    let m = x.value().map(|v| if v > T::ZERO { v } else { T::ZERO });
-    let exp_neg_m = x.constant(m.map(|v| (-v).exp()));
-    let m = x.constant(m);
-    Ok(x.sub(&m)?.exp().add(&exp_neg_m)?.log().add(&m)?)
 }
 
 /// Mean squared error, elementwise `(x − y)²` between values of the same shape; `Mean` divides

@@ -2,8 +2,8 @@
 //! pieces of the input, `hᵤ(x) = maxⱼ (wᵤⱼ·x + bᵤⱼ)`.
 //!
 //! Built from autograd ops: one [`Linear`] to `units·k` outputs, a reshape to `[…, units, k]`,
-//! and a max over the last axis. The max's backward sends the gradient only to the winning
-//! piece of each unit (the first one on a tie), so for a given input the network is the
+//! and a max over the last axis (`max_axes`). The max's backward sends the gradient only to the
+//! winning piece of each unit (split evenly on an exact tie), so for a given input the network is the
 //! "thinner" linear network made of the winning pieces, and the losing pieces' weights receive
 //! exactly zero gradient from that sample.
 
@@ -81,11 +81,7 @@ impl<T: Float> Module<T> for Maxout<T> {
         dims.extend([self.units, self.pieces]);
         let z = z.reshape(dims)?;
         let last = z.rank() - 1;
-        // TODO(ops): switch to `z.max_axes(&[last], false)` when it lands.
-        // The max as a masked sum: the 0/1 mask of each unit's first winning piece is piecewise
-        // constant, so it enters as a constant and routes the gradient to the winner only.
-        let mask = z.constant(crate::util::argmax_mask(z.value(), last));
-        Ok(z.mul(&mask)?.sum_axes(&[last], false)?)
+        Ok(z.max_axes(&[last], false)?)
     }
 
     fn visit_children(&self, visit: &mut dyn FnMut(&str, &dyn Module<T>)) {

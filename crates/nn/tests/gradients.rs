@@ -234,3 +234,21 @@ fn the_checker_catches_a_wrong_gradient() {
     let x = normal_param(&[3], 70);
     check_params(&[("x", &x)], |tape| Ok(Var::apply_custom(&op, &[&tape.param(&x)])?.sum()));
 }
+
+/// Finite differences cannot see a kink, so the conventions at x = 0 are pinned here: PyTorch's
+/// (ReLU′(0) = 0, LeakyReLU′(0) = slope, PReLU′(0) = a with ∂/∂a = 0).
+#[test]
+fn derivatives_at_zero_follow_pytorch() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[0.0, 0.0, 0.0]));
+    let a = tape.var(Tensor::scalar(0.25));
+    let y = nn::relu(&x)
+        .add(&nn::leaky_relu(&x, 0.1).mul_scalar(10.0))
+        .unwrap()
+        .add(&nn::prelu(&x, &a).unwrap().mul_scalar(100.0))
+        .unwrap();
+    assert_eq!(y.value().to_vec(), vec![0.0; 3]);
+    y.sum().backward().unwrap();
+    assert_eq!(x.grad().unwrap().to_vec(), vec![0.0 + 10.0 * 0.1 + 100.0 * 0.25; 3]);
+    assert_eq!(a.grad().unwrap().item(), 0.0);
+}
