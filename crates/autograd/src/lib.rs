@@ -38,8 +38,8 @@ pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, Pass, Result, Site};
 pub use float::Float;
 pub use gradcheck::{
-    checkable, gradcheck, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mismatch, Mode,
-    OpCheck, OpReport, Probe, Report, Resampled,
+    checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
+    Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use ops::CustomOp;
 pub use parameter::Parameter;

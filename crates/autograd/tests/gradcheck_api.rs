@@ -2,8 +2,8 @@
 //! readable table, tells kinks from errors, and catches second-order mistakes.
 
 use autograd::{
-    checkable, gradcheck, gradgradcheck, CustomOp, Domain, GradcheckError, GradcheckOptions, KinkPolicy, OpCheck,
-    Probe, Report, Result, Tensor, Var,
+    checkable, gradcheck, gradcheck_params, gradgradcheck, CustomOp, Domain, GradcheckError, GradcheckOptions,
+    KinkPolicy, OpCheck, Parameter, Probe, Report, Result, Tape, Tensor, Var,
 };
 use std::sync::Arc;
 
@@ -614,4 +614,47 @@ fn opcheck_resamples_kinks_hit_by_a_sample() {
     let report = check.run().unwrap();
     assert!(report.reports.iter().any(|r| r.resampled().count() > 0), "{report}");
     assert!(check.recorded_ops().unwrap().contains("relu"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters (what modules put on the tape themselves).
+
+/// Fixes a stored closure's signature (as `checkable` does for functions of inputs).
+fn module<F: for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>>>(f: F) -> F {
+    f
+}
+
+#[test]
+fn gradcheck_params_checks_what_a_module_does_with_its_parameters() {
+    let w = Parameter::new(matrix(3, 2, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1]));
+    let b = Parameter::new(vector(&[0.1, -0.2]));
+    let x = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let layer = module(|tape| {
+        let h = tape.constant(x.clone()).matmul(&tape.param(&w))?.add(&tape.param(&b))?;
+        Ok(h.sigmoid())
+    });
+    // The caller's gradients and values survive the check.
+    b.set_grad(Some(vector(&[7.0, 7.0])));
+    let before = w.value();
+    let report = gradcheck_params(&[("w", &w), ("b", &b)], layer, &opts()).unwrap();
+    assert_eq!(report.compared, 4 * (6 + 2));
+    assert_eq!(report.inputs, ["w", "b"]);
+    assert_eq!(w.value(), before);
+    assert_eq!(w.grad(), None);
+    assert_eq!(b.grad(), Some(vector(&[7.0, 7.0])));
+    gradcheck_params(&[("w", &w), ("b", &b)], layer, &opts().fast(2)).unwrap();
+}
+
+#[test]
+fn gradcheck_params_fails_with_the_parameter_named_and_sees_kinks() {
+    let op = custom(WrongSquare);
+    let w = Parameter::new(vector(&[0.5, 0.0, -1.0]));
+    let err = gradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Var::apply_custom(&op, &[&tape.param(&w)]), &opts())
+        .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(mismatch(err)[0].mismatches.len(), 2, "{text}"); // 3w vs 2w, except at w = 0
+    assert!(text.lines().any(|l| l.trim_start().starts_with("w ")), "{text}");
+    let report = gradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Ok(tape.param(&w).relu()), &opts()).unwrap();
+    assert_eq!(report.kinks.len(), 1);
+    assert_eq!(w.value(), vector(&[0.5, 0.0, -1.0]), "the value is put back even after a failure");
 }

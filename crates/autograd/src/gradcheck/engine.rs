@@ -6,7 +6,7 @@
 //! input at once); `gradcheck`'s single output is the case of one.
 
 use super::{GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mode, Probe, Report, Resampled};
-use crate::{grad_with, GradOptions, Result, Tape, Tensor, Var};
+use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -14,11 +14,26 @@ use rand::{Rng, SeedableRng};
 /// live on.
 pub(super) type MultiFn<'a> = dyn for<'t> Fn(&[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>> + 'a;
 
+/// A function of parameters: it puts them on the tape itself (`tape.param(&p)`), as a module
+/// does.
+pub(super) type ParamFn<'a> = dyn for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>> + 'a;
+
+/// What is differentiated.
+pub(super) enum Subject<'a> {
+    /// A function of its inputs, which the engine puts on the tape.
+    Inputs(&'a MultiFn<'a>),
+    /// A function of parameters: evaluations set the parameters' values to the point, and the
+    /// analytic derivatives are read from their gradient buffers after each backward pass.
+    Params(&'a [Parameter<f64>], &'a ParamFn<'a>),
+}
+
 /// A function and the point to check it at.
 pub(super) struct Problem<'a> {
-    pub f: &'a MultiFn<'a>,
+    pub subject: Subject<'a>,
+    /// The point: one tensor per input (or parameter).
     pub inputs: Vec<Tensor<f64>>,
-    /// The inputs differentiated (in this order); the others enter as constants.
+    /// The inputs differentiated (in this order); the others enter as constants. All of them
+    /// for parameters.
     pub wrt: Vec<usize>,
     pub label: String,
     pub input_names: Vec<String>,
@@ -88,6 +103,7 @@ impl Problem<'_> {
     /// differentiated inputs to `then` (for backward passes).
     fn with_tape<R>(
         &self,
+        f: &MultiFn<'_>,
         inputs: &[Tensor<f64>],
         at: &dyn Fn() -> String,
         then: impl for<'t> FnOnce(&[Var<'t, f64>], &[&Var<'t, f64>]) -> Result<R>,
@@ -99,7 +115,7 @@ impl Problem<'_> {
             .enumerate()
             .map(|(i, x)| if self.wrt.contains(&i) { tape.var(x.clone()) } else { tape.constant(x.clone()) })
             .collect();
-        let outputs = (self.f)(&vars).map_err(|e| self.function_error(at(), e))?;
+        let outputs = f(&vars).map_err(|e| self.function_error(at(), e))?;
         let branches = tape.probe_branches(false).expect("branch probing was turned on above");
         let wrt: Vec<&Var<'_, f64>> = self.wrt.iter().map(|&i| &vars[i]).collect();
         let r = then(&outputs, &wrt).map_err(|e| self.function_error(format!("in a backward pass {}", at()), e))?;
@@ -107,8 +123,33 @@ impl Problem<'_> {
         Ok((eval, r))
     }
 
+    /// Sets the parameters to `inputs`, evaluates the function on a fresh tape and hands its
+    /// output to `then`; puts the parameters' values back afterwards, whatever happens.
+    fn with_params<R>(
+        &self,
+        params: &[Parameter<f64>],
+        f: &ParamFn<'_>,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+        then: impl for<'t> FnOnce(&Var<'t, f64>) -> Result<R>,
+    ) -> Result<(Eval, R), GradcheckError> {
+        let _restore = RestoreValues::new(params);
+        for (p, x) in params.iter().zip(inputs) {
+            p.set_value(x.clone());
+        }
+        let tape = Tape::<f64>::new();
+        tape.probe_branches(true);
+        let output = f(&tape).map_err(|e| self.function_error(at(), e))?;
+        let branches = tape.probe_branches(false).expect("branch probing was turned on above");
+        let r = then(&output).map_err(|e| self.function_error(format!("in a backward pass {}", at()), e))?;
+        Ok((Eval { outputs: vec![output.value().clone()], branches }, r))
+    }
+
     fn evaluate(&self, inputs: &[Tensor<f64>], at: &dyn Fn() -> String) -> Result<Eval, GradcheckError> {
-        Ok(self.with_tape(inputs, at, |_, _| Ok(()))?.0)
+        match self.subject {
+            Subject::Inputs(f) => Ok(self.with_tape(f, inputs, at, |_, _| Ok(()))?.0),
+            Subject::Params(params, f) => Ok(self.with_params(params, f, inputs, at, |_| Ok(()))?.0),
+        }
     }
 
     /// Evaluates at `inputs` and pulls each set of output seeds back to the differentiated
@@ -120,17 +161,37 @@ impl Problem<'_> {
         at: &dyn Fn() -> String,
         seeds: impl FnOnce(&[Tensor<f64>]) -> Vec<Vec<Tensor<f64>>>,
     ) -> Result<(Eval, Vec<Vec<f64>>), GradcheckError> {
-        self.with_tape(inputs, at, |outputs, wrt| {
-            let values: Vec<Tensor<f64>> = outputs.iter().map(|y| y.value().clone()).collect();
-            let outputs: Vec<&Var<'_, f64>> = outputs.iter().collect();
-            seeds(&values)
-                .into_iter()
-                .map(|seed| {
-                    let grads = grad_with(&outputs, Some(&seed), wrt, GradOptions::retain_graph())?;
-                    Ok(grads.iter().flat_map(|g| g.value().data().iter().copied()).collect())
-                })
-                .collect()
-        })
+        match self.subject {
+            Subject::Inputs(f) => self.with_tape(f, inputs, at, |outputs, wrt| {
+                let values: Vec<Tensor<f64>> = outputs.iter().map(|y| y.value().clone()).collect();
+                let outputs: Vec<&Var<'_, f64>> = outputs.iter().collect();
+                seeds(&values)
+                    .into_iter()
+                    .map(|seed| {
+                        let grads = grad_with(&outputs, Some(&seed), wrt, GradOptions::retain_graph())?;
+                        Ok(grads.iter().flat_map(|g| g.value().data().iter().copied()).collect())
+                    })
+                    .collect()
+            }),
+            Subject::Params(params, f) => self.with_params(params, f, inputs, at, |output| {
+                let _restore = RestoreGrads::new(params);
+                seeds(std::slice::from_ref(output.value()))
+                    .into_iter()
+                    .map(|mut seed| {
+                        let seed = seed.pop().expect("one seed for the one output");
+                        output.backward_with(Some(seed), GradOptions::retain_graph())?;
+                        Ok(params
+                            .iter()
+                            .zip(inputs)
+                            .flat_map(|(p, x)| {
+                                let g = p.take_grad().unwrap_or_else(|| Tensor::zeros(x.shape().clone()));
+                                g.to_vec()
+                            })
+                            .collect())
+                    })
+                    .collect()
+            }),
+        }
     }
 
     /// The analytic Jacobian at `inputs`, one row per output element (outputs in order), one
@@ -350,6 +411,47 @@ fn unit_vector(len: usize, rng: &mut StdRng) -> Vec<f64> {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Puts parameters' values back when dropped.
+struct RestoreValues<'a> {
+    params: &'a [Parameter<f64>],
+    values: Vec<Tensor<f64>>,
+}
+
+impl<'a> RestoreValues<'a> {
+    fn new(params: &'a [Parameter<f64>]) -> Self {
+        RestoreValues { params, values: params.iter().map(Parameter::value).collect() }
+    }
+}
+
+impl Drop for RestoreValues<'_> {
+    fn drop(&mut self) {
+        for (p, v) in self.params.iter().zip(self.values.drain(..)) {
+            p.set_value(v);
+        }
+    }
+}
+
+/// Sets parameters' gradient buffers aside (empty) and puts them back when dropped, so a check
+/// neither reads nor disturbs gradients the caller accumulated.
+struct RestoreGrads<'a> {
+    params: &'a [Parameter<f64>],
+    grads: Vec<Option<Tensor<f64>>>,
+}
+
+impl<'a> RestoreGrads<'a> {
+    fn new(params: &'a [Parameter<f64>]) -> Self {
+        RestoreGrads { params, grads: params.iter().map(Parameter::take_grad).collect() }
+    }
+}
+
+impl Drop for RestoreGrads<'_> {
+    fn drop(&mut self) {
+        for (p, g) in self.params.iter().zip(self.grads.drain(..)) {
+            p.set_grad(g);
+        }
+    }
 }
 
 /// The multi-index of a row-major flat index.

@@ -49,8 +49,8 @@ mod report;
 pub use opcheck::{Domain, OpCheck, OpReport};
 pub use report::{GradcheckError, Kink, Mismatch, Probe, Report, Resampled};
 
-use crate::{grad_with, GradOptions, Result, Tensor, Var};
-use engine::{MultiFn, Problem};
+use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
+use engine::{MultiFn, ParamFn, Problem, Subject};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -239,7 +239,7 @@ where
 {
     let multi: &MultiFn<'_> = &|x| Ok(vec![f(x)?]);
     let problem = Problem {
-        f: multi,
+        subject: Subject::Inputs(multi),
         inputs: inputs.to_vec(),
         wrt: options.wrt_or_all(inputs.len()),
         label,
@@ -287,7 +287,7 @@ where
     let wrt = options.wrt_or_all(n);
     // Evaluate once for the output's shape, then draw the grad-output u.
     let shape = {
-        let tape = crate::Tape::<f64>::new();
+        let tape = Tape::<f64>::new();
         let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.constant(x.clone())).collect();
         let y = f(&vars).map_err(|source| GradcheckError::Function {
             label: label.clone(),
@@ -312,12 +312,58 @@ where
     let mut all = inputs.to_vec();
     all.push(u);
     let problem = Problem {
-        f: vjp,
+        subject: Subject::Inputs(vjp),
         inputs: all,
         wrt: wrt.iter().copied().chain([n]).collect(),
         label,
         input_names: (0..n).map(|i| i.to_string()).chain(["u".to_string()]).collect(),
         output_names: wrt.iter().map(|i| format!("grad {i}")).collect(),
+    };
+    engine::check(&problem, options)
+}
+
+/// [`gradcheck`] with respect to [`Parameter`]s: for modules and losses that put their own
+/// parameters on the tape (`tape.param(&p)`), which a function of input tensors cannot reach.
+///
+/// `f` builds the output (any shape) on the tape it is given. Each evaluation sets the
+/// parameters' values to the perturbed point (and puts them back afterwards); the analytic
+/// Jacobian is read from the parameters' gradient buffers after backward passes seeded one-hot,
+/// which is the path training uses. Gradients the parameters already hold are set aside and
+/// restored. `params` are `(name, parameter)` pairs; the names label the table's input column.
+/// [`GradcheckOptions::wrt`] does not apply (pass only the parameters to check; the others stay
+/// at their values).
+///
+/// ```
+/// use autograd::{gradcheck_params, GradcheckOptions, Parameter, Tensor};
+/// let w = Parameter::new(Tensor::from_vec(vec![0.5, -1.0, 0.25, 2.0], [2, 2]).unwrap());
+/// let b = Parameter::new(Tensor::vector(&[0.1, -0.2]));
+/// let x = Tensor::from_vec(vec![1.0, 2.0, -1.0, 0.5], [2, 2]).unwrap();
+/// // y = tanh(x·w + b), the parameters put on the tape as a layer would.
+/// let report = gradcheck_params(
+///     &[("w", &w), ("b", &b)],
+///     |tape| Ok(tape.constant(x.clone()).matmul(&tape.param(&w))?.add(&tape.param(&b))?.tanh()),
+///     &GradcheckOptions::default(),
+/// )
+/// .unwrap();
+/// assert_eq!(report.compared, 4 * 6);
+/// ```
+pub fn gradcheck_params<F>(
+    params: &[(&str, &Parameter<f64>)],
+    f: F,
+    options: &GradcheckOptions,
+) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>>,
+{
+    let owned: Vec<Parameter<f64>> = params.iter().map(|(_, p)| (*p).clone()).collect();
+    let f: &ParamFn<'_> = &f;
+    let problem = Problem {
+        subject: Subject::Params(&owned, f),
+        inputs: owned.iter().map(Parameter::value).collect(),
+        wrt: (0..params.len()).collect(),
+        label: "gradcheck of parameters".into(),
+        input_names: params.iter().map(|(name, _)| name.to_string()).collect(),
+        output_names: vec![String::new()],
     };
     engine::check(&problem, options)
 }
