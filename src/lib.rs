@@ -7,6 +7,10 @@
 //! This facade re-exports the workspace crates:
 //!
 //! - [`autograd`]: tensors, the tape, primitive ops with their backward rules, gradient checks.
+//! - [`nn`]: modules with named parameters, layers, activations, dropout, losses, penalties,
+//!   safetensors checkpoints.
+//! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam, AdamW, learning-rate schedules, clipping.
+//! - [`train`]: data loading (IDX/MNIST) and seeded mini-batches.
 //!
 //! ```
 //! use chainrule::autograd::{Tape, Tensor};
@@ -19,3 +23,6 @@
 //! ```
 
 pub use autograd;
+pub use nn;
+pub use optim;
+pub use train;
