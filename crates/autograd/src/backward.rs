@@ -243,12 +243,6 @@ impl<'t, T: Float> Ctx<'_, 't, T> {
         self.saved
     }
 
-    /// Whether input `i` is tracked (needs a gradient).
-    #[inline]
-    pub fn needs(&self, i: usize) -> bool {
-        self.inputs[i] != NO_NODE
-    }
-
     /// The shape of input `i` (tracked inputs only: others get no gradient).
     pub fn input_shape(&self, i: usize) -> Shape {
         self.tape.node_shape(self.inputs[i])
