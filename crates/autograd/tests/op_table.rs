@@ -111,6 +111,7 @@ fn table() -> Vec<OpCheck<'static>> {
         })
         .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
         OpCheck::new("broadcast_to", 1, |x| x[0].broadcast_to([2, 2, 3])).shapes(&[&[&[3]], &[&[2, 1]], &[&[]]]),
+        OpCheck::new("broadcast_to (expand)", 1, |x| x[0].expand([3, 2])).shapes(&[&[&[3, 1]], &[&[2]]]),
         OpCheck::new("sum_to", 1, |x| x[0].sum_to([2, 1])).shapes(&[&[&[2, 3]], &[&[3, 2, 3]]]),
         OpCheck::new("permute", 1, |x| x[0].permute(&[2, 0, 1])).shapes(&[&[&[2, 3, 4]]]),
         OpCheck::new("permute (transpose, t)", 1, |x| x[0].transpose(0, 1)?.t()?.transpose(1, 0))
