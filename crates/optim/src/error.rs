@@ -76,29 +76,29 @@ pub enum Error {
         /// The gradient's shape.
         grad: Shape,
     },
-    /// A state dict lacks an entry this optimizer needs. Nothing was loaded.
-    #[error("{optimizer}.load_state_dict(): missing entry `{key}`")]
+    /// A state dict lacks an entry this optimizer (or schedule) needs. Nothing was loaded.
+    #[error("{owner}.load_state_dict(): missing entry `{key}`")]
     MissingState {
-        /// The optimizer.
-        optimizer: &'static str,
+        /// The optimizer or schedule.
+        owner: &'static str,
         /// The missing key.
         key: String,
     },
-    /// A state dict has an entry this optimizer does not use (another parameter's name, or a
-    /// buffer of a different configuration, e.g. `max_exp_avg_sq` without amsgrad). Nothing was
-    /// loaded.
-    #[error("{optimizer}.load_state_dict(): unexpected entry `{key}` (no parameter or buffer of this optimizer has that name)")]
+    /// A state dict has an entry this optimizer (or schedule) does not use: another parameter's
+    /// name, or a buffer of a different configuration (e.g. `max_exp_avg_sq` without amsgrad).
+    /// Nothing was loaded.
+    #[error("{owner}.load_state_dict(): unexpected entry `{key}` (this {owner} has no parameter, buffer or counter of that name)")]
     UnexpectedState {
-        /// The optimizer.
-        optimizer: &'static str,
+        /// The optimizer or schedule.
+        owner: &'static str,
         /// The unused key.
         key: String,
     },
     /// A state dict entry of the wrong shape or with an invalid value. Nothing was loaded.
-    #[error("{optimizer}.load_state_dict(): entry `{key}` {msg}")]
+    #[error("{owner}.load_state_dict(): entry `{key}` {msg}")]
     InvalidState {
-        /// The optimizer.
-        optimizer: &'static str,
+        /// The optimizer or schedule.
+        owner: &'static str,
         /// The entry.
         key: String,
         /// What is wrong with it, with the values involved.

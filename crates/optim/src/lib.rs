@@ -76,6 +76,6 @@ pub use optimizer::{Optimizer, StateDict};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig,
-    StepLr, ThresholdMode,
+    ScheduleState, StepLr, ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};

@@ -200,7 +200,7 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
     /// and shapes the saved entries must match.
     pub(crate) fn load_state_dict(&mut self, dict: &StateDict<T>, init: impl Fn(&Tensor<T>) -> S) -> Result<()> {
         let optimizer = self.optimizer;
-        let invalid = |key: &str, msg: String| Error::InvalidState { optimizer, key: key.to_string(), msg };
+        let invalid = |key: &str, msg: String| Error::InvalidState { owner: optimizer, key: key.to_string(), msg };
         let mut used = vec![false; dict.len()];
         let scalar = |key: &str, used: &mut [bool]| -> Result<Option<f64>> {
             let Some((index, _, tensor)) = dict.get_full(key) else { return Ok(None) };
@@ -210,7 +210,7 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
                 _ => Err(invalid(key, format!("has shape {}, expected a scalar", tensor.shape()))),
             }
         };
-        let lr = scalar("lr", &mut used)?.ok_or_else(|| Error::MissingState { optimizer, key: "lr".into() })?;
+        let lr = scalar("lr", &mut used)?.ok_or_else(|| Error::MissingState { owner: optimizer, key: "lr".into() })?;
         error::non_negative(optimizer, "lr", lr).map_err(|e| invalid("lr", e.to_string()))?;
 
         let mut slots = Vec::with_capacity(self.params.len());
@@ -227,7 +227,7 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
             state.load(&mut |buffer, fresh| {
                 let key = format!("{name}.{buffer}");
                 let (index, _, tensor) =
-                    dict.get_full(&key).ok_or_else(|| Error::MissingState { optimizer, key: key.clone() })?;
+                    dict.get_full(&key).ok_or_else(|| Error::MissingState { owner: optimizer, key: key.clone() })?;
                 if tensor.shape() != fresh.shape() {
                     return Err(invalid(&key, format!("has shape {}, expected {}", tensor.shape(), fresh.shape())));
                 }
@@ -238,7 +238,7 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
         }
         if let Some(index) = used.iter().position(|&u| !u) {
             let key = dict.get_index(index).expect("index below len").0.clone();
-            return Err(Error::UnexpectedState { optimizer, key });
+            return Err(Error::UnexpectedState { owner: optimizer, key });
         }
         self.lr = lr;
         self.slots = slots;

@@ -21,10 +21,14 @@
 //! assert_eq!(lrs, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
 //! ```
 
-use crate::error::{self, Result};
+use crate::error::{self, Error, Result};
 use crate::Optimizer;
 use autograd::Float;
+use indexmap::IndexMap;
 use std::f64::consts::PI;
+
+/// A schedule's progress as named numbers (`"last_epoch"`, …), for a checkpoint.
+pub type ScheduleState = IndexMap<String, f64>;
 
 /// A learning-rate schedule stepped once per epoch.
 pub trait LrScheduler {
@@ -35,6 +39,20 @@ pub trait LrScheduler {
     /// The number of [`step`](LrScheduler::step)s taken (PyTorch's `last_epoch`; 0 after
     /// construction).
     fn last_epoch(&self) -> usize;
+
+    /// The schedule's progress as named numbers — `"last_epoch"`, and `"base_lr"` for the
+    /// schedules that remember it — to save with a checkpoint beside the optimizer's
+    /// [`state_dict`](Optimizer::state_dict) (which holds the current rate). The options are
+    /// not included: they come from the code that rebuilds the schedule.
+    ///
+    /// To resume: build the optimizer and the schedule as at the start, *then* load both
+    /// states (building a [`LinearLr`] sets the optimizer's rate, which the loaded optimizer
+    /// state then overwrites with the saved one).
+    fn state_dict(&self) -> ScheduleState;
+
+    /// Restores progress saved by [`state_dict`](LrScheduler::state_dict); fails, changing
+    /// nothing, on a missing, unexpected or invalid entry.
+    fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()>;
 
     /// Advances one epoch, sets the optimizer's learning rate and returns it. Call it after the
     /// epoch's optimizer steps.
@@ -80,6 +98,14 @@ impl LrScheduler for StepLr {
     fn last_epoch(&self) -> usize {
         self.last_epoch
     }
+    fn state_dict(&self) -> ScheduleState {
+        named([("last_epoch", self.last_epoch as f64)])
+    }
+    fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
+        let [last_epoch] = read("StepLR", state, ["last_epoch"])?;
+        self.last_epoch = count("StepLR", "last_epoch", last_epoch)?;
+        Ok(())
+    }
 }
 
 /// Exponential decay, PyTorch's `ExponentialLR`: η_e = η₀·γᵉ.
@@ -105,6 +131,14 @@ impl LrScheduler for ExponentialLr {
     }
     fn last_epoch(&self) -> usize {
         self.last_epoch
+    }
+    fn state_dict(&self) -> ScheduleState {
+        named([("last_epoch", self.last_epoch as f64)])
+    }
+    fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
+        let [last_epoch] = read("ExponentialLR", state, ["last_epoch"])?;
+        self.last_epoch = count("ExponentialLR", "last_epoch", last_epoch)?;
+        Ok(())
     }
 }
 
@@ -147,6 +181,19 @@ impl LrScheduler for CosineAnnealingLr {
     }
     fn last_epoch(&self) -> usize {
         self.last_epoch
+    }
+    fn state_dict(&self) -> ScheduleState {
+        named([("last_epoch", self.last_epoch as f64), ("base_lr", self.base_lr)])
+    }
+    fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
+        const NAME: &str = "CosineAnnealingLR";
+        let [last_epoch, base_lr] = read(NAME, state, ["last_epoch", "base_lr"])?;
+        let last_epoch = count(NAME, "last_epoch", last_epoch)?;
+        if !(base_lr.is_finite() && base_lr >= 0.0) {
+            return Err(invalid(NAME, "base_lr", format!("holds {base_lr}, not a learning rate (finite and >= 0)")));
+        }
+        (self.last_epoch, self.base_lr) = (last_epoch, base_lr);
+        Ok(())
     }
 }
 
@@ -200,6 +247,14 @@ impl LrScheduler for LinearLr {
     }
     fn last_epoch(&self) -> usize {
         self.last_epoch
+    }
+    fn state_dict(&self) -> ScheduleState {
+        named([("last_epoch", self.last_epoch as f64)])
+    }
+    fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
+        let [last_epoch] = read("LinearLR", state, ["last_epoch"])?;
+        self.last_epoch = count("LinearLR", "last_epoch", last_epoch)?;
+        Ok(())
     }
 }
 
@@ -308,6 +363,37 @@ impl ReduceLrOnPlateau {
         self.last_epoch
     }
 
+    /// The detector's progress as named numbers (`"last_epoch"`, `"best"`,
+    /// `"num_bad_epochs"`, `"cooldown_counter"`), for a checkpoint; see
+    /// [`LrScheduler::state_dict`].
+    pub fn state_dict(&self) -> ScheduleState {
+        named([
+            ("last_epoch", self.last_epoch as f64),
+            ("best", self.best),
+            ("num_bad_epochs", self.num_bad_epochs as f64),
+            ("cooldown_counter", self.cooldown_counter as f64),
+        ])
+    }
+
+    /// Restores progress saved by [`state_dict`](ReduceLrOnPlateau::state_dict); fails,
+    /// changing nothing, on a missing, unexpected or invalid entry.
+    pub fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
+        const NAME: &str = "ReduceLROnPlateau";
+        let keys = ["last_epoch", "best", "num_bad_epochs", "cooldown_counter"];
+        let [last_epoch, best, bad, cooldown] = read(NAME, state, keys)?;
+        if best.is_nan() {
+            return Err(invalid(NAME, "best", "holds NaN".to_string()));
+        }
+        let counts = [
+            count(NAME, "last_epoch", last_epoch)?,
+            count(NAME, "num_bad_epochs", bad)?,
+            count(NAME, "cooldown_counter", cooldown)?,
+        ];
+        [self.last_epoch, self.num_bad_epochs, self.cooldown_counter] = counts;
+        self.best = best;
+        Ok(())
+    }
+
     fn is_better(&self, metric: f64) -> bool {
         let (best, threshold) = (self.best, self.config.threshold);
         match (self.config.mode, self.config.threshold_mode) {
@@ -342,5 +428,34 @@ impl ReduceLrOnPlateau {
             self.num_bad_epochs = 0;
         }
         Ok(optimizer.lr())
+    }
+}
+
+fn named<const N: usize>(entries: [(&str, f64); N]) -> ScheduleState {
+    entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn invalid(owner: &'static str, key: &str, msg: String) -> Error {
+    Error::InvalidState { owner, key: key.to_string(), msg }
+}
+
+/// The values of exactly `keys` in `state`: a missing or an extra entry is an error.
+fn read<const N: usize>(owner: &'static str, state: &ScheduleState, keys: [&'static str; N]) -> Result<[f64; N]> {
+    if let Some(extra) = state.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(Error::UnexpectedState { owner, key: extra.clone() });
+    }
+    let mut values = [0.0; N];
+    for (value, key) in values.iter_mut().zip(keys) {
+        *value = *state.get(key).ok_or_else(|| Error::MissingState { owner, key: key.to_string() })?;
+    }
+    Ok(values)
+}
+
+/// A saved counter: a whole number ≥ 0.
+fn count(owner: &'static str, key: &str, v: f64) -> Result<usize> {
+    if v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53) {
+        Ok(v as usize)
+    } else {
+        Err(invalid(owner, key, format!("holds {v}, not a count (a whole number >= 0)")))
     }
 }

@@ -288,3 +288,82 @@ fn linear_warmup_then_cosine_can_be_chained_by_hand() {
     }
     assert!(lrs[7].abs() < 1e-15, "annealed to eta_min: {lrs:?}");
 }
+
+/// Saving the optimizer and the schedule mid-run and restoring both into fresh objects continues
+/// the exact learning-rate sequence.
+#[test]
+fn schedules_resume_from_a_checkpoint() {
+    type Build = fn(&mut Sgd<f64>) -> Box<dyn LrScheduler>;
+    let builds: Vec<(&str, Build)> = vec![
+        ("StepLR", |_| Box::new(StepLr::new(3, 0.5).unwrap())),
+        ("ExponentialLR", |_| Box::new(ExponentialLr::new(0.9).unwrap())),
+        ("CosineAnnealingLR", |o| Box::new(CosineAnnealingLr::new(o, 6, 0.001).unwrap())),
+        ("LinearLR", |o| Box::new(LinearLr::new(o, 0.1, 1.0, 8).unwrap())),
+    ];
+    let step = |s: &mut dyn LrScheduler, o: &mut Sgd<f64>| {
+        let lr = s.next_lr(o.lr());
+        o.set_lr(lr).unwrap();
+        lr
+    };
+    for (name, build) in builds {
+        let (_w, mut opt) = sgd(0.1);
+        let mut s = build(&mut opt);
+        let straight: Vec<f64> = (0..20).map(|_| step(s.as_mut(), &mut opt)).collect();
+
+        let (_w, mut opt) = sgd(0.1);
+        let mut s = build(&mut opt);
+        let mut resumed: Vec<f64> = (0..7).map(|_| step(s.as_mut(), &mut opt)).collect();
+        let (opt_state, sched_state) = (opt.state_dict(), s.state_dict());
+        assert_eq!(sched_state["last_epoch"], 7.0);
+
+        let (_w, mut opt) = sgd(0.1);
+        let mut s = build(&mut opt);
+        opt.load_state_dict(&opt_state).unwrap();
+        s.load_state_dict(&sched_state).unwrap();
+        resumed.extend((7..20).map(|_| step(s.as_mut(), &mut opt)));
+        assert_eq!(straight, resumed, "{name}");
+    }
+
+    // ReduceLROnPlateau keeps its best value and counters.
+    let metrics = [5.0, 4.0, 4.0, 4.0, 4.1, 3.0, 3.0, 3.0, 3.0, 3.0, 2.0, 2.0, 2.0, 2.0];
+    let config = ReduceLrOnPlateauConfig { patience: 1, cooldown: 1, ..Default::default() };
+    let (_w, mut opt) = sgd(0.1);
+    let mut s = ReduceLrOnPlateau::new(config).unwrap();
+    let straight: Vec<f64> = metrics.iter().map(|&m| s.step(m, &mut opt).unwrap()).collect();
+    let (_w, mut opt) = sgd(0.1);
+    let mut s = ReduceLrOnPlateau::new(config).unwrap();
+    let mut resumed: Vec<f64> = metrics[..4].iter().map(|&m| s.step(m, &mut opt).unwrap()).collect();
+    let (opt_state, sched_state) = (opt.state_dict(), s.state_dict());
+    let (_w, mut opt) = sgd(0.1);
+    let mut s = ReduceLrOnPlateau::new(config).unwrap();
+    opt.load_state_dict(&opt_state).unwrap();
+    s.load_state_dict(&sched_state).unwrap();
+    resumed.extend(metrics[4..].iter().map(|&m| s.step(m, &mut opt).unwrap()));
+    assert_eq!(straight, resumed);
+    assert!(straight.last().unwrap() < &0.1, "the run reduced the rate: {straight:?}");
+}
+
+#[test]
+fn schedule_state_mismatches_are_errors() {
+    let (_w, opt) = sgd(0.1);
+    let mut cosine = CosineAnnealingLr::new(&opt, 5, 0.0).unwrap();
+    let state =
+        |pairs: &[(&str, f64)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect::<optim::ScheduleState>();
+    let msg = |r: optim::Result<()>| r.unwrap_err().to_string();
+    assert_eq!(
+        msg(cosine.load_state_dict(&state(&[("last_epoch", 3.0)]))),
+        "CosineAnnealingLR.load_state_dict(): missing entry `base_lr`"
+    );
+    assert_eq!(
+        msg(cosine.load_state_dict(&state(&[("last_epoch", 3.0), ("base_lr", 0.1), ("gamma", 0.5)]))),
+        "CosineAnnealingLR.load_state_dict(): unexpected entry `gamma` (this CosineAnnealingLR has no parameter, buffer or counter of that name)"
+    );
+    assert_eq!(
+        msg(cosine.load_state_dict(&state(&[("last_epoch", -1.0), ("base_lr", 0.1)]))),
+        "CosineAnnealingLR.load_state_dict(): entry `last_epoch` holds -1, not a count (a whole number >= 0)"
+    );
+    assert_eq!(cosine.last_epoch(), 0, "failed loads change nothing");
+    let mut plateau = ReduceLrOnPlateau::new(ReduceLrOnPlateauConfig::default()).unwrap();
+    let bad = state(&[("last_epoch", 1.0), ("best", f64::NAN), ("num_bad_epochs", 0.0), ("cooldown_counter", 0.0)]);
+    assert_eq!(msg(plateau.load_state_dict(&bad)), "ReduceLROnPlateau.load_state_dict(): entry `best` holds NaN");
+}

@@ -202,7 +202,7 @@ fn load_state_dict_rejects_mismatches_and_changes_nothing() {
     check(
         &mut target,
         extra,
-        "Adam.load_state_dict(): unexpected entry `v.exp_avg` (no parameter or buffer of this optimizer has that name)",
+        "Adam.load_state_dict(): unexpected entry `v.exp_avg` (this Adam has no parameter, buffer or counter of that name)",
     );
 
     let mut misshapen = good.clone();
@@ -227,7 +227,7 @@ fn load_state_dict_rejects_mismatches_and_changes_nothing() {
     let err = plain.load_state_dict(&good).unwrap_err();
     assert_eq!(
         err,
-        Error::UnexpectedState { optimizer: "Adam", key: "w.max_exp_avg_sq".into() },
+        Error::UnexpectedState { owner: "Adam", key: "w.max_exp_avg_sq".into() },
         "amsgrad state into a non-amsgrad Adam"
     );
 
@@ -513,4 +513,17 @@ fn defaults_are_pytorchs() {
         AdamWConfig::default(),
         AdamWConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false }
     );
+}
+
+/// The nn crate hands out `named_parameters()` as an `IndexMap<String, Parameter<T>>`; both the
+/// map and a reference to it can be passed.
+#[test]
+fn accepts_an_indexmap_of_named_parameters() {
+    let map: indexmap::IndexMap<String, Parameter<f64>> = model::<f64>().into_iter().collect();
+    let by_ref = Sgd::new(&map, SgdConfig::default()).unwrap();
+    let by_value = Adam::new(map.clone(), AdamConfig::default()).unwrap();
+    let names = |ps: &[(String, Parameter<f64>)]| ps.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(by_ref.params()), ["w", "c"]);
+    assert_eq!(names(by_value.params()), ["w", "c"]);
+    assert!(by_ref.params()[0].1.same_as(&map["w"]));
 }
