@@ -53,13 +53,17 @@ pub trait Optimizer<T: Float> {
     fn params(&self) -> &[(String, Parameter<T>)];
 
     /// The state as named tensors: `"lr"` (a scalar) and, for every parameter that has been
-    /// stepped, `"<name>.<buffer>"` for each buffer (`"<name>.step"` is the step count as a
-    /// scalar; `"<name>.exp_avg"` etc. have the parameter's shape). Buffer names are PyTorch's.
+    /// stepped, `"<name>.step"` (its step count as a scalar, exact up to 2²⁴ steps in `f32`) and
+    /// `"<name>.<buffer>"` for each buffer, shaped like the parameter, with PyTorch's buffer
+    /// names (`momentum_buffer`, `sum`, `square_avg`, `grad_avg`, `exp_avg`, `exp_avg_sq`,
+    /// `max_exp_avg_sq`). A checkpoint that stores it beside the model's tensors should prefix
+    /// the keys (e.g. `"optim."`). The options are not included: they come from the code that
+    /// rebuilds the optimizer.
     fn state_dict(&self) -> StateDict<T>;
 
     /// Restores a state saved by [`state_dict`](Optimizer::state_dict) of an optimizer of the
-    /// same kind and options over parameters of the same names and shapes. Fails, before
-    /// changing anything, on a missing, unexpected or misshapen entry.
+    /// same kind and options over parameters of the same names and shapes, learning rate
+    /// included. Fails, before changing anything, on a missing, unexpected or misshapen entry.
     fn load_state_dict(&mut self, state: &StateDict<T>) -> Result<()>;
 }
 
