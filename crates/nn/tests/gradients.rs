@@ -252,3 +252,42 @@ fn derivatives_at_zero_follow_pytorch() {
     assert_eq!(x.grad().unwrap().to_vec(), vec![0.0 + 10.0 * 0.1 + 100.0 * 0.25; 3]);
     assert_eq!(a.grad().unwrap().item(), 0.0);
 }
+
+/// Losses are compositions of ops, so they differentiate twice (Hessian-vector products,
+/// gradient penalties): `autograd::gradgradcheck` on each, w.r.t. logits and targets.
+#[test]
+fn losses_are_twice_differentiable() {
+    use autograd::{gradgradcheck, GradcheckOptions};
+    let nn_err = |e: nn::Error| match e {
+        nn::Error::Autograd(e) => e,
+        other => autograd::Error::Custom { op: "nn", msg: other.to_string() },
+    };
+    let opts = GradcheckOptions::default();
+    let logits = Tensor::rand_normal([3, 4], 0.0, 1.0, &mut rng(80));
+    let probs = Tensor::from_fn([3, 4], |i| [0.1, 0.2, 0.3, 0.4][i % 4]);
+    let labels = [3, 0, 2];
+    gradgradcheck(
+        |x: &[Var<'_, f64>]| nn::cross_entropy(&x[0], &labels, Reduction::Mean).map_err(nn_err),
+        &[logits.clone()],
+        &opts,
+    )
+    .unwrap();
+    gradgradcheck(
+        |x: &[Var<'_, f64>]| nn::cross_entropy_soft(&x[0], &x[1], Reduction::Sum).map_err(nn_err),
+        &[logits.clone(), probs.clone()],
+        &opts,
+    )
+    .unwrap();
+    gradgradcheck(
+        |x: &[Var<'_, f64>]| nn::binary_cross_entropy_with_logits(&x[0], &x[1], Reduction::Mean).map_err(nn_err),
+        &[logits.clone(), probs.clone()],
+        &opts,
+    )
+    .unwrap();
+    gradgradcheck(
+        |x: &[Var<'_, f64>]| nn::mse_loss(&x[0], &x[1], Reduction::None).map_err(nn_err),
+        &[logits, probs],
+        &opts,
+    )
+    .unwrap();
+}
