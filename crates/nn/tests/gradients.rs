@@ -268,7 +268,7 @@ fn losses_are_twice_differentiable() {
     let labels = [3, 0, 2];
     gradgradcheck(
         |x: &[Var<'_, f64>]| nn::cross_entropy(&x[0], &labels, Reduction::Mean).map_err(nn_err),
-        &[logits.clone()],
+        std::slice::from_ref(&logits),
         &opts,
     )
     .unwrap();
