@@ -2,22 +2,7 @@
 //! `1 − p` and zeroed otherwise, with a fresh random mask for every forward pass (every
 //! mini-batch); in evaluation no unit is dropped.
 //!
-//! Two ways to keep training and test activations on the same scale:
-//!
-//! - [`DropoutScaling::Inverted`] (the default, as PyTorch): training multiplies the kept units
-//!   by `1/(1 − p)`; evaluation is the identity, so nothing changes at test time.
-//! - [`DropoutScaling::AtEval`] (the original paper's and the lecture's form): training keeps
-//!   units unscaled; evaluation multiplies every unit by `1 − p`, which is the same as
-//!   multiplying the outgoing weights of the layer by `1 − p`.
-//!
-//! They agree in expectation: with mask `m ~ Bernoulli(1 − p)` per unit, the inverted form
-//! gives `E[m·x/(1 − p)] = x`, which is its evaluation output, and the lecture's form gives
-//! `E[m·x] = (1 − p)·x`, which is its evaluation output. In both, the training output is an
-//! unbiased estimate of the evaluation output, and the two differ only by the constant factor
-//! `1 − p`, which the next layer's weights absorb (the `tests/dropout.rs` statistics check it).
-//!
-//! The mask is a constant on the tape: the gradient flows through the kept units (times the
-//! same scale) and is zero for dropped ones. No gradient code is involved.
+//! The two scalings and why they agree are documented on [`DropoutScaling`].
 
 use crate::{Error, Module, Result};
 use autograd::{Float, Tensor, Var};
@@ -27,6 +12,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Where dropout's `1 − p` rescaling happens.
+///
+/// Two ways to keep training and test activations on the same scale:
+///
+/// - [`DropoutScaling::Inverted`] (the default, as PyTorch): training multiplies the kept units
+///   by `1/(1 − p)`; evaluation is the identity, so nothing changes at test time.
+/// - [`DropoutScaling::AtEval`] (the original paper's and the lecture's form): training keeps
+///   units unscaled; evaluation multiplies every unit by `1 − p`, which is the same as
+///   multiplying the outgoing weights of the layer by `1 − p`.
+///
+/// They agree in expectation: with mask `m ~ Bernoulli(1 − p)` per unit, the inverted form
+/// gives `E[m·x/(1 − p)] = x`, which is its evaluation output, and the lecture's form gives
+/// `E[m·x] = (1 − p)·x`, which is its evaluation output. In both, the training output is an
+/// unbiased estimate of the evaluation output, and the two differ only by the constant factor
+/// `1 − p`, which the next layer's weights absorb (`tests/dropout.rs` checks it statistically).
+///
+/// The mask is a constant on the tape: the gradient flows through the kept units (times the
+/// same scale) and is zero for dropped ones. No gradient code is involved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DropoutScaling {
     /// Divide kept units by `1 − p` in training; identity in evaluation (PyTorch's).
@@ -118,7 +120,10 @@ pub fn dropout<'t, T: Float>(
     Ok(x.mul(&x.constant(mask))?)
 }
 
-/// The dropout module: see the [module documentation](self). Starts in training mode;
+/// Dropout (Srivastava et al., 2014) as a module: in training, each unit is kept with
+/// probability `1 − p` and zeroed otherwise, with a fresh mask for every forward pass (every
+/// mini-batch); in evaluation no unit is dropped. See [`DropoutScaling`] for the two ways of
+/// rescaling. The masks come from the module's own seeded generator. Starts in training mode;
 /// [`Module::eval`] switches it (and everything around it) to evaluation.
 ///
 /// ```

@@ -31,17 +31,31 @@
 //! it. A parameter whose buffer is still empty after backward took no part in the loss:
 //! [`without_grad`] lists them, and optimizers refuse to step past one unless it is frozen.
 //!
+//! ## Contents
+//!
+//! - [`Module`], [`Sequential`], [`ParamMap`], [`without_grad`]: composing layers, naming
+//!   parameters, train/eval mode.
+//! - [`Linear`] with [`LinearConfig`]; initialization schemes in [`init`] (Xavier/Glorot,
+//!   He/Kaiming, uniform and normal, seeded).
+//! - [`activation`]: sigmoid, tanh, ReLU, Leaky ReLU, PReLU, softmax, log-softmax, as functions
+//!   and as modules; [`Maxout`].
+//! - [`Dropout`] with inverted or test-time scaling ([`DropoutScaling`]).
+//! - [`loss`]: cross-entropy (class indices or probabilities), NLL, binary cross-entropy with
+//!   logits, MSE, each with [`Reduction`] mean, sum or none.
+//! - [`penalty`]: L2 and L1 penalties as graph nodes.
+//! - [`checkpoint`]: safetensors checkpoints with sections for optimizer state.
+//!
 //! Layout: `module.rs` (the [`Module`] trait, [`Sequential`]), `init.rs`, `linear.rs`,
 //! `activation.rs`, `maxout.rs`, `dropout.rs`, `loss.rs`, `penalty.rs`, `checkpoint.rs`,
 //! `error.rs`.
 
-mod activation;
+pub mod activation;
 pub mod checkpoint;
 mod dropout;
 mod error;
-mod init;
+pub mod init;
 mod linear;
-mod loss;
+pub mod loss;
 mod maxout;
 mod module;
 pub mod penalty;

@@ -3,9 +3,9 @@
 //!
 //! | loss | input | target | per-sample loss `lᵢ` |
 //! | --- | --- | --- | --- |
-//! | [`cross_entropy`] | logits `[N, C]` | class indices | −log softmax(xᵢ)[yᵢ] |
-//! | [`cross_entropy_soft`] | logits `[N, C]` | probabilities `[N, C]` | −Σ_c yᵢc · log softmax(xᵢ)[c] |
-//! | [`nll_loss`] | log-probabilities `[N, C]` | class indices | −xᵢ[yᵢ] |
+//! | [`cross_entropy`] | logits `[N, C]` | class indices | `−log softmax(xᵢ)[yᵢ]` |
+//! | [`cross_entropy_soft`] | logits `[N, C]` | probabilities `[N, C]` | `−Σ_c yᵢc · log softmax(xᵢ)[c]` |
+//! | [`nll_loss`] | log-probabilities `[N, C]` | class indices | `−xᵢ[yᵢ]` |
 //! | [`binary_cross_entropy_with_logits`] | logits, any shape | probabilities, same shape | −y·log σ(x) − (1 − y)·log(1 − σ(x)) |
 //! | [`mse_loss`] | any shape | same shape | (x − y)² |
 //!
@@ -102,7 +102,7 @@ pub fn cross_entropy_soft<'t, T: Float>(
 }
 
 /// Negative log-likelihood of log-probabilities `[N, C]` (e.g. from
-/// [`log_softmax`](crate::log_softmax)) against class indices: `lᵢ = −xᵢ[yᵢ]`.
+/// [`log_softmax`]) against class indices: `lᵢ = −xᵢ[yᵢ]`.
 /// `nll_loss(log_softmax(x, 1)?, y)` equals `cross_entropy(x, y)`.
 pub fn nll_loss<'t, T: Float>(log_probs: &Var<'t, T>, labels: &[usize], reduction: Reduction) -> Result<Var<'t, T>> {
     check_labels("nll_loss", log_probs, labels)?;

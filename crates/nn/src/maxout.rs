@@ -50,8 +50,13 @@ impl MaxoutConfig {
     }
 }
 
-/// A maxout layer: `[…, in] → […, units]`. Output `u` is the max of the linear layer's outputs
-/// `u·k … u·k + k − 1`.
+/// A maxout layer (Goodfellow et al., 2013): `[…, in] → […, units]`. Output `u` is the max of
+/// the linear layer's outputs `u·k … u·k + k − 1`, so each unit is a learned convex
+/// piecewise-linear function of the input.
+///
+/// The max sends the gradient only to the winning piece of each unit, so for a given input
+/// the network is the "thinner" linear network of the winning pieces; the losing pieces'
+/// weights get exactly zero gradient from that sample.
 ///
 /// Parameters: `"linear.weight"` `[units·k, in]` and `"linear.bias"` `[units·k]`.
 #[derive(Clone, Debug)]
