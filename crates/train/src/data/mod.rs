@@ -3,10 +3,13 @@
 //! - [`idx`]: the IDX file format of MNIST (gzipped or plain).
 //! - [`Dataset`]: samples as rows of one `[N, D]` tensor, labels, class count; `split_at`.
 //! - [`DataLoader`]: mini-batches, reshuffled every epoch from one seed.
+//! - [`random_shift`]: augmentation by random translations of images.
 
+mod augment;
 mod dataset;
 pub mod idx;
 mod loader;
 
+pub use augment::random_shift;
 pub use dataset::Dataset;
 pub use loader::{Batch, Batches, DataLoader};
