@@ -125,35 +125,38 @@ pub(super) fn for_each_pair(small: &Shape, big: &Shape, mut f: impl FnMut(usize,
 pub(crate) fn broadcast<T: Float>(x: &Tensor<T>, shape: &Shape) -> Tensor<T> {
     let src = x.data();
     let row_len = shape.dims().last().copied().unwrap_or(1);
-    let mut out = Vec::with_capacity(shape.numel());
-    for_each_row(x.shape(), shape, |offset, step| {
-        if step == 1 {
-            out.extend_from_slice(&src[offset..offset + row_len]);
-        } else {
-            out.extend(std::iter::repeat_n(src[offset], row_len));
-        }
-    });
-    Tensor::from_parts(out, shape.clone())
+    Tensor::zeroed_with(shape.clone(), |out| {
+        let mut start = 0;
+        for_each_row(x.shape(), shape, |offset, step| {
+            let row = &mut out[start..start + row_len];
+            if step == 1 {
+                row.copy_from_slice(&src[offset..offset + row_len]);
+            } else {
+                row.fill(src[offset]);
+            }
+            start += row_len;
+        });
+    })
 }
 
 /// The sum-to kernel (the caller checked `shape` broadcasts to `x.shape()`).
 pub(crate) fn sum_to<T: Float>(x: &Tensor<T>, shape: &Shape) -> Tensor<T> {
     let src = x.data();
     let row_len = x.dims().last().copied().unwrap_or(1);
-    let mut out = vec![T::ZERO; shape.numel()];
-    let mut row_start = 0;
-    for_each_row(shape, x.shape(), |offset, step| {
-        let row = &src[row_start..row_start + row_len];
-        if step == 1 {
-            for (o, &v) in out[offset..offset + row_len].iter_mut().zip(row) {
-                *o += v;
+    Tensor::zeroed_with(shape.clone(), |out| {
+        let mut row_start = 0;
+        for_each_row(shape, x.shape(), |offset, step| {
+            let row = &src[row_start..row_start + row_len];
+            if step == 1 {
+                for (o, &v) in out[offset..offset + row_len].iter_mut().zip(row) {
+                    *o += v;
+                }
+            } else {
+                out[offset] += row.iter().copied().sum::<T>();
             }
-        } else {
-            out[offset] += row.iter().copied().sum::<T>();
-        }
-        row_start += row_len;
-    });
-    Tensor::from_parts(out, shape.clone())
+            row_start += row_len;
+        });
+    })
 }
 
 #[cfg(test)]

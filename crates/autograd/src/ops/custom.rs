@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 /// An op defined outside this crate: a forward kernel and its backward rule.
 ///
-/// See the crate documentation for a complete example (Swish as a custom op, gradient-checked).
+/// See the crate documentation (section "Custom activations and losses") for Swish written as
+/// a custom op and gradient-checked at both orders.
 pub trait CustomOp<T: Float>: Send + Sync + 'static {
     /// The op's name, for errors, tape listings and graph exports.
     fn name(&self) -> &'static str;

@@ -86,6 +86,99 @@ pub(crate) fn map_lanes<T: Float, const K: usize>(
     }
 }
 
+/// Products with at most this many multiply-adds skip the GEMM crate, whose fixed cost
+/// (packing buffers, dispatch: a few hundred nanoseconds) dominates tiny products, as do
+/// matrix-vector products whose dot products run along contiguous memory. Measured on the
+/// development machine: below these sizes the dot products are faster.
+const SMALL_GEMM: usize = 128;
+const SMALL_GEMM_CONTIGUOUS: usize = 512;
+
+/// `C ← α·A·B + β·C` on strided matrices (row stride, column stride), as [`Float::gemm`];
+/// tiny products and matrix-vector products run as dot products or row updates here instead.
+/// With `β = 0`, `C` is only written (it may be uninitialized).
+///
+/// # Safety
+/// As [`Float::gemm`]: the pointers and strides describe valid matrices of the stated sizes
+/// (`A: m×k`, `B: k×n`, `C: m×n`), and `C` does not overlap `A` or `B`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) unsafe fn gemm<T: Float>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: *const T,
+    (rsa, csa): (isize, isize),
+    b: *const T,
+    (rsb, csb): (isize, isize),
+    beta: T,
+    c: *mut T,
+    (rsc, csc): (isize, isize),
+) {
+    if m == 1 && csb == 1 && csc == 1 && n > 1 {
+        // A row vector times a matrix with contiguous rows: c += α·a_p·B[p, :] for each p.
+        // SAFETY: C's one row holds n contiguous elements, zeroed first when β = 0 (it may be
+        // uninitialized), and each row p of B holds n contiguous elements.
+        unsafe {
+            if beta == T::ZERO {
+                std::ptr::write_bytes(c, 0, n);
+            }
+            let out = std::slice::from_raw_parts_mut(c, n);
+            if beta != T::ZERO && beta != T::ONE {
+                out.iter_mut().for_each(|o| *o *= beta);
+            }
+            for p in 0..k as isize {
+                let ap = alpha * *a.offset(p * csa);
+                let row = std::slice::from_raw_parts(b.offset(p * rsb), n);
+                for (o, &v) in out.iter_mut().zip(row) {
+                    *o += ap * v;
+                }
+            }
+        }
+        return;
+    }
+    let work = m.saturating_mul(k).saturating_mul(n);
+    let contiguous = csa == 1 && rsb == 1;
+    let small = work <= SMALL_GEMM || (contiguous && (work <= SMALL_GEMM_CONTIGUOUS || m == 1 || n == 1));
+    if !small {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { T::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) };
+        return;
+    }
+    for i in 0..m as isize {
+        for j in 0..n as isize {
+            // SAFETY: row i of A and column j of B hold k elements at these strides.
+            let sum = unsafe {
+                let (row, col) = (a.offset(i * rsa), b.offset(j * csb));
+                if contiguous {
+                    dot(std::slice::from_raw_parts(row, k), std::slice::from_raw_parts(col, k))
+                } else {
+                    (0..k as isize).map(|p| *row.offset(p * csa) * *col.offset(p * rsb)).sum::<T>()
+                }
+            };
+            // SAFETY: (i, j) is inside C; it is read only when β ≠ 0 (then it is initialized).
+            unsafe {
+                let out = c.offset(i * rsc + j * csc);
+                *out = if beta == T::ZERO { alpha * sum } else { alpha * sum + beta * *out };
+            }
+        }
+    }
+}
+
+/// `Σ aᵢ·bᵢ` with eight independent partial sums, which the compiler keeps in SIMD lanes.
+#[inline]
+fn dot<T: Float>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: T = a8.remainder().iter().zip(b8.remainder()).map(|(&x, &y)| x * y).sum();
+    for (x, y) in a8.zip(b8) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}
+
 /// `shape` with `axis` set to `size`.
 pub(crate) fn resized(shape: &Shape, axis: usize, size: usize) -> Shape {
     let mut dims: smallvec::SmallVec<[usize; 4]> = shape.dims().into();
@@ -125,6 +218,44 @@ mod tests {
         });
         assert_eq!(&out[..6], &[20.0, 21.0, 10.0, 11.0, 0.0, 1.0]);
         assert_eq!(&out[6..], &[120.0, 121.0, 110.0, 111.0, 100.0, 101.0]);
+    }
+
+    #[test]
+    fn small_products_agree_with_the_gemm_crate() {
+        // Every path of `gemm` (dot products, row updates, the crate) on every transpose layout.
+        for &(m, k, n) in &[(1, 5, 7), (3, 4, 2), (1, 300, 3), (7, 1, 9), (5, 9, 1), (13, 11, 17)] {
+            let a: Vec<f64> = (0..m * k).map(|i| ((i * 7 + 3) % 11) as f64 - 5.0).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| ((i * 5 + 1) % 13) as f64 - 6.0).collect();
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let sa = if ta { (1, m as isize) } else { (k as isize, 1) };
+                let sb = if tb { (1, k as isize) } else { (n as isize, 1) };
+                for beta in [0.0, 1.0, 0.5] {
+                    let mut ours = vec![1.5; m * n];
+                    let mut crate_ = ours.clone();
+                    // SAFETY: a is m×k, b is k×n under the strides chosen above; the outputs are m×n.
+                    unsafe {
+                        gemm(m, k, n, 2.0, a.as_ptr(), sa, b.as_ptr(), sb, beta, ours.as_mut_ptr(), (n as isize, 1));
+                        f64::gemm(
+                            m,
+                            k,
+                            n,
+                            2.0,
+                            a.as_ptr(),
+                            sa.0,
+                            sa.1,
+                            b.as_ptr(),
+                            sb.0,
+                            sb.1,
+                            beta,
+                            crate_.as_mut_ptr(),
+                            n as isize,
+                            1,
+                        );
+                    }
+                    assert_eq!(ours, crate_, "{m}x{k}x{n}, transposes {ta} {tb}, beta {beta}");
+                }
+            }
+        }
     }
 
     #[test]

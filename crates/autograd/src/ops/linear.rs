@@ -9,6 +9,7 @@
 //! `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`. Each is a recorded `matmul`/`sum_to`, so
 //! the rule is differentiable again. Smooth everywhere: no kinks.
 
+use super::kernels::gemm;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
@@ -101,22 +102,8 @@ fn affine<T: Float>(
         // with strides (1, k); the output is a separate rows×n allocation (strides n, 1), fully
         // written by the bias rows above when β = 1 and by GEMM itself when β = 0.
         unsafe {
-            T::gemm(
-                rows,
-                k,
-                n,
-                T::ONE,
-                x.data().as_ptr(),
-                k as isize,
-                1,
-                w.data().as_ptr(),
-                1,
-                k as isize,
-                beta,
-                pc,
-                n as isize,
-                1,
-            );
+            let (x, w) = (x.data().as_ptr(), w.data().as_ptr());
+            gemm(rows, k, n, T::ONE, x, (k as isize, 1), w, (1, k as isize), beta, pc, (n as isize, 1));
         }
     };
     // SAFETY: see `fill`: every output element is written (bias copy or GEMM with β = 0).

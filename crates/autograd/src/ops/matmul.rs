@@ -13,6 +13,7 @@
 //! extra leading axes and the right one is a matrix (a shared weight), which folds the batch
 //! into the rows.
 
+use super::kernels::gemm;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
@@ -124,21 +125,18 @@ fn gemm_batched<T: Float>(a: &Tensor<T>, b: &Tensor<T>, d: &MatDims) -> Tensor<T
             // SAFETY: the pointers cover `count` matrices of the sizes checked in
             // `MatDims::new`; the output is a separate allocation of `count * m * n` elements.
             unsafe {
-                T::gemm(
+                gemm(
                     d.m,
                     d.k,
                     d.n,
                     T::ONE,
                     pa.add(i * a_size),
-                    d.a_strides.0,
-                    d.a_strides.1,
+                    d.a_strides,
                     pb.add(i * b_size),
-                    d.b_strides.0,
-                    d.b_strides.1,
+                    d.b_strides,
                     T::ZERO,
                     pc.add(i * c_size),
-                    d.n as isize,
-                    1,
+                    (d.n as isize, 1),
                 );
             }
         }
