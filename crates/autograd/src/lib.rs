@@ -18,8 +18,56 @@
 //! assert_eq!(dw.dims(), &[2, 1]);
 //! ```
 //!
-//! Layout: `tensor.rs` (data), `tape.rs` (recording), `backward.rs` (the reverse walk),
-//! `ops/` (one file per primitive: forward kernel + backward rule), `error.rs`.
+//! ## Custom activations and losses
+//!
+//! Compose ops and the gradient comes for free, at every order. When a hand-written backward is
+//! wanted (speed, numerical care), implement [`CustomOp`]: forward on tensors, backward (the
+//! vector-Jacobian product) with `Var` ops so it stays differentiable. Either way, [`gradcheck`]
+//! and [`gradgradcheck`] check it against finite differences. Swish, `x·σ(x)`, both ways:
+//!
+//! ```
+//! use autograd::{checkable, gradcheck, gradgradcheck, CustomOp, GradcheckOptions, Result, Tensor, Var};
+//! use std::sync::Arc;
+//!
+//! // 1. By composition: no gradient code.
+//! fn swish<'t>(x: &Var<'t, f64>) -> Result<Var<'t, f64>> {
+//!     x.mul(&x.sigmoid())
+//! }
+//!
+//! // 2. As a custom op: d/dx = σ(x) + x·σ(x)(1 − σ(x)).
+//! struct Swish;
+//! impl CustomOp<f64> for Swish {
+//!     fn name(&self) -> &'static str { "swish" }
+//!     fn forward(&self, inputs: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+//!         Ok(inputs[0].map(|x| x / (1.0 + (-x).exp())))
+//!     }
+//!     fn backward<'t>(&self, inputs: &[Var<'t, f64>], _out: &Var<'t, f64>, g: &Var<'t, f64>)
+//!         -> Result<Vec<Option<Var<'t, f64>>>> {
+//!         let (x, s) = (&inputs[0], inputs[0].sigmoid());
+//!         let ds = s.mul(&s.neg().add_scalar(1.0))?;
+//!         Ok(vec![Some(g.mul(&s.add(&x.mul(&ds)?)?)?)])
+//!     }
+//! }
+//!
+//! let x = [Tensor::from_vec(vec![-2.0, -0.5, 0.3, 1.7], [2, 2]).unwrap()];
+//! let options = GradcheckOptions::default();
+//! let op: Arc<dyn CustomOp<f64>> = Arc::new(Swish);
+//! let composed = checkable(|v| swish(&v[0]));
+//! let custom = checkable(|v| Var::apply_custom(&op, &[&v[0]]));
+//! gradcheck(composed, &x, &options).unwrap();
+//! gradgradcheck(composed, &x, &options).unwrap();
+//! gradcheck(custom, &x, &options).unwrap();
+//! gradgradcheck(custom, &x, &options).unwrap();
+//! ```
+//!
+//! `examples/02_custom_activation.rs` runs the same checks and shows what a failing check prints;
+//! `docs/gradcheck.md` explains the options (tolerances, fast mode, kinks).
+//!
+//! ## Layout
+//!
+//! `tensor.rs` (data), `tape.rs` (recording), `backward.rs` (the reverse walk), `ops/` (one file
+//! per primitive: forward kernel + backward rule; `ops/README.md` says how to add one),
+//! `gradcheck/` (finite-difference checks), `inspect.rs` (listing, Graphviz), `error.rs`.
 
 mod backward;
 mod error;
@@ -41,7 +89,7 @@ pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
     Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
-pub use ops::CustomOp;
+pub use ops::{CustomOp, PRIMITIVES};
 pub use parameter::Parameter;
 pub use shape::Shape;
 pub use tape::Tape;
