@@ -1,5 +1,5 @@
-//! Sign: `y = sign(x) ∈ {−1, 0, 1}` (0 at 0); dy/dx = 0 everywhere, as PyTorch (which returns
-//! zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
+//! Sign: `y = sign(x) ∈ {−1, 0, 1}` (0 at ±0; NaN stays NaN, as NumPy and JAX, where PyTorch
+//! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
 //! checks see its kink at `x = 0` (where the true derivative does not exist).
 
 use super::abs::{sign, sign_branch};
