@@ -164,7 +164,6 @@ pub(crate) enum Op<T: Float> {
 
 /// The name ([`Op::name`]) of every built-in primitive: every `Op` variant except leaves and
 /// custom ops. The gradient-check table has a row for each.
-#[allow(dead_code)] // until lib.rs re-exports it
 pub const PRIMITIVES: &[&str] = &[
     "add",
     "add_scalar",
