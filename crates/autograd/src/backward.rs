@@ -185,9 +185,9 @@ fn backprop<'t, T: Float>(
         };
         let op = {
             let mut graph = tape.graph.borrow_mut();
-            let Graph { nodes, input_ids, saved: arena, info, leaves } = &mut *graph;
-            if tape.tracing() {
-                info[id as usize].grad = Some(g.value().clone());
+            let Graph { nodes, input_ids, saved: arena, info, leaves, traces } = &mut *graph;
+            if let Some(Some(trace)) = traces.get_mut(id as usize) {
+                trace.grad = Some(g.value().clone());
             }
             let node = &mut nodes[id as usize];
             if node.freed {

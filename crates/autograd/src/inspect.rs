@@ -20,7 +20,7 @@ impl<T: Float> fmt::Display for Tape<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let graph = self.graph.borrow();
         let (nodes, info, input_ids) = (&graph.nodes, &graph.info, &graph.input_ids);
-        let tracing = info.iter().any(|i| i.value.is_some());
+        let tracing = graph.traces.iter().any(Option::is_some);
         write!(f, "{:>6}  {:<14} {:<16} {:<12} ", "node", "op", "inputs", "shape")?;
         if tracing {
             write!(f, "{:<24} {:<24} ", "value", "grad")?;
@@ -34,7 +34,9 @@ impl<T: Float> fmt::Display for Tape<T> {
                 .join(", ");
             write!(f, "{:>6}  {:<14} {:<16} {:<12} ", format!("%{id}"), node.op.name(), inputs, info.shape.to_string())?;
             if tracing {
-                write!(f, "{:<24} {:<24} ", summary(info.value.as_ref()), summary(info.grad.as_ref()))?;
+                let trace = graph.trace(id);
+                let (value, grad) = (trace.map(|t| &t.value), trace.and_then(|t| t.grad.as_ref()));
+                write!(f, "{:<24} {:<24} ", summary(value), summary(grad))?;
             }
             writeln!(f, "{}{}", info.site, if node.freed { " (freed)" } else { "" })?;
         }
@@ -96,9 +98,9 @@ impl<T: Float> Tape<T> {
         let mut out = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
         for (id, (node, info)) in nodes.iter().zip(info.iter()).enumerate() {
             let mut label = format!("%{id} {}\\n{}", node.op.name(), info.shape);
-            if info.value.is_some() {
-                let _ = write!(label, "\\nvalue {}", summary(info.value.as_ref()));
-                let _ = write!(label, "\\ngrad {}", summary(info.grad.as_ref()));
+            if let Some(trace) = graph.trace(id) {
+                let _ = write!(label, "\\nvalue {}", summary(Some(&trace.value)));
+                let _ = write!(label, "\\ngrad {}", summary(trace.grad.as_ref()));
             }
             let style = if node.inputs_len == 0 { ", style=filled, fillcolor=\"#dde8ff\"" } else { "" };
             let _ = writeln!(out, "  n{id} [label=\"{label}\"{style}];");

@@ -55,11 +55,14 @@ impl<T: Float> Node<T> {
 }
 
 /// What only listings and error messages need about a node.
-pub(crate) struct NodeInfo<T: Float> {
+pub(crate) struct NodeInfo {
     pub shape: Shape,
     pub site: Site,
-    /// With tracing on: the output value, and the gradient the last backward pass gave it.
-    pub value: Option<Tensor<T>>,
+}
+
+/// What tracing keeps about a node: its value, and the gradient the last backward gave it.
+pub(crate) struct Trace<T: Float> {
+    pub value: Tensor<T>,
     pub grad: Option<Tensor<T>>,
 }
 
@@ -69,8 +72,17 @@ pub(crate) struct Graph<T: Float> {
     pub nodes: Vec<Node<T>>,
     pub input_ids: Vec<NodeId>,
     pub saved: Vec<Saved<T>>,
-    pub info: Vec<NodeInfo<T>>,
+    pub info: Vec<NodeInfo>,
     pub leaves: Vec<Leaf<T>>,
+    /// Indexed by node; empty unless tracing was on (shorter than `nodes` when it was off).
+    pub traces: Vec<Option<Trace<T>>>,
+}
+
+impl<T: Float> Graph<T> {
+    /// The trace of a node, if tracing was on when it was recorded.
+    pub fn trace(&self, node: usize) -> Option<&Trace<T>> {
+        self.traces.get(node).and_then(Option::as_ref)
+    }
 }
 
 /// A leaf's gradient slot, and the parameter it feeds, if any.
@@ -137,6 +149,7 @@ impl<T: Float> Tape<T> {
         graph.saved.clear();
         graph.info.clear();
         graph.leaves.clear();
+        graph.traces.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
@@ -302,7 +315,7 @@ impl<T: Float> Tape<T> {
 
     fn push_node(&self, op: Op<T>, inputs: &[&Var<'_, T>], keep: Keep, value: &Tensor<T>, site: Site) -> NodeId {
         let mut graph = self.graph.borrow_mut();
-        let Graph { nodes, input_ids, saved, info, .. } = &mut *graph;
+        let Graph { nodes, input_ids, saved, info, traces, .. } = &mut *graph;
         let id = id_after(nodes.len());
         let (inputs_start, saved_start) = (input_ids.len(), saved.len());
         for v in inputs {
@@ -324,8 +337,11 @@ impl<T: Float> Tape<T> {
             saved_len: u16::try_from(saved.len() - saved_start).expect("an op saves fewer than 65536 tensors"),
             freed: false,
         });
-        let traced = self.tracing.get().then(|| value.clone());
-        info.push(NodeInfo { shape: value.shape().clone(), site, value: traced, grad: None });
+        info.push(NodeInfo { shape: value.shape().clone(), site });
+        if self.tracing.get() {
+            traces.resize_with(id as usize, || None);
+            traces.push(Some(Trace { value: value.clone(), grad: None }));
+        }
         id
     }
 
