@@ -33,7 +33,8 @@ fn main() {
             let tape = Tape::<f32>::new();
             let (va, vb) = (tape.var(a.clone()), tape.var(b.clone()));
             let c = va.matmul(&vb).unwrap();
-            let grads = grad_with(&[&c], Some(&[seed.clone()]), &[&va, &vb], GradOptions::default()).unwrap();
+            let grads =
+                grad_with(&[&c], Some(std::slice::from_ref(&seed)), &[&va, &vb], GradOptions::default()).unwrap();
             black_box(grads);
         });
 

@@ -56,5 +56,7 @@ fn main() {
         }
         best = best.max((STEPS * BATCH) as f64 / start.elapsed().as_secs_f64());
     }
-    println!("MLP 784-256-128-10, SGD, batch {BATCH}, one thread: {best:.0} samples/s (best of 3 rounds of {STEPS} steps)");
+    println!(
+        "MLP 784-256-128-10, SGD, batch {BATCH}, one thread: {best:.0} samples/s (best of 3 rounds of {STEPS} steps)"
+    );
 }

@@ -43,5 +43,9 @@ fn main() {
         best = best.min(ns);
         total += ns;
     }
-    println!("scalar chain, {OPS} ops, forward + backward: {:.1} ns/op (mean of {reps}), {:.1} ns/op (best)", total / reps as f64, best);
+    println!(
+        "scalar chain, {OPS} ops, forward + backward: {:.1} ns/op (mean of {reps}), {:.1} ns/op (best)",
+        total / reps as f64,
+        best
+    );
 }

@@ -203,7 +203,11 @@ fn backprop<'t, T: Float>(
             inputs.extend_from_slice(&input_ids[node.inputs()]);
             saved.clear();
             for entry in &mut arena[node.saved()] {
-                let value = if retain { entry.value.clone() } else { std::mem::replace(&mut entry.value, Tensor::scalar(T::ZERO)) };
+                let value = if retain {
+                    entry.value.clone()
+                } else {
+                    std::mem::replace(&mut entry.value, Tensor::scalar(T::ZERO))
+                };
                 saved.push(Var { tape, node: entry.node, value });
             }
             node.freed = !retain;

@@ -32,7 +32,14 @@ impl<T: Float> fmt::Display for Tape<T> {
                 .map(|&i| if i == NO_NODE { "const".to_string() } else { format!("%{i}") })
                 .collect::<Vec<_>>()
                 .join(", ");
-            write!(f, "{:>6}  {:<14} {:<16} {:<12} ", format!("%{id}"), node.op.name(), inputs, info.shape.to_string())?;
+            write!(
+                f,
+                "{:>6}  {:<14} {:<16} {:<12} ",
+                format!("%{id}"),
+                node.op.name(),
+                inputs,
+                info.shape.to_string()
+            )?;
             if tracing {
                 let trace = graph.trace(id);
                 let (value, grad) = (trace.map(|t| &t.value), trace.and_then(|t| t.grad.as_ref()));
