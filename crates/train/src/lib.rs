@@ -1,7 +1,9 @@
 //! # train: chainrule's training utilities
 //!
 //! Everything around the training loop that is not the model or the optimizer. For now: data
-//! ([`data::Dataset`] read from IDX files, [`data::DataLoader`] for seeded mini-batches).
+//! ([`data::Dataset`] read from IDX files, [`data::DataLoader`] for seeded mini-batches,
+//! [`data::random_shift`] for augmentation). `examples/mnist.rs` at the workspace root shows a
+//! whole training run built on them.
 //!
 //! ```no_run
 //! use train::data::{DataLoader, Dataset};
