@@ -117,28 +117,40 @@ impl Hyper {
             let bias_correction1 = 1.0 - beta1.powf(t as f64);
             let bias_correction2_sqrt = T::from_f64((1.0 - beta2.powf(t as f64)).powf(0.5));
             let step_size = T::from_f64(lr / bias_correction1);
+            // One element's update up to the second moment; the invariant options are locals, and
+            // the loops below zip the slices, so the update compiles without bounds checks.
+            let (maximize, coupled, decoupled) =
+                (h.maximize, h.weight_decay != 0.0 && !h.decoupled, h.weight_decay != 0.0 && h.decoupled);
+            let moments = move |p: &mut T, g: T, m: &mut T, v: &mut T| {
+                let mut g = terms::direction(g, maximize);
+                if decoupled {
+                    *p = terms::decoupled_decay(*p, decay);
+                } else if coupled {
+                    g = terms::l2(g, *p, wd);
+                }
+                *m = terms::lerp(*m, g, one_minus_beta1);
+                *v = *v * beta2_t + one_minus_beta2 * g * g;
+            };
+            let descend = move |p: &mut T, m: T, second: T| {
+                let denom = second.sqrt() / bias_correction2_sqrt + eps;
+                *p += -step_size * m / denom;
+            };
             let (m, v) = (state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
-            let mut v_max = state.max_exp_avg_sq.as_mut().map(|v| v.data_mut());
-            for i in 0..theta.len() {
-                let mut g = terms::direction(grad[i], h.maximize);
-                if h.weight_decay != 0.0 {
-                    if h.decoupled {
-                        theta[i] = terms::decoupled_decay(theta[i], decay);
-                    } else {
-                        g = terms::l2(g, theta[i], wd);
+            let lanes = theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut());
+            match state.max_exp_avg_sq.as_mut() {
+                None => {
+                    for (((p, &g), m), v) in lanes {
+                        moments(p, g, m, v);
+                        descend(p, *m, *v);
                     }
                 }
-                m[i] = terms::lerp(m[i], g, one_minus_beta1);
-                v[i] = v[i] * beta2_t + one_minus_beta2 * g * g;
-                let second = match &mut v_max {
-                    Some(v_max) => {
-                        v_max[i] = v_max[i].max(v[i]);
-                        v_max[i]
+                Some(v_max) => {
+                    for ((((p, &g), m), v), v_max) in lanes.zip(v_max.data_mut()) {
+                        moments(p, g, m, v);
+                        *v_max = v_max.max(*v);
+                        descend(p, *m, *v_max);
                     }
-                    None => v[i],
-                };
-                let denom = second.sqrt() / bias_correction2_sqrt + eps;
-                theta[i] += -step_size * m[i] / denom;
+                }
             }
         })
     }
