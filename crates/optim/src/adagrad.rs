@@ -99,14 +99,14 @@ impl<T: Float> Adagrad<T> {
         let init = self.init_state();
         self.core.step(init, |state, t, theta, grad| {
             let clr = T::from_f64(lr / (1.0 + (t - 1) as f64 * c.lr_decay));
-            let sum = state.sum.data_mut();
-            for i in 0..theta.len() {
-                let mut g = terms::direction(grad[i], c.maximize);
-                if c.weight_decay != 0.0 {
-                    g = terms::l2(g, theta[i], wd);
+            let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
+            for ((p, &g), sum) in theta.iter_mut().zip(grad).zip(state.sum.data_mut()) {
+                let mut g = terms::direction(g, maximize);
+                if decay {
+                    g = terms::l2(g, *p, wd);
                 }
-                sum[i] += g * g;
-                theta[i] += -clr * g / (sum[i].sqrt() + eps);
+                *sum += g * g;
+                *p += -clr * g / (sum.sqrt() + eps);
             }
         })
     }
