@@ -14,7 +14,6 @@ use crate::error::Pass;
 use crate::ops::Op;
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
 use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
-use smallvec::SmallVec;
 
 /// How a backward pass treats the graph.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -171,8 +170,9 @@ fn backprop<'t, T: Float>(
         }
     }
 
-    let mut saved: SmallVec<[Var<'t, T>; 3]> = SmallVec::new();
-    let mut inputs: SmallVec<[NodeId; 4]> = SmallVec::new();
+    // Scratch space reused by every node: a node's saved tensors and input positions.
+    let mut saved: Vec<Var<'t, T>> = Vec::with_capacity(4);
+    let mut inputs: Vec<NodeId> = Vec::with_capacity(4);
     for id in (bottom..=top).rev() {
         let keep = match wanted {
             Wanted::Leaves => false,

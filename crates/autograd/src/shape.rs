@@ -8,11 +8,21 @@ use std::fmt;
 pub struct Shape(SmallVec<[usize; 4]>);
 
 impl Clone for Shape {
-    /// Shapes are cloned on every op; `from_slice` copies `usize`s with one `memcpy` where the
-    /// derived clone would go element by element through `Extend`.
+    /// Shapes are cloned on every op (the output's, the saved tensors'), so the common case
+    /// avoids both the derived clone's element-by-element `Extend` and a `memcpy` call.
     #[inline]
     fn clone(&self) -> Self {
-        Shape(SmallVec::from_slice(&self.0))
+        match self.0.as_slice() {
+            // A fixed-size copy of the inline array: no call into `memcpy` with a runtime length.
+            dims if dims.len() <= 4 => {
+                let mut inline = [0; 4];
+                for (to, &from) in inline.iter_mut().zip(dims) {
+                    *to = from;
+                }
+                Shape(SmallVec::from_buf_and_len(inline, dims.len()))
+            }
+            dims => Shape(SmallVec::from_slice(dims)),
+        }
     }
 }
 
