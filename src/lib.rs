@@ -26,3 +26,8 @@ pub use autograd;
 pub use nn;
 pub use optim;
 pub use train;
+
+/// The README's code blocks, compiled and run as doc tests so the README cannot drift from the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
