@@ -122,30 +122,58 @@ impl<T: Float> RmsProp<T> {
         let c = self.config;
         let (lr, wd, eps) = (T::from_f64(self.core.lr), T::from_f64(c.weight_decay), T::from_f64(c.eps));
         let (alpha, one_minus_alpha, mu) = (T::from_f64(c.alpha), T::from_f64(1.0 - c.alpha), T::from_f64(c.momentum));
+        let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
+        // The options are copied into locals and each combination of buffers gets its own loop
+        // over zipped slices, so the loops see loop-invariant flags and no bounds checks (as in
+        // sgd.rs). The arithmetic is PyTorch's, in PyTorch's order.
+        let gradient = move |g: T, theta: T| {
+            let g = terms::direction(g, maximize);
+            if decay {
+                terms::l2(g, theta, wd)
+            } else {
+                g
+            }
+        };
+        // v ← α·v + (1 − α)·g²: `square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)`.
+        let square = move |v: &mut T, g: T| *v = *v * alpha + one_minus_alpha * g * g;
+        // ḡ ← α·ḡ + (1 − α)·g, then √(v − ḡ²) + ε.
+        let centered = move |v: T, a: &mut T, g: T| {
+            *a = terms::lerp(*a, g, one_minus_alpha);
+            (v + -*a * *a).sqrt() + eps
+        };
         let init = self.init_state();
         self.core.step(init, |state, _, theta, grad| {
-            let square_avg = state.square_avg.data_mut();
-            let mut grad_avg = state.grad_avg.as_mut().map(|a| a.data_mut());
-            let mut buf = state.momentum_buffer.as_mut().map(|b| b.data_mut());
-            for i in 0..theta.len() {
-                let mut g = terms::direction(grad[i], c.maximize);
-                if c.weight_decay != 0.0 {
-                    g = terms::l2(g, theta[i], wd);
+            let lanes = theta.iter_mut().zip(grad).zip(state.square_avg.data_mut());
+            match (state.grad_avg.as_mut(), state.momentum_buffer.as_mut()) {
+                (None, None) => {
+                    for ((p, &g), v) in lanes {
+                        let g = gradient(g, *p);
+                        square(v, g);
+                        *p += -lr * g / (v.sqrt() + eps);
+                    }
                 }
-                square_avg[i] = square_avg[i] * alpha + one_minus_alpha * g * g;
-                let avg = match &mut grad_avg {
-                    Some(ga) => {
-                        ga[i] = terms::lerp(ga[i], g, one_minus_alpha);
-                        (square_avg[i] + -ga[i] * ga[i]).sqrt() + eps
+                (Some(a), None) => {
+                    for (((p, &g), v), a) in lanes.zip(a.data_mut()) {
+                        let g = gradient(g, *p);
+                        square(v, g);
+                        *p += -lr * g / centered(*v, a, g);
                     }
-                    None => square_avg[i].sqrt() + eps,
-                };
-                match &mut buf {
-                    Some(buf) => {
-                        buf[i] = buf[i] * mu + g / avg;
-                        theta[i] += -lr * buf[i];
+                }
+                (None, Some(b)) => {
+                    for (((p, &g), v), b) in lanes.zip(b.data_mut()) {
+                        let g = gradient(g, *p);
+                        square(v, g);
+                        *b = *b * mu + g / (v.sqrt() + eps);
+                        *p += -lr * *b;
                     }
-                    None => theta[i] += -lr * g / avg,
+                }
+                (Some(a), Some(b)) => {
+                    for ((((p, &g), v), a), b) in lanes.zip(a.data_mut()).zip(b.data_mut()) {
+                        let g = gradient(g, *p);
+                        square(v, g);
+                        *b = *b * mu + g / centered(*v, a, g);
+                        *p += -lr * *b;
+                    }
                 }
             }
         })
