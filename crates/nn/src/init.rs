@@ -122,7 +122,8 @@ impl Init {
 
     /// Draws a tensor of `shape` from this scheme, with the fans of the weight it belongs to.
     ///
-    /// Fails if a fan the scheme divides by is zero or a parameter is negative or not finite.
+    /// Fails if a fan the scheme divides by is zero, a parameter is negative or not finite, or
+    /// the values overflow `T` (a gain of 1e40 in `f32`).
     ///
     /// ```
     /// use nn::Init;
@@ -141,14 +142,15 @@ impl Init {
     ) -> Result<Tensor<T>> {
         let shape = shape.into();
         let fan = |mode: FanMode| match mode {
-            FanMode::FanIn => fan_in,
-            FanMode::FanOut => fan_out,
+            FanMode::FanIn => fan_in as f64,
+            FanMode::FanOut => fan_out as f64,
         };
-        let positive = |what: &str, n: usize| {
-            if n == 0 {
+        // Fans as f64, so that fan_in + fan_out cannot overflow.
+        let positive = |what: &str, n: f64| {
+            if n == 0.0 {
                 Err(Error::config("init", format!("{self:?} needs a positive {what}, got 0")))
             } else {
-                Ok(n as f64)
+                Ok(n)
             }
         };
         let check = |name: &str, v: f64| {
@@ -160,7 +162,7 @@ impl Init {
         };
         let uniform = |a: f64, rng: &mut _| Tensor::rand_uniform(shape.clone(), T::from_f64(-a), T::from_f64(a), rng);
         let normal = |s: f64, rng: &mut _| Tensor::rand_normal(shape.clone(), T::ZERO, T::from_f64(s), rng);
-        Ok(match *self {
+        let drawn = match *self {
             Init::Constant(v) => {
                 if !v.is_finite() {
                     return Err(Error::config("init", format!("constant {v} is not finite")));
@@ -180,11 +182,11 @@ impl Init {
                 Tensor::rand_normal(shape, T::from_f64(mean), T::from_f64(check("std", std)?), rng)
             }
             Init::XavierUniform { gain } => {
-                let fans = positive("fan_in + fan_out", fan_in + fan_out)?;
+                let fans = positive("fan_in + fan_out", fan_in as f64 + fan_out as f64)?;
                 uniform(check("gain", gain)? * (6.0 / fans).sqrt(), rng)
             }
             Init::XavierNormal { gain } => {
-                let fans = positive("fan_in + fan_out", fan_in + fan_out)?;
+                let fans = positive("fan_in + fan_out", fan_in as f64 + fan_out as f64)?;
                 normal(check("gain", gain)? * (2.0 / fans).sqrt(), rng)
             }
             Init::KaimingUniform { gain, mode } => {
@@ -195,6 +197,12 @@ impl Init {
                 let n = positive("fan", fan(mode))?;
                 normal(check("gain", gain)? / n.sqrt(), rng)
             }
-        })
+        };
+        // Finite parameters can still give values `T` cannot hold (bounds of ±1e300 have an
+        // infinite width; a constant of 1e300 is infinite in f32): an error, not NaN training.
+        if drawn.has_non_finite() {
+            return Err(Error::config("init", format!("{self:?} gives values that overflow {}", T::DTYPE)));
+        }
+        Ok(drawn)
     }
 }

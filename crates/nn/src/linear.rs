@@ -88,20 +88,27 @@ impl<T: Float> Linear<T> {
         Ok(Linear { weight, bias })
     }
 
-    /// Input features.
+    /// Input features: the weight's last axis.
     pub fn in_features(&self) -> usize {
-        self.weight.value().dims()[1]
+        self.weight.value().dims().last().copied().unwrap_or(0)
     }
 
-    /// Output features.
+    /// Output features: the weight's first axis.
     pub fn out_features(&self) -> usize {
-        self.weight.value().dims()[0]
+        self.weight.value().dims().first().copied().unwrap_or(0)
     }
 }
 
 impl<T: Float> Module<T> for Linear<T> {
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
-        let n_in = self.in_features();
+        let tape = x.tape();
+        let w = tape.param(&self.weight);
+        // The weight is a public field whose value `set_value` may replace with any shape, so
+        // its rank is checked here, where it is used, not only at construction.
+        if w.rank() != 2 {
+            return Err(Error::config("Linear", format!("weight must be [out, in], got {}", w.shape())));
+        }
+        let n_in = w.dims()[1];
         if x.rank() == 0 || x.dims()[x.rank() - 1] != n_in {
             return Err(Error::InputShape {
                 layer: "Linear",
@@ -109,8 +116,6 @@ impl<T: Float> Module<T> for Linear<T> {
                 got: x.shape().clone(),
             });
         }
-        let tape = x.tape();
-        let w = tape.param(&self.weight);
         let b = self.bias.as_ref().map(|b| tape.param(b));
         Ok(x.linear(&w, b.as_ref())?)
     }

@@ -40,10 +40,13 @@ impl MaxoutConfig {
                 format!("units ({}) and pieces ({}) must be positive", self.units, self.pieces),
             ));
         }
+        let rows = self.units.checked_mul(self.pieces).ok_or_else(|| {
+            Error::config("Maxout", format!("{} units × {} pieces overflows usize", self.units, self.pieces))
+        })?;
         let linear = LinearConfig {
             weight_init: self.weight_init,
             bias_init: self.bias_init,
-            ..LinearConfig::new(self.in_features, self.units * self.pieces)
+            ..LinearConfig::new(self.in_features, rows)
         }
         .init(rng)?;
         Ok(Maxout { linear, units: self.units, pieces: self.pieces })

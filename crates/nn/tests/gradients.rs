@@ -138,6 +138,22 @@ fn maxout_gradient_reaches_only_the_winning_piece() {
     }
 }
 
+/// Finite differences cannot see a tie, so Maxout's convention is pinned here: pieces tying for
+/// a unit's maximum split its gradient evenly (autograd's `max_axes`, as PyTorch's `amax`).
+#[test]
+fn maxout_ties_split_the_gradient_evenly() {
+    let layer = MaxoutConfig::new(1, 1, 3).init::<f64>(&mut rng(9)).unwrap();
+    // Pieces 2x, 2x and x − 1 at x = 1: the first two tie at 2.
+    layer.linear.weight.set_value(Tensor::from_vec(vec![2.0, 2.0, 1.0], [3, 1]).unwrap());
+    layer.linear.bias.as_ref().unwrap().set_value(Tensor::vector(&[0.0, 0.0, -1.0]));
+    let tape = Tape::new();
+    let y = layer.forward(&tape.constant(Tensor::ones([1, 1]))).unwrap();
+    assert_eq!(y.value().to_vec(), vec![2.0]);
+    y.sum().backward().unwrap();
+    assert_eq!(layer.linear.bias.as_ref().unwrap().grad().unwrap().to_vec(), vec![0.5, 0.5, 0.0]);
+    assert!(MaxoutConfig::new(3, usize::MAX, 2).init::<f64>(&mut rng(9)).is_err(), "units × pieces overflows");
+}
+
 /// The gradient of `loss(x)` reduced with `reduction`, checked w.r.t. `x` (and the target when
 /// it is a value).
 fn check_loss(

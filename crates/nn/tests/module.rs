@@ -111,6 +111,12 @@ fn linear_matches_the_formula_and_checks_its_input() {
     let e = layer.forward(&tape.constant(Tensor::ones([2, 3]))).unwrap_err();
     assert_eq!(e.to_string(), "Linear expects input of shape […, 2], got [2, 3]");
     assert!(LinearConfig::new(0, 3).init::<f32>(&mut StdRng::seed_from_u64(0)).is_err());
+    // The weight is a public parameter whose value can be replaced by any shape: an error, not
+    // a panic, at the next forward.
+    layer.weight.set_value(Tensor::ones([6]));
+    let e = layer.forward(&tape.constant(Tensor::ones([2, 2]))).unwrap_err();
+    assert_eq!(e.to_string(), "invalid Linear: weight must be [out, in], got [6]");
+    assert_eq!(layer.describe(), "Linear(6 → 6)");
     assert!(Sequential::<f64>::new().push(Relu).push(Tanh).forward(&tape.constant(Tensor::ones([1]))).is_ok());
 }
 
@@ -155,6 +161,14 @@ fn initializations_have_their_documented_scale() {
     assert_ne!(a, b);
     assert!(Init::kaiming_normal().tensor::<f32>([3], 0, 3, &mut StdRng::seed_from_u64(1)).is_err());
     assert!(Init::Normal { mean: 0.0, std: -1.0 }.tensor::<f32>([3], 1, 3, &mut StdRng::seed_from_u64(1)).is_err());
+    // Finite settings whose values overflow the element type are errors, not infinities.
+    for init in [Init::Uniform { low: -1e308, high: 1e308 }, Init::Constant(1e300), Init::XavierUniform { gain: 1e40 }]
+    {
+        let e = init.tensor::<f32>([3], 1, 1, &mut StdRng::seed_from_u64(1)).unwrap_err();
+        assert!(e.to_string().ends_with("gives values that overflow F32"), "{e}");
+    }
+    // Fans whose sum overflows usize are fans all the same.
+    assert!(Init::xavier_normal().tensor::<f32>([3], usize::MAX, usize::MAX, &mut StdRng::seed_from_u64(1)).is_ok());
 }
 
 #[test]
