@@ -81,7 +81,7 @@ pub enum Error {
         site: Site,
     },
     /// A data buffer does not fill the requested shape.
-    #[error("{len} values cannot fill a tensor of shape {shape} ({} elements)", shape.numel())]
+    #[error("{len} values cannot fill a tensor of shape {shape} ({})", element_count(shape))]
     DataLength {
         /// The number of values given.
         len: usize,
@@ -162,6 +162,14 @@ pub enum Error {
         /// Its message.
         msg: String,
     },
+}
+
+/// `"6 elements"`, or what to say when the count does not fit in `usize`.
+fn element_count(shape: &Shape) -> String {
+    match shape.checked_numel() {
+        Some(n) => format!("{n} elements"),
+        None => "more elements than usize can count".into(),
+    }
 }
 
 impl Error {

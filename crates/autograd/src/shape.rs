@@ -45,9 +45,32 @@ impl Shape {
     }
 
     /// Number of elements (1 for a scalar).
+    ///
+    /// # Panics
+    /// If the count overflows `usize`. No tensor of such a shape can exist: the fallible
+    /// constructors ([`Tensor::from_vec`](crate::Tensor::from_vec), `reshape`, `broadcast_to`)
+    /// reject the shape with an error first. The check keeps a wrapped count from ever sizing a
+    /// buffer that the kernels' raw-pointer code would then overrun.
     #[inline]
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        match self.checked_numel() {
+            Some(n) => n,
+            None => panic!("shape {self} has more elements than usize can count"),
+        }
+    }
+
+    /// Number of elements, or `None` if the count overflows `usize` (a shape with a zero
+    /// dimension has 0 elements, however large the others).
+    #[inline]
+    pub fn checked_numel(&self) -> Option<usize> {
+        let mut n = Some(1usize);
+        for &d in &self.0 {
+            if d == 0 {
+                return Some(0);
+            }
+            n = n.and_then(|n| n.checked_mul(d));
+        }
+        n
     }
 
     /// Row-major strides in elements.
@@ -203,5 +226,15 @@ mod tests {
     fn strides_are_row_major() {
         assert_eq!(Shape::from([2, 3, 4]).strides().as_slice(), &[12, 4, 1]);
         assert_eq!(Shape::scalar().numel(), 1);
+    }
+
+    #[test]
+    fn element_counts_never_wrap() {
+        let huge = 1usize << 40;
+        assert_eq!(Shape::from([huge, huge]).checked_numel(), None);
+        assert_eq!(Shape::from([huge, huge, 0]).checked_numel(), Some(0), "a zero axis makes it empty");
+        assert_eq!(Shape::from([2, 3, 4]).checked_numel(), Some(24));
+        let caught = std::panic::catch_unwind(|| Shape::from([huge, huge]).numel()).unwrap_err();
+        assert!(caught.downcast_ref::<String>().unwrap().contains("more elements than usize can count"));
     }
 }

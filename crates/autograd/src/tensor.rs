@@ -50,7 +50,7 @@ impl<T: Float> Tensor<T> {
     /// A tensor of the given shape from row-major data; fails if the lengths disagree.
     pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Result<Self> {
         let shape = shape.into();
-        if data.len() != shape.numel() {
+        if shape.checked_numel() != Some(data.len()) {
             return Err(Error::DataLength { len: data.len(), shape });
         }
         Ok(Tensor::from_parts(data, shape))
@@ -258,7 +258,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn reshape(&self, shape: impl Into<Shape>) -> Result<Self> {
         let shape = shape.into();
-        if shape.numel() != self.numel() {
+        if shape.checked_numel() != Some(self.numel()) {
             return Err(Error::shapes("reshape", &self.shape, &shape));
         }
         Ok(Tensor { shape, data: self.data.clone() })
@@ -344,6 +344,12 @@ mod tests {
         assert_eq!(e.to_string(), "5 values cannot fill a tensor of shape [2, 3] (6 elements)");
         assert_eq!(Tensor::<f64>::arange(0.0, 1.0, 0.25).unwrap().to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
         assert!(Tensor::<f64>::arange(0.0, 1.0, 0.0).is_err());
+        // A count that wraps around usize is not "0 elements" (that would let an empty buffer
+        // pose as a huge tensor for the raw-pointer kernels to overrun).
+        let e = Tensor::<f64>::from_vec(vec![], [1 << 62, 4]).unwrap_err();
+        assert!(e.to_string().ends_with("(more elements than usize can count)"), "{e}");
+        assert!(Tensor::<f64>::from_vec(vec![], [1 << 62, 4, 0]).is_ok());
+        assert!(Tensor::<f64>::zeros([0]).reshape([1 << 62, 4]).is_err());
     }
 
     #[test]

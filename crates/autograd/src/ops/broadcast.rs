@@ -33,7 +33,8 @@ impl<'t, T: Float> Var<'t, T> {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        if !self.shape().broadcasts_to(shape) {
+        // A target whose element count overflows usize broadcasts in name only: refuse it.
+        if !self.shape().broadcasts_to(shape) || shape.checked_numel().is_none() {
             return Err(Error::ShapeMismatch {
                 op: "broadcast_to",
                 lhs: self.shape().clone(),
@@ -56,7 +57,7 @@ impl<'t, T: Float> Var<'t, T> {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        if !shape.broadcasts_to(self.shape()) {
+        if !shape.broadcasts_to(self.shape()) || shape.checked_numel().is_none() {
             return Err(Error::ShapeMismatch { op: "sum_to", lhs: self.shape().clone(), rhs: shape.clone(), site });
         }
         let value = sum_to(&self.value, shape);

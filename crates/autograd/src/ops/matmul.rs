@@ -117,13 +117,14 @@ fn gemm_batched<T: Float>(a: &Tensor<T>, b: &Tensor<T>, d: &MatDims) -> Tensor<T
     let (a_size, b_size, c_size) = (d.m * d.k, d.k * d.n, d.m * d.n);
     if d.k == 0 {
         // An empty inner dimension: GEMM would only scale C by β, so write the zeros here.
-        return Tensor::from_parts(vec![T::ZERO; count * c_size], output_shape(d));
+        return Tensor::zeros(output_shape(d));
     }
     let (pa, pb) = (a.data().as_ptr(), b.data().as_ptr());
     let fill = |pc: *mut T| {
         for i in 0..count {
             // SAFETY: the pointers cover `count` matrices of the sizes checked in
-            // `MatDims::new`; the output is a separate allocation of `count * m * n` elements.
+            // `MatDims::new`; the output is a separate allocation of `count * m * n` elements
+            // (`Shape::numel` panics rather than wrap, so that count is exact).
             unsafe {
                 gemm(
                     d.m,

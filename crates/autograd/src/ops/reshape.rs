@@ -98,7 +98,7 @@ impl<'t, T: Float> Var<'t, T> {
         if &shape == self.shape() {
             return Ok(self.clone());
         }
-        if shape.numel() != self.numel() {
+        if shape.checked_numel() != Some(self.numel()) {
             return Err(Error::ShapeMismatch { op: "reshape", lhs: self.shape().clone(), rhs: shape, site });
         }
         let value = self.value.reshape(shape).expect("element counts were checked");
