@@ -28,22 +28,25 @@ use std::borrow::Borrow;
 /// elements concatenated. Every gradient is multiplied by
 /// `min(1, max_norm / (total + 1e-6))`, PyTorch's factor.
 ///
+/// `max_norm = f64::INFINITY` clips nothing and only measures the norm, as in PyTorch (a
+/// common way to log it).
+///
 /// Unlike PyTorch's default, a NaN or infinite total norm is an error
 /// ([`Error::NonFiniteNorm`], PyTorch's `error_if_nonfinite=True`) and leaves the gradients
 /// untouched, so a diverging run is noticed instead of filling the parameters with NaN.
-/// Fails also if `max_norm` is negative or not finite, or `norm_type` is not positive.
+/// Fails also if `max_norm` is negative or NaN, or `norm_type` is not positive.
 pub fn clip_grad_norm<T: Float, P: Borrow<Parameter<T>>>(
     params: impl IntoIterator<Item = P>,
     max_norm: f64,
     norm_type: f64,
 ) -> Result<f64> {
-    error::non_negative("clip_grad_norm", "max_norm", max_norm)?;
+    error::check("clip_grad_norm", "max_norm", max_norm, max_norm >= 0.0, ">= 0 (or infinity)")?;
     error::check("clip_grad_norm", "norm_type", norm_type, norm_type > 0.0, "> 0 (or infinity)")?;
     let params: Vec<P> = params.into_iter().collect();
     let grads: Vec<(usize, Tensor<T>)> =
         params.iter().enumerate().filter_map(|(i, p)| p.borrow().grad().map(|g| (i, g))).collect();
     let norms = grads.iter().map(|(_, g)| norm(g.data().iter().map(|v| v.to_f64()), norm_type));
-    let total = norm(norms.collect::<Vec<_>>().into_iter(), norm_type);
+    let total = norm(norms, norm_type);
     if !total.is_finite() {
         return Err(Error::NonFiniteNorm { norm_type, total });
     }

@@ -4,7 +4,8 @@
 //! gradient, a gradient of the wrong shape, a state dict that does not fit the optimizer — is an
 //! [`Error`] returned through `Result`, and the message names the optimizer (or schedule), the
 //! parameter and the values involved. Hyper-parameters are checked once, at construction, as
-//! PyTorch checks them, plus one rule PyTorch lacks: NaN and ±∞ are rejected everywhere.
+//! PyTorch checks them, plus one rule PyTorch lacks: NaN is rejected everywhere, and ±∞ everywhere
+//! but in `clip_grad_norm`'s `max_norm` (where +∞ means "only measure the norm", as in PyTorch).
 
 use autograd::Shape;
 

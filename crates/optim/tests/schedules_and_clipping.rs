@@ -75,9 +75,13 @@ fn run_schedule(
             Box::new(move |o| s.step(o).unwrap())
         }
         "LinearLR" => {
-            let mut s =
+            // No options: PyTorch's defaults, which `warmup` claims to be.
+            let mut s = if kwargs.is_empty() {
+                LinearLr::warmup(&mut opt).unwrap()
+            } else {
                 LinearLr::new(&mut opt, f("start_factor", 1.0 / 3.0), f("end_factor", 1.0), n("total_iters", 5))
-                    .unwrap();
+                    .unwrap()
+            };
             Box::new(move |o| s.step(o).unwrap())
         }
         "ReduceLROnPlateau" => {
@@ -136,8 +140,8 @@ fn schedules_follow_pytorchs_learning_rate_sequences() {
             );
         }
     }
-    let all = ["StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "ReduceLROnPlateau"];
-    assert_eq!(seen.into_iter().collect::<Vec<_>>().len(), all.len(), "every schedule has a fixture");
+    let all = ["CosineAnnealingLR", "ExponentialLR", "LinearLR", "ReduceLROnPlateau", "StepLR"];
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), all, "every schedule has a fixture");
 }
 
 #[test]
@@ -222,6 +226,11 @@ fn clipping_skips_parameters_without_gradients_and_reports_non_finite_norms() {
     let g = a.grad().unwrap().to_vec();
     assert!((g[0] - 3.0).abs() < 1e-6 && (g[1] - 4.0).abs() < 1e-6);
 
+    // max_norm = ∞ only measures, PyTorch's idiom for logging the norm.
+    a.set_grad(Some(Tensor::vector(&[6.0, 8.0])));
+    assert_eq!(clip_grad_norm([&a], f64::INFINITY, 2.0).unwrap(), 10.0);
+    assert_eq!(a.grad().unwrap().to_vec(), [6.0, 8.0]);
+
     a.set_grad(Some(Tensor::vector(&[f64::NAN, 1.0])));
     let err = clip_grad_norm([&a], 1.0, f64::INFINITY).unwrap_err();
     assert!(matches!(err, Error::NonFiniteNorm { .. }));
@@ -232,7 +241,15 @@ fn clipping_skips_parameters_without_gradients_and_reports_non_finite_norms() {
     assert!(a.grad().unwrap().data()[0].is_nan() && a.grad().unwrap().data()[1] == 1.0, "left untouched");
     assert_eq!(
         clip_grad_norm([&a], -1.0, 2.0).unwrap_err().to_string(),
-        "invalid max_norm for clip_grad_norm: -1 (must be finite and >= 0)"
+        "invalid max_norm for clip_grad_norm: -1 (must be >= 0 (or infinity))"
+    );
+    assert_eq!(
+        clip_grad_norm([&a], f64::NAN, 2.0).unwrap_err().to_string(),
+        "invalid max_norm for clip_grad_norm: NaN (must be >= 0 (or infinity))"
+    );
+    assert_eq!(
+        clip_grad_norm([&a], 1.0, 0.0).unwrap_err().to_string(),
+        "invalid norm_type for clip_grad_norm: 0 (must be > 0 (or infinity))"
     );
     assert_eq!(
         clip_grad_value([&a], f64::NAN).unwrap_err().to_string(),
