@@ -10,6 +10,8 @@ Writes crates/optim/tests/fixtures/{optimizers,schedules,clip}.json:
   A case with "negate": true minimizes −(−f), i.e. runs `maximize=True` on the loss −f.
 * schedules.json: learning-rate sequences of StepLR, ExponentialLR, CosineAnnealingLR, LinearLR
   and ReduceLROnPlateau (the lr after construction, then after each scheduler step).
+Every option given in a case is checked to change that case's numbers (optimizers, schedules),
+so a Rust implementation that ignored it would fail the comparison.
 * clip.json: clip_grad_norm_ (total norm and clipped gradients) and clip_grad_value_.
 
 Usage: python3 scripts/optim_fixtures.py   (from the repository root; needs torch)
@@ -184,7 +186,7 @@ SCHEDULES = [
     ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}, 0.05, 40),
     ("CosineAnnealingLR", {"T_max": 1, "eta_min": 0.01}, 0.1, 8),
     ("LinearLR", {}, 0.1, 10),
-    ("LinearLR", {"start_factor": 0.1, "end_factor": 1.0, "total_iters": 10}, 0.01, 20),
+    ("LinearLR", {"start_factor": 0.1, "total_iters": 10}, 0.01, 20),
     ("LinearLR", {"start_factor": 1.0, "end_factor": 0.2, "total_iters": 6}, 0.5, 12),
     ("LinearLR", {"start_factor": 0.5, "end_factor": 0.0, "total_iters": 4}, 1.0, 8),
 ]
@@ -192,39 +194,58 @@ SCHEDULES = [
 # Metrics fed to ReduceLROnPlateau: improvements, plateaus, tiny (sub-threshold) improvements.
 METRICS = [10.0, 9.0, 8.5, 8.5, 8.6, 8.4999, 8.7, 8.8, 7.0, 7.0, 7.0, 7.0, 7.0, 6.0, 6.0, 5.9995,
            6.1, 6.2, 6.3, 6.4, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 4.0, 4.0] + [4.0] * 14 + [3.0, 3.1]
+# The same story for a metric to maximize (an accuracy-like rise with the same plateaus).
+METRICS_UP = [20.0 - m for m in METRICS]
 PLATEAU = [
     {},
     {"patience": 2},
     {"patience": 1, "factor": 0.5, "cooldown": 2},
     {"patience": 0, "factor": 0.5, "min_lr": 0.02},
-    {"patience": 1, "threshold": 0.1, "threshold_mode": "abs"},
+    {"patience": 1, "threshold": 0.3, "threshold_mode": "abs"},
     {"mode": "max", "patience": 2, "factor": 0.3},
     {"mode": "max", "patience": 1, "threshold": 0.5, "threshold_mode": "abs", "cooldown": 1},
     {"patience": 0, "factor": 0.9, "eps": 0.005},
 ]
 
 
-def schedules():
-    out = []
-    for name, kwargs, base_lr, epochs in SCHEDULES:
-        p = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.SGD([p], lr=base_lr)
-        sched = getattr(torch.optim.lr_scheduler, name)(opt, **kwargs)
-        lrs = [opt.param_groups[0]["lr"]]
-        for _ in range(epochs):
+def lr_sequence(name, kwargs, base_lr, epochs, metrics=None):
+    """The lr after construction, then after each of `epochs` scheduler steps (ReduceLROnPlateau
+    steps with the given metrics)."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=base_lr)
+    sched = getattr(torch.optim.lr_scheduler, name)(opt, **kwargs)
+    lrs = [opt.param_groups[0]["lr"]]
+    for i in range(epochs):
+        if name == "ReduceLROnPlateau":
+            sched.step(metrics[i])
+        else:
             opt.step()  # no gradient: a no-op that keeps the scheduler's order check quiet
             sched.step()
-            lrs.append(opt.param_groups[0]["lr"])
-        out.append({"scheduler": name, "kwargs": kwargs, "base_lr": base_lr, "lrs": lrs})
+        lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+def schedules():
+    out = []
+    cases = [(name, kwargs, base_lr, epochs, None) for name, kwargs, base_lr, epochs in SCHEDULES]
     for kwargs in PLATEAU:
-        p = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.SGD([p], lr=0.1)
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
-        lrs = [opt.param_groups[0]["lr"]]
-        for m in METRICS:
-            sched.step(m)
-            lrs.append(opt.param_groups[0]["lr"])
-        out.append({"scheduler": "ReduceLROnPlateau", "kwargs": kwargs, "base_lr": 0.1, "metrics": METRICS, "lrs": lrs})
+        metrics = METRICS_UP if kwargs.get("mode") == "max" else METRICS
+        cases.append(("ReduceLROnPlateau", kwargs, 0.1, len(metrics), metrics))
+    for name, kwargs, base_lr, epochs, metrics in cases:
+        lrs = lr_sequence(name, kwargs, base_lr, epochs, metrics)
+        # As for the optimizers: every option given must change the sequence, or the case could
+        # not tell an implementation that ignores it from one that honours it.
+        for key in kwargs:
+            try:
+                other = lr_sequence(name, {k: v for k, v in kwargs.items() if k != key}, base_lr, epochs, metrics)
+            except TypeError:  # a required argument (StepLR's step_size, ExponentialLR's gamma, …)
+                continue
+            if other == lrs:
+                raise SystemExit(f"{name} {kwargs}: option {key} does not change the learning rates")
+        case = {"scheduler": name, "kwargs": kwargs, "base_lr": base_lr, "lrs": lrs}
+        if metrics is not None:
+            case["metrics"] = metrics
+        out.append(case)
     return {"torch": torch.__version__, "cases": out}
 
 
@@ -271,8 +292,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("optimizers", optimizers), ("schedules", schedules), ("clip", clip)]:
         path = os.path.join(OUT, f"{name}.json")
+        data = make()  # before opening: a failed check must not leave a truncated fixture
         with open(path, "w") as f:
-            json.dump(make(), f, indent=1)
+            json.dump(data, f, indent=1)
             f.write("\n")
         print("wrote", os.path.normpath(path))
 

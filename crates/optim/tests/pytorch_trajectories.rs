@@ -202,28 +202,101 @@ fn every_optimizer_and_option_follows_pytorchs_trajectory() {
 }
 
 /// Every keyword argument of every optimizer (PyTorch's, less the engine switches) appears in
-/// the fixture with a non-default value, so each option's effect is compared with PyTorch.
+/// the fixture for both problems, and with a value other than PyTorch's default in at least one
+/// case, so each option's effect is compared with PyTorch (an implementation that ignored the
+/// option would fall back to the default and leave the trajectory).
 #[test]
 fn the_fixture_covers_every_option() {
-    let all: BTreeMap<&str, &[&str]> = BTreeMap::from([
-        ("SGD", &["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"][..]),
-        ("Adagrad", &["lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize"][..]),
-        ("RMSprop", &["lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"][..]),
-        ("Adam", &["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"][..]),
-        ("AdamW", &["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"][..]),
+    use serde_json::json;
+    let defaults: BTreeMap<&str, Vec<(&str, Value)>> = BTreeMap::from([
+        (
+            "SGD",
+            vec![
+                ("lr", json!(1e-3)),
+                ("momentum", json!(0.0)),
+                ("dampening", json!(0.0)),
+                ("weight_decay", json!(0.0)),
+                ("nesterov", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "Adagrad",
+            vec![
+                ("lr", json!(1e-2)),
+                ("lr_decay", json!(0.0)),
+                ("weight_decay", json!(0.0)),
+                ("initial_accumulator_value", json!(0.0)),
+                ("eps", json!(1e-10)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "RMSprop",
+            vec![
+                ("lr", json!(1e-2)),
+                ("alpha", json!(0.99)),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(0.0)),
+                ("momentum", json!(0.0)),
+                ("centered", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "Adam",
+            vec![
+                ("lr", json!(1e-3)),
+                ("betas", json!([0.9, 0.999])),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(0.0)),
+                ("amsgrad", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "AdamW",
+            vec![
+                ("lr", json!(1e-3)),
+                ("betas", json!([0.9, 0.999])),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(1e-2)),
+                ("amsgrad", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
     ]);
     let fx = fixture("optimizers.json");
     let mut seen: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut changed: BTreeSet<(String, String)> = BTreeSet::new();
     for case in fx["cases"].as_array().unwrap() {
-        let key = (case["optimizer"].as_str().unwrap().to_string(), case["problem"].as_str().unwrap().to_string());
-        seen.entry(key).or_default().extend(case["kwargs"].as_object().unwrap().keys().cloned());
+        let optimizer = case["optimizer"].as_str().unwrap().to_string();
+        let kwargs = case["kwargs"].as_object().unwrap();
+        let key = (optimizer.clone(), case["problem"].as_str().unwrap().to_string());
+        seen.entry(key).or_default().extend(kwargs.keys().cloned());
+        let default = &defaults[optimizer.as_str()];
+        for (option, value) in kwargs {
+            let (_, d) = default.iter().find(|(o, _)| o == option).expect("an option of the table");
+            // Numbers compare by value (a fixture may spell 0.0 as 0).
+            let same = match (value.as_f64(), d.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => value == d,
+            };
+            if !same {
+                changed.insert((optimizer.clone(), option.clone()));
+            }
+        }
     }
-    for (optimizer, options) in all {
+    for (optimizer, options) in &defaults {
         for problem in ["quadratic", "rosenbrock"] {
             let got = &seen[&(optimizer.to_string(), problem.to_string())];
-            for option in options {
+            for (option, _) in options {
                 assert!(got.contains(*option), "{optimizer} on {problem}: option {option} is never tested");
             }
+        }
+        for (option, _) in options {
+            let key = (optimizer.to_string(), option.to_string());
+            assert!(changed.contains(&key), "{optimizer}: option {option} only appears with its default");
         }
     }
 }
