@@ -43,8 +43,8 @@ pub fn random_shift<T: Float>(
         let msg = format!("images must be [N, {height}·{width}], got shape {}", images.shape());
         return Err(Error::invalid("random_shift", msg));
     }
-    if max_shift == 0 {
-        return Ok(images.clone());
+    if max_shift == 0 || size == 0 {
+        return Ok(images.clone()); // nothing moves (and `chunks_exact` needs a non-zero size)
     }
     let (h, w) = (height as isize, width as isize);
     let s = i64::try_from(max_shift).unwrap_or(i64::MAX);
@@ -128,6 +128,9 @@ mod tests {
         assert_eq!(same, images);
         let err = random_shift(&images, 3, 3, 1, &mut StdRng::seed_from_u64(0)).unwrap_err();
         assert_eq!(err.to_string(), "invalid argument to random_shift: images must be [N, 3·3], got shape [3, 6]");
+        // Images of no pixels have nothing to move.
+        let empty = Tensor::<f32>::zeros([3, 0]);
+        assert_eq!(random_shift(&empty, 0, 5, 1, &mut StdRng::seed_from_u64(0)).unwrap(), empty);
     }
 
     #[test]
