@@ -111,11 +111,15 @@ fn resume_is_bit_identical<T: Float>() {
         train(opt.as_mut(), &resumed, m);
 
         assert_eq!(bits(&straight), bits(&resumed), "{name} ({}): resumed run differs", std::any::type_name::<T>());
-        // And the check is not vacuous: without the state the run differs.
+        // And the check is not vacuous: restarting with the same parameters and learning rate
+        // but without the optimizer's state gives another run.
         let fresh = model::<T>();
         let mut opt = make(&fresh);
-        train(opt.as_mut(), &fresh, n);
+        train(opt.as_mut(), &fresh, 3);
+        opt.set_lr(opt.lr() * 0.7).unwrap();
+        train(opt.as_mut(), &fresh, n - 3);
         let mut restarted = make(&fresh);
+        restarted.set_lr(opt.lr()).unwrap();
         train(restarted.as_mut(), &fresh, m);
         assert_ne!(bits(&straight), bits(&fresh), "{name}: restarting without state should differ");
     }
@@ -245,6 +249,11 @@ fn step_consumes_gradients_so_a_forgotten_zero_grad_cannot_accumulate() {
     opt.step().unwrap();
     assert!(params.iter().all(|(_, p)| p.grad().is_none()), "step takes the gradients");
     // With no new backward pass, the next step is an error, not a silent re-use.
+    assert!(matches!(opt.step(), Err(Error::MissingGradient { .. })));
+    // zero_grad discards gradients without stepping.
+    loss(&Tape::new(), &params).backward().unwrap();
+    opt.zero_grad();
+    assert!(params.iter().all(|(_, p)| p.grad().is_none()));
     assert!(matches!(opt.step(), Err(Error::MissingGradient { .. })));
 }
 
