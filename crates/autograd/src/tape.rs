@@ -304,6 +304,13 @@ impl<T: Float> Tape<T> {
 
     #[cold]
     fn note_forward_anomaly(&self, value: &Tensor<T>, op: &Op<T>, node: NodeId, site: Site) {
+        // Inside a backward rule the ops are steps of a gradient formula, not the user's forward
+        // computation: `Ctx::grad` checks the gradient the rule returns and names the op it
+        // differentiates. Noting an intermediate here would blame an internal op and poison
+        // `check_anomaly` (and every later backward) with it.
+        if self.backward_node.get() != NO_NODE {
+            return;
+        }
         if let Some(e) = self.anomaly_in(value, op, node, site, Pass::Forward) {
             self.first_anomaly.borrow_mut().get_or_insert(e);
         }
