@@ -10,7 +10,7 @@
 //! `create_graph` the walk pauses recording, so those ops compute values only; with it they are
 //! recorded like any other op, which is all that higher-order derivatives need.
 
-use crate::error::Pass;
+use crate::error::{Pass, Site};
 use crate::ops::Op;
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
 use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
@@ -99,9 +99,9 @@ pub fn grad_with<'t, T: Float>(
     let Some(first) = outputs.first().or(inputs.first()) else {
         return Ok(Vec::new());
     };
-    let tape = first.tape;
+    let (tape, site) = (first.tape, Site::caller());
     for v in outputs.iter().chain(inputs) {
-        first.same_tape(v, "grad")?;
+        first.same_tape(v, "grad", site)?;
     }
     if let Some(seeds) = seeds {
         if seeds.len() != outputs.len() {

@@ -118,14 +118,14 @@ impl<'t, T: Float> Var<'t, T> {
         }
     }
 
-    /// Checks that `other` lives on the same tape, for ops combining two values.
+    /// Checks that `other` lives on the same tape, for ops combining two values; `site` is the
+    /// user's call, which the error names.
     #[inline]
-    #[track_caller]
-    pub(crate) fn same_tape(&self, other: &Var<'t, T>, op: &'static str) -> Result<()> {
+    pub(crate) fn same_tape(&self, other: &Var<'t, T>, op: &'static str, site: Site) -> Result<()> {
         if std::ptr::eq(self.tape, other.tape) {
             Ok(())
         } else {
-            Err(Error::TapeMismatch { op, site: Site::caller() })
+            Err(Error::TapeMismatch { op, site })
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The tape and the reverse walk: accumulation, deep graphs, graph lifetime, no-grad, errors,
 //! anomaly mode, higher order.
 
-use autograd::{grad, grad_with, Error, GradOptions, Parameter, Pass, Tape, Tensor};
+use autograd::{grad, grad_with, Error, GradOptions, Parameter, Pass, Tape, Tensor, Var};
 
 fn scalar(v: f64) -> Tensor<f64> {
     Tensor::scalar(v)
@@ -152,9 +152,18 @@ fn operator_sugar_panics_with_the_same_message() {
 fn values_from_two_tapes_do_not_mix() {
     let t1 = Tape::<f64>::new();
     let t2 = Tape::<f64>::new();
-    let a = t1.var(scalar(1.0));
-    let b = t2.var(scalar(1.0));
-    assert!(matches!(a.add(&b), Err(Error::TapeMismatch { op: "add", .. })));
+    let a = t1.var(Tensor::ones([1, 1]));
+    let b = t2.var(Tensor::ones([1, 1]));
+    // Each error names the user's line, not a line inside the crate.
+    let line = line!() + 1;
+    let errors = [a.add(&b), a.matmul(&b), a.gt(&b), Var::where_(&a, &a, &b), Var::concat(&[&a, &b], 0)];
+    for (err, op) in errors.into_iter().zip(["add", "matmul", "gt", "where", "concat"]) {
+        match err {
+            Err(Error::TapeMismatch { op: name, site }) => assert_eq!((name, site.0.line()), (op, line)),
+            Err(other) => panic!("{op}: expected a tape mismatch, got {other}"),
+            Ok(_) => panic!("{op}: mixed two tapes"),
+        }
+    }
 }
 
 #[test]
@@ -200,6 +209,28 @@ fn anomaly_mode_catches_non_finite_gradients_in_the_backward_pass() {
     let y = x.powf(0.5).sum(); // forward finite; d/dx √x at 0 is +inf
     let err = y.backward().unwrap_err();
     assert!(matches!(err, Error::Anomaly { op: "powf", pass: Pass::Backward, what: "inf", .. }), "{err}");
+}
+
+#[test]
+fn a_backward_anomaly_blames_the_differentiated_op_and_leaves_no_forward_anomaly_behind() {
+    let tape = Tape::<f64>::new();
+    tape.set_anomaly_mode(true);
+    let a = tape.var(Tensor::vector(&[0.0, 4.0]));
+    let b = tape.var(Tensor::vector(&[0.5, 0.5]));
+    let line = line!() + 1;
+    let y = a.pow(&b).unwrap().sum(); // forward finite; ∂/∂a = b·a^(b−1) is inf at a = 0
+    for options in [GradOptions::retain_graph(), GradOptions::create_graph()] {
+        let err = grad_with(&[&y], None, &[&a, &b], options).unwrap_err();
+        match &err {
+            Error::Anomaly { op, pass, what, site, .. } => {
+                assert_eq!((*op, *pass, *what), ("pow", Pass::Backward, "inf"), "{err}");
+                assert_eq!(site.0.line(), line, "{err}");
+            }
+            other => panic!("expected an anomaly, got {other}"),
+        }
+        // The rule's intermediate a^(b−1) = inf is not a forward anomaly of the user's code.
+        assert_eq!(tape.check_anomaly(), Ok(()));
+    }
 }
 
 #[test]

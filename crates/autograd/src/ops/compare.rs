@@ -57,7 +57,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     fn compare(&self, rhs: &Var<'t, T>, op: &'static str, site: Site, f: impl Fn(T, T) -> bool) -> Result<Var<'t, T>> {
-        self.same_tape(rhs, op)?;
+        self.same_tape(rhs, op, site)?;
         let shape = broadcast_shape(op, self.shape(), rhs.shape(), site)?;
         let (a, b) = (expand(&self.value, &shape), expand(&rhs.value, &shape));
         let mask = a.zip_map(&b, |a, b| if f(a, b) { T::ONE } else { T::ZERO });
@@ -86,8 +86,8 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     fn where_at(cond: &Var<'t, T>, a: &Var<'t, T>, b: &Var<'t, T>, site: Site) -> Result<Var<'t, T>> {
-        cond.same_tape(a, "where")?;
-        cond.same_tape(b, "where")?;
+        cond.same_tape(a, "where", site)?;
+        cond.same_tape(b, "where", site)?;
         let shape = broadcast_shape("where", cond.shape(), a.shape(), site)?;
         let shape = broadcast_shape("where", &shape, b.shape(), site)?;
         let c = cond.constant(expand(&cond.value, &shape));

@@ -34,7 +34,7 @@ impl<'t, T: Float> Var<'t, T> {
         };
         check_axis("concat", axis, first.shape(), site)?;
         for x in xs {
-            first.same_tape(x, "concat")?;
+            first.same_tape(x, "concat", site)?;
             let agree = x.rank() == first.rank()
                 && x.dims().iter().zip(first.dims()).enumerate().all(|(k, (a, b))| k == axis || a == b);
             if !agree {

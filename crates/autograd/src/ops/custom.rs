@@ -51,7 +51,7 @@ impl<'t, T: Float> Var<'t, T> {
             return Err(Error::Custom { op: op.name(), msg: "a custom op needs at least one input".into() });
         };
         for v in inputs {
-            first.same_tape(v, op.name())?;
+            first.same_tape(v, op.name(), site)?;
         }
         let tensors: Vec<&Tensor<T>> = inputs.iter().map(|v| &v.value).collect();
         if first.tape.probing_branches() {

@@ -34,7 +34,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn linear(&self, w: &Var<'t, T>, b: Option<&Var<'t, T>>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        self.same_tape(w, "linear")?;
+        self.same_tape(w, "linear", site)?;
         let (x_dims, w_dims) = (self.dims(), w.dims());
         let mismatch =
             |rhs: &Shape| Error::ShapeMismatch { op: "linear", lhs: self.shape().clone(), rhs: rhs.clone(), site };
@@ -46,7 +46,7 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let outputs = w_dims[0];
         if let Some(b) = b {
-            self.same_tape(b, "linear")?;
+            self.same_tape(b, "linear", site)?;
             if b.dims() != [outputs] {
                 return Err(Error::ShapeMismatch {
                     op: "linear",

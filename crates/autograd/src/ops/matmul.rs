@@ -45,7 +45,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     pub(crate) fn matmul_at(&self, rhs: &Var<'t, T>, ta: bool, tb: bool, site: Site) -> Result<Var<'t, T>> {
-        self.same_tape(rhs, "matmul")?;
+        self.same_tape(rhs, "matmul", site)?;
         let mismatch =
             || Error::ShapeMismatch { op: "matmul", lhs: self.shape().clone(), rhs: rhs.shape().clone(), site };
         let (a, b) = (self.dims(), rhs.dims());

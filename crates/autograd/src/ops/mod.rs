@@ -340,7 +340,7 @@ impl<'t, T: Float> Var<'t, T> {
         site: Site,
         f: impl Fn(T, T) -> T,
     ) -> Result<Var<'t, T>> {
-        self.same_tape(rhs, op.name())?;
+        self.same_tape(rhs, op.name(), site)?;
         if self.shape() == rhs.shape() {
             let value = self.value.zip_map(&rhs.value, f);
             return Ok(self.tape.record(op, &[self, rhs], value, site, keep));
