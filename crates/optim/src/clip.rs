@@ -43,20 +43,22 @@ pub fn clip_grad_norm<T: Float, P: Borrow<Parameter<T>>>(
     error::check("clip_grad_norm", "max_norm", max_norm, max_norm >= 0.0, ">= 0 (or infinity)")?;
     error::check("clip_grad_norm", "norm_type", norm_type, norm_type > 0.0, "> 0 (or infinity)")?;
     let params: Vec<P> = params.into_iter().collect();
+    // Taken, not cloned, so that scaling them in place does not copy storage the parameter
+    // still shares; every one is put back below, scaled or not.
     let grads: Vec<(usize, Tensor<T>)> =
-        params.iter().enumerate().filter_map(|(i, p)| p.borrow().grad().map(|g| (i, g))).collect();
+        params.iter().enumerate().filter_map(|(i, p)| p.borrow().take_grad().map(|g| (i, g))).collect();
     let norms = grads.iter().map(|(_, g)| norm(g.data().iter().map(|v| v.to_f64()), norm_type));
     let total = norm(norms, norm_type);
+    let coefficient = max_norm / (total + 1e-6);
+    let scale = (total.is_finite() && coefficient < 1.0).then(|| T::from_f64(coefficient));
+    for (i, mut g) in grads {
+        if let Some(c) = scale {
+            g.data_mut().iter_mut().for_each(|v| *v *= c);
+        }
+        params[i].borrow().set_grad(Some(g));
+    }
     if !total.is_finite() {
         return Err(Error::NonFiniteNorm { norm_type, total });
-    }
-    let coefficient = max_norm / (total + 1e-6);
-    if coefficient < 1.0 {
-        let c = T::from_f64(coefficient);
-        for (i, mut g) in grads {
-            g.data_mut().iter_mut().for_each(|v| *v *= c);
-            params[i].borrow().set_grad(Some(g));
-        }
     }
     Ok(total)
 }
