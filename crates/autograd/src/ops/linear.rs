@@ -114,7 +114,8 @@ pub(super) fn backward<'t, T: Float>(bias: bool, ctx: &mut Ctx<'_, 't, T>, g: &V
     let site = Site::caller();
     let (x, w) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     let (features, outputs) = (w.dims()[1], w.dims()[0]);
-    let rows = x.numel() / features.max(1);
+    // The product of x's leading axes (not numel / features, which is 0 / 0 when features = 0).
+    let rows: usize = x.dims()[..x.rank() - 1].iter().product();
     // Fold the leading axes into rows (free reshapes, no nodes when the shapes already agree).
     let g2 = g.reshape_at(Shape::from([rows, outputs]), site)?;
     ctx.grad(0, || g2.matmul_at(&w, false, false, site)?.reshape_at(x.shape().clone(), site))?;
@@ -171,6 +172,12 @@ mod tests {
         let b = tape.constant(Tensor::vector(&[1., 2., 3.]));
         assert_eq!(x.linear(&w, Some(&b)).unwrap().value().to_vec(), vec![1., 2., 3., 1., 2., 3.]);
         assert_eq!(x.linear(&w, None).unwrap().value().to_vec(), vec![0.; 6]);
+        // And its gradients: the bias gets one per row, the empty inputs empty ones.
+        let (x, w) = (tape.var(Tensor::zeros([2, 0])), tape.var(Tensor::zeros([3, 0])));
+        let b = tape.var(Tensor::vector(&[1., 2., 3.]));
+        x.linear(&w, Some(&b)).unwrap().sum().backward().unwrap();
+        assert_eq!(b.grad().unwrap().to_vec(), vec![2., 2., 2.]);
+        assert_eq!((x.grad().unwrap().dims(), w.grad().unwrap().dims()), (&[2, 0][..], &[3, 0][..]));
     }
 
     #[test]
