@@ -4,7 +4,8 @@
 //!   everywhere (including x = 0, where 0·0⁻¹ would be NaN), as in PyTorch.
 //! - `pow`: `y = aᵇ` for tensors; ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = y·ln a. Where `a = 0` the ∂/∂b is
 //!   taken as 0 (PyTorch's convention, the limit for b > 0), so `0ᵇ` does not poison the
-//!   exponent's gradient with `0·(−∞)`.
+//!   exponent's gradient with `0·(−∞)`; where `a = b = 0` the ∂/∂a is 0 (`0⁰ = 1` is constant
+//!   in `a`, as in PyTorch), not `0·0⁻¹ = NaN`.
 
 use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
@@ -45,10 +46,47 @@ pub(super) fn backward_scalar<'t, T: Float>(p: T, ctx: &mut Ctx<'_, 't, T>, g: &
 
 pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (a, b, y) = (ctx.saved(0).clone(), ctx.saved(1).clone(), ctx.saved(2).clone());
-    ctx.grad(0, || g.mul(&b.mul(&a.pow(&b.add_scalar(-T::ONE))?)?))?;
+    ctx.grad(0, || {
+        // b·a^(b−1), with the exponent raised by 1 where a = b = 0 (a constant mask, so the rule
+        // stays differentiable): there b·a⁰ = 0 instead of 0·0⁻¹ = NaN.
+        let zero_zero = a.value.zip_map(&b.value, |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO });
+        g.mul(&b.mul(&a.pow(&b.add_scalar(-T::ONE).add(&b.constant(zero_zero))?)?)?)
+    })?;
     ctx.grad(1, || {
         // ln a with the a = 0 entries replaced by 0 (a constant mask keeps it differentiable).
         let zero_base = a.piecewise(|v| if v == T::ZERO { T::ONE } else { T::ZERO });
         g.mul(&y.mul(&a.add(&zero_base)?.log())?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_grad, check_grad2, t};
+    use crate::Tape;
+
+    // PyTorch 2.15: a = [0, 0, 2, 0.5], b = [0, 2, 0, 1.5]; (a ** b).sum().backward()
+    // a.grad = [0, 0, 0, 1.0606601717798214], b.grad = [0, 0, 0.6931471805599453, -0.2450645358671368]
+    #[test]
+    fn conventions_at_zero_as_pytorch() {
+        let tape = Tape::new();
+        let a = tape.var(t(&[0., 0., 2., 0.5], &[4]));
+        let b = tape.var(t(&[0., 2., 0., 1.5], &[4]));
+        let y = a.pow(&b).unwrap();
+        assert_eq!(&y.value().to_vec()[..3], &[1., 0., 1.]);
+        y.sum().backward().unwrap();
+        let (da, db) = (a.grad().unwrap().to_vec(), b.grad().unwrap().to_vec());
+        assert_eq!(&da[..3], &[0., 0., 0.], "0⁰ and 0² are flat in a; 2⁰ too");
+        assert!((da[3] - 1.0606601717798214).abs() < 1e-15);
+        assert_eq!(&db[..2], &[0., 0.], "ln 0 is taken as 0 where a = 0");
+        assert!((db[2] - 2f64.ln()).abs() < 1e-15 && (db[3] + 0.2450645358671368).abs() < 1e-15);
+    }
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let a = t(&[0.3, 1.2, 2.5, 0.7, 1.1, 0.9], &[2, 3]);
+        let b = t(&[-0.5, 1.5, 2.0], &[3]);
+        check_grad(&[&a, &b], |v| v[0].pow(&v[1]).unwrap());
+        check_grad2(&[&a, &b], |v| v[0].pow(&v[1]).unwrap());
+        check_grad2(&[&a], |v| v[0].powf(2.5));
+    }
 }
