@@ -13,8 +13,9 @@ Writes:
 - mlp_784_256_128_10.safetensors: a 784-256-128-10 ReLU MLP (PyTorch's default init, seed 0),
   its parameters under their `state_dict()` names and, in two sections declared in the header
   metadata (key "chainrule.sections"), the reference data: `fixture.input` [16, 784],
-  `fixture.labels` [16] (class indices stored as float32), `fixture.loss` [] (mean
-  cross-entropy) and `grad.<name>` (the gradient of every parameter).
+  `fixture.labels` [16] (class indices stored as float32), `fixture.logits` [16, 10] (the
+  forward pass), `fixture.loss` [] (mean cross-entropy) and `grad.<name>` (the gradient of
+  every parameter).
 - losses.json: PyTorch's values and input gradients, in float64, for every loss and reduction
   on small inputs, including logits of 1e4.
 """
@@ -61,11 +62,13 @@ def mlp():
     )
     x = torch.rand(16, 784)  # pixel-like inputs in [0, 1)
     labels = torch.randint(0, 10, (16,))
-    loss = F.cross_entropy(model(x), labels)
+    logits = model(x)
+    loss = F.cross_entropy(logits, labels)
     loss.backward()
     tensors = {name: p.detach().clone() for name, p in model.named_parameters()}
     tensors["fixture.input"] = x
     tensors["fixture.labels"] = labels.to(torch.float32)
+    tensors["fixture.logits"] = logits.detach().clone()
     tensors["fixture.loss"] = loss.detach().clone()
     for name, p in model.named_parameters():
         tensors[f"grad.{name}"] = p.grad.detach().clone()

@@ -47,7 +47,7 @@ fn save_load_round_trip_is_bit_exact() {
     assert_same_bits(&saved64, &loaded64);
     // No temporary files are left behind.
     let mut files: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        std::fs::read_dir(&*dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
     assert_eq!(files, ["model.safetensors", "model64.safetensors"]);
 }

@@ -6,10 +6,10 @@
 mod common;
 
 use autograd::{Parameter, Tape, Tensor, Var};
-use common::{check_params, normal_param, rng};
+use common::{check_params, normal_param, rng, to_autograd};
 use nn::{
-    Init, LeakyRelu, LinearConfig, LogSoftmax, MaxoutConfig, Module, PRelu, Reduction, Relu, Sequential, Sigmoid,
-    Softmax, Tanh,
+    DropoutConfig, DropoutScaling, Init, LeakyRelu, LinearConfig, LogSoftmax, MaxoutConfig, Module, PRelu, Reduction,
+    Relu, Sequential, Sigmoid, Softmax, Tanh,
 };
 
 /// `Σ y ⊙ c` for a fixed random `c` of `y`'s shape: a scalar whose gradient w.r.t. `y` is `c`.
@@ -134,6 +134,25 @@ fn maxout_gradient_reaches_only_the_winning_piece() {
                 // ∂y_u/∂W[row, i] = x_i for the winning row, exactly 0 for the others.
                 assert_eq!(gw.at(&[row, i]), expected_b * x.at(&[0, i]), "weight of unit {u} piece {j}");
             }
+        }
+    }
+}
+
+/// Dropout with a fixed mask is linear in its input: a fresh module with the same seed on every
+/// evaluation draws the same mask, so central differences see the mask times the scale.
+#[test]
+fn dropout_gradcheck_in_both_modes_and_scalings() {
+    let x = normal_param(&[4, 5], 90);
+    for scaling in [DropoutScaling::Inverted, DropoutScaling::AtEval] {
+        for training in [true, false] {
+            let compared = check_params(&[("input", &x)], |tape| {
+                let drop = DropoutConfig { p: 0.3, scaling }.init_seeded(91)?;
+                if !training {
+                    drop.eval();
+                }
+                weighted_sum(&Module::<f64>::forward(&drop, &tape.param(&x))?, 92)
+            });
+            assert_eq!(compared, 20, "{scaling:?}, training {training}");
         }
     }
 }
@@ -274,34 +293,30 @@ fn derivatives_at_zero_follow_pytorch() {
 #[test]
 fn losses_are_twice_differentiable() {
     use autograd::{gradgradcheck, GradcheckOptions};
-    let nn_err = |e: nn::Error| match e {
-        nn::Error::Autograd(e) => e,
-        other => autograd::Error::Custom { op: "nn", msg: other.to_string() },
-    };
     let opts = GradcheckOptions::default();
     let logits = Tensor::rand_normal([3, 4], 0.0, 1.0, &mut rng(80));
     let probs = Tensor::from_fn([3, 4], |i| [0.1, 0.2, 0.3, 0.4][i % 4]);
     let labels = [3, 0, 2];
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::cross_entropy(&x[0], &labels, Reduction::Mean).map_err(nn_err),
+        |x: &[Var<'_, f64>]| nn::cross_entropy(&x[0], &labels, Reduction::Mean).map_err(to_autograd),
         std::slice::from_ref(&logits),
         &opts,
     )
     .unwrap();
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::cross_entropy_soft(&x[0], &x[1], Reduction::Sum).map_err(nn_err),
+        |x: &[Var<'_, f64>]| nn::cross_entropy_soft(&x[0], &x[1], Reduction::Sum).map_err(to_autograd),
         &[logits.clone(), probs.clone()],
         &opts,
     )
     .unwrap();
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::binary_cross_entropy_with_logits(&x[0], &x[1], Reduction::Mean).map_err(nn_err),
+        |x: &[Var<'_, f64>]| nn::binary_cross_entropy_with_logits(&x[0], &x[1], Reduction::Mean).map_err(to_autograd),
         &[logits.clone(), probs.clone()],
         &opts,
     )
     .unwrap();
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::mse_loss(&x[0], &x[1], Reduction::None).map_err(nn_err),
+        |x: &[Var<'_, f64>]| nn::mse_loss(&x[0], &x[1], Reduction::None).map_err(to_autograd),
         &[logits, probs],
         &opts,
     )

@@ -1,8 +1,6 @@
 //! Losses against PyTorch's values and gradients (tests/fixtures/losses.json, written by
 //! scripts/nn_fixtures.py in float64), every reduction; stability at logits of 1e4; errors.
 
-mod common;
-
 use autograd::{Tape, Tensor, Var};
 use nn::{Error, Reduction};
 use serde_json::Value;

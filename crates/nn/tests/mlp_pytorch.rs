@@ -1,7 +1,7 @@
 //! A 784-256-128-10 ReLU MLP, forward and backward with mean cross-entropy on a batch of 16, in
 //! f32, against PyTorch (tests/fixtures/mlp_784_256_128_10.safetensors, written by
-//! scripts/nn_fixtures.py): same weights, same input, same labels. The loss and every
-//! parameter gradient must agree to 1e-5 relative.
+//! scripts/nn_fixtures.py): same weights, same input, same labels. The logits, the loss and
+//! every parameter gradient must agree to 1e-5 relative.
 //!
 //! The fixture is itself a checkpoint: its parameters load strictly into the model under
 //! PyTorch's `state_dict()` names, and the reference data sits in two sections ("fixture",
@@ -15,6 +15,10 @@ const RTOL: f64 = 1e-5;
 
 /// Largest error relative to the tensor's scale (its largest magnitude), and the largest
 /// elementwise relative error among elements of at least 1% of that scale.
+///
+/// The first is the 1e-5 of the issue. The second gets 10× more room: an element 100× smaller
+/// than the largest is a sum of f32 products of the full scale that cancel, and its relative
+/// error grows with that cancellation (2e-5 is typical here), whatever the summation order.
 fn errors(actual: &Tensor<f32>, expected: &Tensor<f32>) -> (f64, f64) {
     assert_eq!(actual.shape(), expected.shape());
     let scale = expected.data().iter().fold(0.0f64, |m, &v| m.max((v as f64).abs()));
@@ -51,7 +55,11 @@ fn mlp_forward_and_backward_match_pytorch_in_f32() {
     let expected_loss = fixture["loss"].item();
 
     let tape = Tape::new();
-    let loss = cross_entropy(&mlp.forward(&tape.constant(x)).unwrap(), &labels, Reduction::Mean).unwrap();
+    let logits = mlp.forward(&tape.constant(x)).unwrap();
+    let (scaled, elementwise) = errors(logits.value(), &fixture["logits"]);
+    assert!(scaled <= RTOL && elementwise <= 10.0 * RTOL, "logits: errors {scaled:e}, {elementwise:e}");
+    println!("logits: max error / scale {scaled:.2e}, elementwise relative {elementwise:.2e}");
+    let loss = cross_entropy(&logits, &labels, Reduction::Mean).unwrap();
     let loss_err = ((loss.item() - expected_loss) / expected_loss).abs() as f64;
     assert!(loss_err <= RTOL, "loss {} vs PyTorch {expected_loss}: relative error {loss_err:e}", loss.item());
     loss.backward().unwrap();

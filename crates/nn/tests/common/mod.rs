@@ -10,6 +10,7 @@
 use autograd::{gradcheck_params, GradcheckOptions, Parameter, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::path::{Path, PathBuf};
 
 pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
@@ -29,30 +30,40 @@ pub fn check_params<F>(params: &[(&str, &Parameter<f64>)], loss: F) -> usize
 where
     F: for<'t> Fn(&'t Tape<f64>) -> nn::Result<Var<'t, f64>>,
 {
-    let to_autograd = |e: nn::Error| match e {
-        nn::Error::Autograd(e) => e,
-        other => autograd::Error::Custom { op: "nn", msg: other.to_string() },
-    };
     let report = gradcheck_params(params, |tape| loss(tape).map_err(to_autograd), &GradcheckOptions::default())
         .unwrap_or_else(|e| panic!("gradient check failed:\n{e}"));
     assert!(report.kinks.is_empty(), "elements on a kink were not compared: {:?}", report.kinks);
     report.compared
 }
 
-/// Relative closeness of two values for reference comparisons.
-pub fn assert_close(actual: f64, expected: f64, rtol: f64, what: &str) {
-    let err = (actual - expected).abs();
-    assert!(
-        err <= rtol * expected.abs().max(1e-300),
-        "{what}: {actual} vs {expected} (relative error {})",
-        err / expected.abs()
-    );
+/// An `nn` error as an `autograd` one, for autograd's checkers, which take closures returning
+/// `autograd::Result`.
+pub fn to_autograd(e: nn::Error) -> autograd::Error {
+    match e {
+        nn::Error::Autograd(e) => e,
+        other => autograd::Error::Custom { op: "nn", msg: other.to_string() },
+    }
 }
 
-/// A fresh, empty directory under the system temp dir for one test.
-pub fn temp_dir(test: &str) -> std::path::PathBuf {
+/// A fresh, empty directory under the system temp dir for one test, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_dir(test: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("chainrule-nn-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("can create a temp dir");
-    dir
+    TempDir(dir)
 }
