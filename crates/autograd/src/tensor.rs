@@ -124,10 +124,13 @@ impl<T: Float> Tensor<T> {
     }
 
     /// The 1-D tensor `[start, start + step, …]` of all values below `end` (as NumPy's
-    /// `arange`); fails if `step` is zero or not finite.
+    /// `arange`); fails if `step` is zero or not finite, or if there would be more values than
+    /// fit in memory.
+    #[track_caller]
     pub fn arange(start: T, end: T, step: T) -> Result<Self> {
         let steps = ((end - start) / step).to_f64();
-        if !step.is_finite() || step == T::ZERO || !steps.is_finite() {
+        let most = (isize::MAX as usize / std::mem::size_of::<T>()) as f64;
+        if !step.is_finite() || step == T::ZERO || !steps.is_finite() || steps > most {
             return Err(Error::invalid("arange", format!("step {step} from {start} to {end}")));
         }
         let n = steps.ceil().max(0.0) as usize;
@@ -344,6 +347,8 @@ mod tests {
         assert_eq!(e.to_string(), "5 values cannot fill a tensor of shape [2, 3] (6 elements)");
         assert_eq!(Tensor::<f64>::arange(0.0, 1.0, 0.25).unwrap().to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
         assert!(Tensor::<f64>::arange(0.0, 1.0, 0.0).is_err());
+        assert!(Tensor::<f64>::arange(0.0, 1.0, 1e-300).is_err(), "too many values: an error, not an abort");
+        assert_eq!(Tensor::<f32>::arange(3.0, 1.0, 1.0).unwrap().numel(), 0);
         // A count that wraps around usize is not "0 elements" (that would let an empty buffer
         // pose as a huge tensor for the raw-pointer kernels to overrun).
         let e = Tensor::<f64>::from_vec(vec![], [1 << 62, 4]).unwrap_err();

@@ -71,7 +71,10 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let lanes = Lanes::new(self.shape(), axis);
         let (n, inner, x) = (lanes.len, lanes.inner, self.value.data());
-        let m = n + before + after;
+        let Some(m) = n.checked_add(before).and_then(|m| m.checked_add(after)) else {
+            let msg = format!("{before} + {after} zeros around axis {axis} of shape {}", self.shape());
+            return Err(Error::InvalidArgument { op: "pad", msg, site });
+        };
         let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
             if n * inner == 0 {
                 return;
@@ -147,5 +150,6 @@ mod tests {
         assert!(x.narrow(2, 0, 1).is_err());
         assert!(x.narrow(0, usize::MAX, 2).is_err());
         assert!(x.pad(2, 1, 1).is_err());
+        assert!(x.pad(1, usize::MAX, 1).is_err());
     }
 }
