@@ -77,6 +77,22 @@ pub enum Error {
         /// The gradient's shape.
         grad: Shape,
     },
+    /// A parameter whose value was replaced by one of another shape after the optimizer's first
+    /// step: its state no longer fits. Nothing was updated.
+    #[error(
+        "{optimizer}.step(): parameter `{name}` has shape {param}, its optimizer state has shape {state} \
+         (was the value replaced after the optimizer's first step?)"
+    )]
+    StateShape {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// The parameter.
+        name: String,
+        /// The parameter's shape.
+        param: Shape,
+        /// The state buffers' shape.
+        state: Shape,
+    },
     /// A state dict lacks an entry this optimizer (or schedule) needs. Nothing was loaded.
     #[error("{owner}.load_state_dict(): missing entry `{key}`")]
     MissingState {

@@ -137,10 +137,11 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
         Ok(())
     }
 
-    /// One optimizer step: checks that every trainable parameter has a gradient of its own
-    /// shape; then, for each one, takes the gradient, creates the state with `init(value)` on
-    /// the first step, counts the step and calls `update(state, t, value, grad)` on the raw
-    /// elements, where `t` is the parameter's step number starting at 1.
+    /// One optimizer step: checks that every trainable parameter has a gradient, and state,
+    /// of its own shape; then, for each one, takes the gradient, creates the state with
+    /// `init(value)` on the first step, counts the step and calls `update(state, t, value, grad)`
+    /// on the raw elements, where `t` is the parameter's step number starting at 1. The updates
+    /// zip the slices, so a length mismatch would silently update a prefix: hence the checks.
     pub(crate) fn step(
         &mut self,
         init: impl Fn(&Tensor<T>) -> S,
@@ -148,23 +149,32 @@ impl<T: Float, S: ParamState<T>> Core<T, S> {
     ) -> Result<()> {
         let optimizer = self.optimizer;
         let mut missing = Vec::new();
-        for (name, p) in &self.params {
+        for ((name, p), slot) in self.params.iter().zip(&self.slots) {
             if !p.requires_grad() {
                 continue;
             }
+            let shape = p.value().shape().clone();
             match p.grad() {
                 None => missing.push(name.clone()),
-                Some(g) => {
-                    let shape = p.value().shape().clone();
-                    if g.shape() != &shape {
-                        return Err(Error::GradientShape {
-                            optimizer,
-                            name: name.clone(),
-                            param: shape,
-                            grad: g.shape().clone(),
-                        });
-                    }
+                Some(g) if g.shape() != &shape => {
+                    return Err(Error::GradientShape {
+                        optimizer,
+                        name: name.clone(),
+                        param: shape,
+                        grad: g.shape().clone(),
+                    });
                 }
+                Some(_) => {}
+            }
+            // The buffers' clones are dropped before the update, which therefore does not copy them.
+            let buffers = slot.as_ref().map(|s| s.state.save()).unwrap_or_default();
+            if let Some((_, t)) = buffers.into_iter().find(|(_, t)| t.shape() != &shape) {
+                return Err(Error::StateShape {
+                    optimizer,
+                    name: name.clone(),
+                    param: shape,
+                    state: t.shape().clone(),
+                });
             }
         }
         if !missing.is_empty() {

@@ -331,6 +331,25 @@ fn a_gradient_of_the_wrong_shape_is_an_error() {
     );
 }
 
+/// The update loops zip slices: a value replaced by one of another shape after the first step
+/// must be an error, not a partial update.
+#[test]
+fn a_value_that_changed_shape_under_its_state_is_an_error() {
+    let w = Parameter::new(Tensor::<f64>::ones([2]));
+    let mut opt = Adam::new([("w", &w)], AdamConfig { lr: 0.1, ..Default::default() }).unwrap();
+    w.set_grad(Some(Tensor::ones([2])));
+    opt.step().unwrap();
+    w.set_value(Tensor::ones([4]));
+    w.set_grad(Some(Tensor::ones([4])));
+    assert_eq!(
+        opt.step().unwrap_err().to_string(),
+        "Adam.step(): parameter `w` has shape [4], its optimizer state has shape [2] (was the value replaced \
+         after the optimizer's first step?)"
+    );
+    assert_eq!(w.value().to_vec(), [1.0; 4], "nothing was updated");
+    assert!(w.grad().is_some(), "nor consumed");
+}
+
 #[test]
 fn parameter_lists_must_be_non_empty_and_without_duplicates() {
     let p = Parameter::new(Tensor::<f64>::zeros([2]));
