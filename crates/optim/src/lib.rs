@@ -40,7 +40,7 @@
 //! for _epoch in 0..300 {
 //!     let tape = Tape::new();
 //!     let (wv, bv) = (tape.param(&w), tape.param(&b));
-//!     let pred = (&(&tape.constant(xs.clone()) * &wv) + &bv);
+//!     let pred = &(&tape.constant(xs.clone()) * &wv) + &bv;
 //!     let err = &pred - &tape.constant(ys.clone());
 //!     (&err * &err).mean().backward()?;
 //!     opt.step()?; // consumes the gradients: no zero_grad needed

@@ -32,8 +32,8 @@ pub type StateDict<T> = IndexMap<String, Tensor<T>>;
 /// through [`state_dict`](Optimizer::state_dict) bit for bit.
 pub trait Optimizer<T: Float> {
     /// Updates every trainable parameter once from its gradient and consumes the gradients.
-    /// Fails, before changing anything, if a trainable parameter has no gradient or one of the
-    /// wrong shape.
+    /// Fails, before changing anything, if a trainable parameter has no gradient, one of the
+    /// wrong shape, or state that no longer fits its value's shape.
     fn step(&mut self) -> Result<()>;
 
     /// Discards every parameter's gradient (frozen ones included).

@@ -293,7 +293,7 @@ pub struct ReduceLrOnPlateauConfig {
     pub cooldown: usize,
     /// The rate never goes below this (default 0).
     pub min_lr: f64,
-    /// Reductions smaller than this are skipped (default 1e-8).
+    /// A reduction of at most this is skipped (default 1e-8).
     pub eps: f64,
 }
 
