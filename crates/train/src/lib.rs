@@ -18,7 +18,8 @@
 //! let loader = DataLoader::new(&train_set, 64)?.shuffle(0);
 //! for epoch in 0..10 {
 //!     for batch in loader.epoch(epoch) {
-//!         // batch.images: [64, 784] (the last batch: [8000 % 64, 784]); batch.labels: Vec<usize>
+//!         // batch.images: [64, 784] (125 batches of 64 make the 8,000 digits; when the batch
+//!         // size does not divide N, the last batch holds the rest); batch.labels: Vec<usize>
 //!     }
 //! }
 //! # Ok::<(), train::Error>(())
