@@ -38,7 +38,7 @@
 //! - [`Linear`] with [`LinearConfig`]; initialization schemes in [`init`] (Xavier/Glorot,
 //!   He/Kaiming, uniform and normal, seeded).
 //! - [`activation`]: sigmoid, tanh, ReLU, Leaky ReLU, PReLU, softmax, log-softmax, as functions
-//!   and as modules; [`Maxout`].
+//!   and as modules; [`maxout`] and [`Maxout`].
 //! - [`Dropout`] with inverted or test-time scaling ([`DropoutScaling`]).
 //! - [`loss`]: cross-entropy (class indices or probabilities), NLL, binary cross-entropy with
 //!   logits, MSE, each with [`Reduction`] mean, sum or none.
@@ -70,6 +70,6 @@ pub use error::{Error, Result};
 pub use init::{gain, FanMode, Init};
 pub use linear::{Linear, LinearConfig};
 pub use loss::{binary_cross_entropy_with_logits, cross_entropy, cross_entropy_soft, mse_loss, nll_loss, Reduction};
-pub use maxout::{Maxout, MaxoutConfig};
+pub use maxout::{maxout, Maxout, MaxoutConfig};
 pub use module::{without_grad, Module, ParamMap, Sequential};
 pub use penalty::{l1_penalty, l2_penalty, weights};

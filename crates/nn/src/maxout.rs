@@ -1,8 +1,8 @@
 //! [`Maxout`] (Goodfellow et al., 2013): each of `units` outputs is the maximum of `k` linear
 //! pieces of the input, `hᵤ(x) = maxⱼ (wᵤⱼ·x + bᵤⱼ)`.
 //!
-//! Built from autograd ops: one [`Linear`] to `units·k` outputs, a reshape to `[…, units, k]`,
-//! and a max over the last axis (`max_axes`). The max's backward sends the gradient only to the
+//! Built from autograd ops: one [`Linear`] to `units·k` outputs, then [`maxout`]: a reshape to
+//! `[…, units, k]` and a max over the last axis (`max_axes`). The max's backward sends the gradient only to the
 //! winning piece of each unit (split evenly on an exact tie), so for a given input the network is the
 //! "thinner" linear network made of the winning pieces, and the losing pieces' weights receive
 //! exactly zero gradient from that sample.
@@ -10,6 +10,33 @@
 use crate::{Error, Init, Linear, LinearConfig, Module, Result};
 use autograd::{Float, Var};
 use rand::Rng;
+
+/// The maxout activation on precomputed pieces: groups the last axis of `z` into runs of
+/// `pieces` consecutive values and keeps the largest of each, `[…, units·k] → […, units]`.
+/// [`Maxout`] is this after its own linear layer.
+///
+/// Fails if `pieces` is 0 or does not divide the last axis.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let z = tape.var(Tensor::vector(&[1.0, 3.0, -2.0, 5.0, 0.0, 4.0]));
+/// let h = nn::maxout(&z, 3).unwrap();
+/// assert_eq!(h.value().to_vec(), vec![3.0, 5.0]);
+/// h.sum().backward().unwrap();
+/// assert_eq!(z.grad().unwrap().to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 0.0]); // winners only
+/// ```
+pub fn maxout<'t, T: Float>(z: &Var<'t, T>, pieces: usize) -> Result<Var<'t, T>> {
+    let width = z.dims().last().copied().unwrap_or(0);
+    if pieces == 0 || z.rank() == 0 || width % pieces != 0 {
+        let expected = format!("[…, units × {pieces}]");
+        return Err(Error::InputShape { layer: "maxout", expected, got: z.shape().clone() });
+    }
+    let mut dims = z.dims()[..z.rank() - 1].to_vec();
+    dims.extend([width / pieces, pieces]);
+    let grouped = z.reshape(dims)?;
+    Ok(grouped.max_axes(&[grouped.rank() - 1], false)?)
+}
 
 /// How to build a [`Maxout`] layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,12 +111,7 @@ impl<T: Float> Maxout<T> {
 
 impl<T: Float> Module<T> for Maxout<T> {
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
-        let z = self.linear.forward(x)?;
-        let mut dims = z.dims()[..z.rank() - 1].to_vec();
-        dims.extend([self.units, self.pieces]);
-        let z = z.reshape(dims)?;
-        let last = z.rank() - 1;
-        Ok(z.max_axes(&[last], false)?)
+        maxout(&self.linear.forward(x)?, self.pieces)
     }
 
     fn visit_children(&self, visit: &mut dyn FnMut(&str, &dyn Module<T>)) {

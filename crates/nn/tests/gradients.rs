@@ -171,6 +171,12 @@ fn maxout_ties_split_the_gradient_evenly() {
     y.sum().backward().unwrap();
     assert_eq!(layer.linear.bias.as_ref().unwrap().grad().unwrap().to_vec(), vec![0.5, 0.5, 0.0]);
     assert!(MaxoutConfig::new(3, usize::MAX, 2).init::<f64>(&mut rng(9)).is_err(), "units × pieces overflows");
+    let z = tape.constant(Tensor::zeros([2, 6]));
+    assert_eq!(nn::maxout(&z, 3).unwrap().dims(), &[2, 2]);
+    for pieces in [0, 4] {
+        let e = nn::maxout(&z, pieces).unwrap_err();
+        assert_eq!(e.to_string(), format!("maxout expects input of shape […, units × {pieces}], got [2, 6]"));
+    }
 }
 
 /// The gradient of `loss(x)` reduced with `reduction`, checked w.r.t. `x` (and the target when
