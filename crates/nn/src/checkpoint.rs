@@ -45,6 +45,7 @@ use crate::{Error, Module, ParamMap, Result};
 use autograd::{Float, Shape, Tensor};
 use indexmap::IndexMap;
 use safetensors::{Dtype, SafeTensors, View};
+use std::any::Any;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -267,25 +268,35 @@ fn dtype_of<T: Float>() -> Dtype {
     }
 }
 
+/// The values' bytes, little-endian, bit for bit. `T` is `f32` or `f64` (`Float` is sealed), and
+/// `Any` gives the concrete type without an arithmetic conversion, which would quiet a
+/// signalling NaN (an `f32 → f64 → f32` round trip sets its quiet bit).
 fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
-    let data = t.data();
-    match T::DTYPE {
-        // The round trip through f64 is exact for f32 values.
-        "F32" => data.iter().flat_map(|v| (v.to_f64() as f32).to_le_bytes()).collect(),
-        _ => data.iter().flat_map(|v| v.to_f64().to_le_bytes()).collect(),
-    }
-}
-
-fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
-    match T::DTYPE {
-        "F32" => bytes
-            .chunks_exact(4)
-            .map(|b| T::from_f64(f32::from_le_bytes(b.try_into().expect("chunks of 4")) as f64))
-            .collect(),
-        _ => {
-            bytes.chunks_exact(8).map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("chunks of 8")))).collect()
+    let mut bytes = Vec::with_capacity(t.numel() * std::mem::size_of::<T>());
+    for v in t.data() {
+        let v: &dyn Any = v;
+        if let Some(v) = v.downcast_ref::<f32>() {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        } else if let Some(v) = v.downcast_ref::<f64>() {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        } else {
+            unreachable!("Float is sealed to f32 and f64");
         }
     }
+    bytes
+}
+
+/// The inverse of [`to_le_bytes`]; the caller checked that the file's dtype is `T`'s.
+fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
+    let values: Box<dyn Any> = match T::DTYPE {
+        "F32" => Box::new(
+            bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("chunks of 4"))).collect::<Vec<_>>(),
+        ),
+        _ => Box::new(
+            bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8"))).collect::<Vec<_>>(),
+        ),
+    };
+    *values.downcast::<Vec<T>>().expect("DTYPE names T's own type")
 }
 
 /// One tensor's bytes, as the `safetensors` serializer wants them.
