@@ -12,6 +12,7 @@
 
 use crate::error::{Pass, Site};
 use crate::ops::Op;
+use crate::parameter::add_into;
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
 use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
 
@@ -195,7 +196,7 @@ fn backprop<'t, T: Float>(
             }
             if let Op::Leaf(index) = node.op {
                 if let Wanted::Leaves = wanted {
-                    deposit_in_leaf(&mut leaves[index as usize], g.value());
+                    deposit_in_leaf(&mut leaves[index as usize], g.value(), info[id as usize].site)?;
                 }
                 continue;
             }
@@ -287,16 +288,13 @@ fn accumulate<'t, T: Float>(slot: &mut Option<Var<'t, T>>, g: Var<'t, T>) -> Res
     Ok(())
 }
 
-fn deposit_in_leaf<T: Float>(leaf: &mut Leaf<T>, g: &Tensor<T>) {
-    match &mut leaf.grad {
-        Some(acc) => {
-            for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {
-                *a += b;
-            }
-        }
-        slot @ None => *slot = Some(g.clone()),
-    }
-    if let Some(param) = &leaf.param {
-        param.accumulate_grad(g);
+/// Adds a leaf's gradient into its slot and into the parameter it came from, if any. Out of
+/// line: leaves are few, and the reverse walk's loop stays tighter without this body.
+#[inline(never)]
+fn deposit_in_leaf<T: Float>(leaf: &mut Leaf<T>, g: &Tensor<T>, site: Site) -> Result<()> {
+    add_into(&mut leaf.grad, g);
+    match &leaf.param {
+        Some(param) => param.accumulate_grad(g, site),
+        None => Ok(()),
     }
 }

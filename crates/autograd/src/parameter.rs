@@ -1,6 +1,7 @@
 //! [`Parameter`]: a tensor that outlives tapes and collects gradients from them.
 
-use crate::{Float, Tensor};
+use crate::error::Site;
+use crate::{Error, Float, Result, Tensor};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A persistent, shared, trainable tensor with a gradient buffer.
@@ -98,22 +99,41 @@ impl<T: Float> Parameter<T> {
         f(value, grad.as_ref())
     }
 
-    /// Adds a gradient into the buffer (called by backward passes).
-    pub(crate) fn accumulate_grad(&self, g: &Tensor<T>) {
+    /// Adds a gradient into the buffer (called by backward passes). A buffer of another shape
+    /// (left from before [`set_value`](Parameter::set_value) changed the shape) is an error, as
+    /// in PyTorch, rather than a silently partial sum.
+    pub(crate) fn accumulate_grad(&self, g: &Tensor<T>, site: Site) -> Result<()> {
         let mut inner = self.lock();
-        match &mut inner.grad {
-            Some(acc) => {
-                for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {
-                    *a += b;
-                }
+        if let Some(acc) = &inner.grad {
+            if acc.shape() != g.shape() {
+                return Err(Error::ShapeMismatch {
+                    op: "parameter gradient",
+                    lhs: acc.shape().clone(),
+                    rhs: g.shape().clone(),
+                    site,
+                });
             }
-            slot @ None => *slot = Some(g.clone()),
         }
+        add_into(&mut inner.grad, g);
+        Ok(())
     }
 
     /// Whether two handles refer to the same parameter.
     pub fn same_as(&self, other: &Parameter<T>) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// Adds `g` into a gradient slot of the same shape, or puts it there if the slot is empty.
+pub(crate) fn add_into<T: Float>(slot: &mut Option<Tensor<T>>, g: &Tensor<T>) {
+    match slot {
+        Some(acc) => {
+            debug_assert_eq!(acc.shape(), g.shape());
+            for (a, &b) in acc.data_mut().iter_mut().zip(g.data()) {
+                *a += b;
+            }
+        }
+        None => *slot = Some(g.clone()),
     }
 }
 

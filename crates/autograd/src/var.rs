@@ -125,9 +125,15 @@ impl<'t, T: Float> Var<'t, T> {
         if std::ptr::eq(self.tape, other.tape) {
             Ok(())
         } else {
-            Err(Error::TapeMismatch { op, site })
+            Err(tape_mismatch(op, site))
         }
     }
+}
+
+/// Kept out of line: the check above sits on every binary op's path.
+#[cold]
+fn tape_mismatch(op: &'static str, site: Site) -> Error {
+    Error::TapeMismatch { op, site }
 }
 
 impl<T: Float> fmt::Debug for Var<'_, T> {

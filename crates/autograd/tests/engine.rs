@@ -312,6 +312,20 @@ fn parameters_accumulate_across_tapes_and_can_be_frozen() {
 }
 
 #[test]
+fn a_parameter_gradient_of_a_stale_shape_is_an_error_not_a_partial_sum() {
+    let p = Parameter::new(Tensor::vector(&[1.0f64, 2.0]));
+    let tape = Tape::new();
+    tape.param(&p).sum().backward().unwrap();
+    p.set_value(Tensor::vector(&[1.0, 2.0, 3.0])); // the old [2] gradient is still there
+    let tape = Tape::new();
+    let line = line!() + 1;
+    let err = tape.param(&p).sum().backward().unwrap_err();
+    assert!(err.to_string().starts_with("shape mismatch in parameter gradient, lhs: [2], rhs: [3]"), "{err}");
+    assert!(err.to_string().contains(&format!("engine.rs:{line}:")), "names where the parameter went on the tape");
+    assert_eq!(p.grad().unwrap().to_vec(), vec![1.0, 1.0], "left as it was");
+}
+
+#[test]
 fn the_tape_listing_shows_ops_inputs_shapes_and_call_sites() {
     let tape = Tape::<f32>::new();
     let x = tape.var(Tensor::zeros([2, 3]));
