@@ -66,8 +66,11 @@ fn table() -> Vec<OpCheck<'static>> {
             &[&[2, 2, 3], &[2, 3, 1]], // batched
             &[&[2, 2, 3], &[3, 4]],    // a shared right-hand matrix
         ]),
-        OpCheck::new("matmul (rhs transposed)", 2, |x| x[0].matmul_t(&x[1], false, true))
-            .shapes(&[&[&[2, 3], &[4, 3]], &[&[2, 2, 3], &[2, 1, 3]]]),
+        OpCheck::new("matmul (rhs transposed)", 2, |x| x[0].matmul_t(&x[1], false, true)).shapes(&[
+            &[&[2, 3], &[4, 3]],
+            &[&[2, 2, 3], &[2, 1, 3]],
+            &[&[2, 2, 3], &[4, 3]],
+        ]), // + shared
         OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false))
             .shapes(&[&[&[3, 2], &[3, 4]], &[&[2, 3, 2], &[2, 3, 1]]]),
         OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true))

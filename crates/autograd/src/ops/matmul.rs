@@ -11,7 +11,8 @@
 //!
 //! Shapes: both operands have rank ≥ 2 and the same leading (batch) axes, or the left one has
 //! extra leading axes and the right one is a matrix (a shared weight), which folds the batch
-//! into the rows.
+//! into the rows; that fold needs the left operand untransposed (otherwise the shapes are a
+//! mismatch error). Batch axes do not broadcast.
 
 use super::kernels::gemm;
 use super::{Keep, Op};
