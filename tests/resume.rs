@@ -39,9 +39,7 @@ fn optimizer(kind: &str, model: &Sequential) -> Box<dyn Optimizer<f32>> {
     let params = model.named_parameters();
     match kind {
         "adam" => Box::new(Adam::new(params, AdamConfig { lr: 0.01, ..Default::default() }).unwrap()),
-        "momentum" => {
-            Box::new(Sgd::new(params, SgdConfig { lr: 0.05, momentum: 0.9, ..Default::default() }).unwrap())
-        }
+        "momentum" => Box::new(Sgd::new(params, SgdConfig { lr: 0.05, momentum: 0.9, ..Default::default() }).unwrap()),
         other => panic!("unknown optimizer {other}"),
     }
 }

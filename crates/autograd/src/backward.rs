@@ -53,6 +53,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// `∂L/∂self`; `None` means 1 for a one-element output) and options.
     #[track_caller]
     pub fn backward_with(&self, seed: Option<Tensor<T>>, options: GradOptions) -> Result<()> {
+        if !self.is_tracked() {
+            return Err(Error::NotTracked { site: Site::caller() });
+        }
         let seed = seed_for(self, seed)?;
         backprop(self.tape, &[(self.node, seed)], Wanted::Leaves, options)?;
         Ok(())

@@ -124,6 +124,17 @@ pub enum Error {
         /// The output's shape.
         shape: Shape,
     },
+    /// `backward()` was called on a value that no tracked input reaches (built from constants,
+    /// frozen parameters, or under `no_grad`): there is nothing to differentiate, and returning
+    /// silently would leave every gradient empty without a word.
+    #[error(
+        "backward() on a value that depends on no tracked input (only constants, frozen parameters \
+         or no_grad results): make the inputs with tape.var / tape.param (at {site})"
+    )]
+    NotTracked {
+        /// Where `backward` was called.
+        site: Site,
+    },
     /// A seed gradient's shape differs from its output's.
     #[error("seed gradient of shape {seed} for an output of shape {output}")]
     SeedShape {

@@ -54,9 +54,13 @@ fn no_grad_records_nothing() {
     assert_eq!(tape.len(), before);
     assert!(!y.is_tracked());
     assert!(tape.is_recording());
-    // An untracked result has no path to x: its gradient is zero.
+    // An untracked result has no path to x: grad() says the gradient is zero (as JAX), while
+    // backward(), which would otherwise silently fill nothing, says there is nothing to do.
     let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
     assert_eq!(dx.item(), 0.0);
+    let err = y.backward().unwrap_err();
+    assert!(matches!(err, Error::NotTracked { .. }), "{err}");
+    assert!(err.to_string().contains("engine.rs"), "{err}");
 }
 
 #[test]
