@@ -390,3 +390,18 @@ fn tracing_keeps_values_and_gradients_for_listings_and_dot() {
     assert!(dot.contains("n0 -> n1") && dot.contains("n1 -> n2"), "{dot}");
     assert!(dot.contains("value 4.0000"), "{dot}");
 }
+
+#[test]
+fn nan_conventions_match_pytorch() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(Tensor::vector(&[f64::NAN, -1.0, 2.0]));
+    let y = x.relu();
+    assert!(y.value().data()[0].is_nan(), "relu(NaN) is NaN");
+    assert_eq!(&y.value().data()[1..], &[0.0, 2.0]);
+    // powf(0) has a zero derivative even when the incoming gradient is infinite.
+    let z = tape.var(Tensor::vector(&[3.0]));
+    let seed = Tensor::vector(&[f64::INFINITY]);
+    let p = z.powf(0.0);
+    let [dz] = grad_with(&[&p], Some(&[seed]), &[&z], GradOptions::default()).unwrap().try_into().unwrap();
+    assert_eq!(dz.value().to_vec(), vec![0.0]);
+}

@@ -11,7 +11,7 @@ use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `xᵖ` for a constant exponent.
@@ -39,7 +39,8 @@ impl<T: Float> Derivative<T> for PowScalar<T> {
 
 pub(super) fn backward_scalar<'t, T: Float>(p: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     if p == T::ZERO {
-        return ctx.grad(0, || Ok(g.mul_scalar(T::ZERO)));
+        // Zeros, not g·0: an infinite upstream gradient must not turn into NaN (as PyTorch).
+        return ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))));
     }
     chain(&PowScalar(p), ctx, g)
 }

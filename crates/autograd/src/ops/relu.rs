@@ -1,5 +1,6 @@
 //! Rectified linear unit: `y = max(x, 0)`; dy/dx = 1 if x > 0 else 0. At the kink x = 0 the
-//! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink.
+//! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink. NaN stays
+//! NaN (and sends no gradient), as PyTorch.
 
 use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
@@ -14,7 +15,8 @@ impl<'t, T: Float> Var<'t, T> {
         if self.tape.probing_branches() {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
         }
-        self.unary(Op::Relu, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { T::ZERO })
+        // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0`, so NaN passes through as in PyTorch.
+        self.unary(Op::Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
     }
 }
 
