@@ -251,9 +251,14 @@ impl<'t, T: Float> Ctx<'_, 't, T> {
         self.saved
     }
 
-    /// The shape of input `i` (tracked inputs only: others get no gradient).
+    /// The shape of input `i`, read from its node. Only tracked inputs have a node; the input of
+    /// a one-input op always is (the op would not have been recorded otherwise), so rules of
+    /// one-input ops may call this freely, and ops with several inputs keep the shapes they need
+    /// in their `Op` variant instead.
     pub fn input_shape(&self, i: usize) -> Shape {
-        self.tape.node_shape(self.inputs[i])
+        let node = self.inputs[i];
+        assert!(node != NO_NODE, "{}: input_shape({i}) of an untracked input", self.op.name());
+        self.tape.node_shape(node)
     }
 
     /// Adds `∂L/∂input_i`, computed by `formula`, to input `i`'s gradient. The formula runs only
