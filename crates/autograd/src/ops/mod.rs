@@ -162,7 +162,7 @@ pub(crate) enum Op<T: Float> {
     Custom(Arc<dyn CustomOp<T>>),
 }
 
-/// The name ([`Op::name`]) of every built-in primitive: every `Op` variant except leaves and
+/// The name (as tape listings and errors show it) of every built-in primitive: every `Op` variant except leaves and
 /// custom ops. The gradient-check table has a row for each.
 pub const PRIMITIVES: &[&str] = &[
     "add",
