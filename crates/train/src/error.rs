@@ -93,6 +93,29 @@ pub enum Error {
         /// The operation.
         op: &'static str,
     },
+    /// A split fraction (the share of samples held out) that is not strictly between 0 and 1.
+    #[error("{op}: the fraction to hold out must be in (0, 1), got {fraction}")]
+    SplitFraction {
+        /// The operation.
+        op: &'static str,
+        /// The fraction given.
+        fraction: f64,
+    },
+    /// A split that would leave one side without samples.
+    #[error(
+        "{op}: holding out {fraction} of {samples} samples rounds to {held_out}, leaving one side empty; \
+         each side needs at least one sample"
+    )]
+    EmptySplit {
+        /// The operation.
+        op: &'static str,
+        /// The fraction given.
+        fraction: f64,
+        /// The dataset's size.
+        samples: usize,
+        /// `round(fraction · samples)`: 0 or `samples`.
+        held_out: usize,
+    },
     /// An argument that is invalid for the operation.
     #[error("invalid argument to {op}: {msg}")]
     InvalidArgument {

@@ -2,6 +2,8 @@
 //!
 //! - [`idx`]: the IDX file format of MNIST (gzipped or plain).
 //! - [`Dataset`]: samples as rows of one `[N, D]` tensor, labels, class count; `split_at`.
+//! - `split`: seeded validation splits, [`Dataset::random_split`] and
+//!   [`Dataset::stratified_split`].
 //! - [`DataLoader`]: mini-batches, reshuffled every epoch from one seed.
 //! - [`random_shift`]: augmentation by random translations of images.
 
@@ -9,6 +11,7 @@ mod augment;
 mod dataset;
 pub mod idx;
 mod loader;
+mod split;
 
 pub use augment::random_shift;
 pub use dataset::Dataset;
