@@ -116,6 +116,22 @@ pub enum Error {
         /// `round(fraction · samples)`: 0 or `samples`.
         held_out: usize,
     },
+    /// A file could not be written (a missing or read-only folder, a full disk).
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A stream that is not a file (standard output, a caller's writer) refused a write.
+    #[error("cannot write {what}: {source}")]
+    WriteStream {
+        /// What was being written (`"the progress line"`).
+        what: &'static str,
+        /// What the writer said.
+        source: io::Error,
+    },
     /// An argument that is invalid for the operation.
     #[error("invalid argument to {op}: {msg}")]
     InvalidArgument {
