@@ -27,5 +27,6 @@
 
 pub mod data;
 mod error;
+pub mod progress;
 
 pub use error::{Error, Result};
