@@ -116,6 +116,16 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// Saved module state ([`Module::load_state`](crate::Module::load_state)) that does not fit
+    /// the module: a word missing from it, or one the module does not have.
+    #[error("module state {name:?} {problem}")]
+    ModuleState {
+        /// The word's hierarchical name (`"1.counter"`).
+        name: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+
     /// A checkpoint tensor's element type differs from the model's.
     #[error("checkpoint {}: tensor {name:?} has dtype {found}, expected {expected}", path.display())]
     Dtype {

@@ -33,8 +33,8 @@
 //!
 //! ## Contents
 //!
-//! - [`Module`], [`Sequential`], [`ParamMap`], [`without_grad`]: composing layers, naming
-//!   parameters, train/eval mode.
+//! - [`Module`], [`Sequential`], [`ParamMap`], [`StateMap`], [`without_grad`]: composing
+//!   layers, naming parameters and state, train/eval mode.
 //! - [`Linear`] with [`LinearConfig`]; initialization schemes in [`init`] (Xavier/Glorot,
 //!   He/Kaiming, uniform and normal, seeded).
 //! - [`activation`]: sigmoid, tanh, ReLU, Leaky ReLU, PReLU, softmax, log-softmax, as functions
@@ -71,5 +71,5 @@ pub use init::{gain, FanMode, Init};
 pub use linear::{Linear, LinearConfig};
 pub use loss::{binary_cross_entropy_with_logits, cross_entropy, cross_entropy_soft, mse_loss, nll_loss, Reduction};
 pub use maxout::{maxout, Maxout, MaxoutConfig};
-pub use module::{without_grad, Module, ParamMap, Sequential};
+pub use module::{without_grad, Module, ParamMap, Sequential, StateMap};
 pub use penalty::{l1_penalty, l2_penalty, weights};
