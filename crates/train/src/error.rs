@@ -132,6 +132,14 @@ pub enum Error {
         /// What the writer said.
         source: io::Error,
     },
+    /// `plotters` could not draw a chart (in practice: a layout that does not fit its size).
+    #[error("cannot draw chart {chart:?}: {msg}")]
+    Plot {
+        /// The chart's title (empty for the figure as a whole).
+        chart: String,
+        /// What `plotters` said.
+        msg: String,
+    },
     /// An argument that is invalid for the operation.
     #[error("invalid argument to {op}: {msg}")]
     InvalidArgument {

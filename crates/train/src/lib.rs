@@ -27,6 +27,7 @@
 
 pub mod data;
 mod error;
+pub mod plot;
 pub mod progress;
 
 pub use error::{Error, Result};
