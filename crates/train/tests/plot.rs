@@ -2,7 +2,7 @@
 //! labels as text, the same bytes for the same chart, skipped non-finite points, atomic files
 //! and errors that name the problem.
 
-use train::plot::{Chart, Figure};
+use train::plot::{Chart, Figure, Grid};
 use train::Error;
 
 /// The tab10 colours of the first three series, as the SVG writes them.
@@ -200,6 +200,34 @@ fn scatter_and_path_series_draw_their_points() {
     };
     assert_eq!(circles(BLUE), 3); // a dot per step
     assert_eq!(circles(ORANGE), 2); // the point and its legend entry
+}
+
+#[test]
+fn contours_of_a_bowl_are_closed_lines_one_per_level_with_a_path_on_top() {
+    let bowl = Grid::sample(-1.0..1.0, -1.0..1.0, (41, 41), |x, y| x * x + y * y).unwrap();
+    let levels = [0.1, 0.25, 0.5];
+    let path = [(0.9, 0.0), (0.45, 0.0), (0.2, 0.0)];
+    let chart = Chart::new("bowl").contours("loss", bowl, levels).path("sgd", path);
+    let svg = chart.to_svg_string().unwrap();
+    well_formed(&svg);
+    // Contour lines are 1 pixel wide in the first colour, fading with the level.
+    let contours: Vec<&str> = svg
+        .lines()
+        .filter(|l| l.starts_with("<polyline") && l.contains(r##"stroke="#1F77B4" stroke-width="1""##))
+        .collect();
+    assert_eq!(contours.len(), levels.len());
+    let opacities: Vec<&str> =
+        contours.iter().map(|l| l.split(r#"opacity=""#).nth(1).unwrap().split('"').next().unwrap()).collect();
+    assert_eq!(opacities, ["1", "0.65", "0.3"]);
+    for line in &contours {
+        let points: Vec<&str> =
+            line.split(r#"points=""#).nth(1).unwrap().split('"').next().unwrap().split_whitespace().collect();
+        assert!(points.len() > 20, "{line}");
+        assert_eq!(points.first(), points.last(), "closed: {line}");
+    }
+    // The path's line in the second colour, 2 pixels wide, with a dot per step.
+    assert_eq!(polylines(&svg, ORANGE)[0].len(), 3);
+    assert_eq!(svg, chart.to_svg_string().unwrap());
 }
 
 #[test]

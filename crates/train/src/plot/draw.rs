@@ -110,6 +110,21 @@ where
                 axes.draw_series(shown.map(|bar| rect(bar, colour.stroke_width(1))))?;
                 (name, Legend::Bar)
             }
+            Series::Contours { name, grid, levels } => {
+                let mut levels = levels.clone();
+                levels.sort_by(f64::total_cmp);
+                for (rank, &level) in levels.iter().enumerate() {
+                    // The lowest level darkest: the eye goes to the minimum.
+                    let fade = if levels.len() > 1 { rank as f64 / (levels.len() - 1) as f64 } else { 0.0 };
+                    // In tenths, so the opacities print short (0.3, not 0.30000000000000004).
+                    let style = colour.mix((10.0 - 7.0 * fade) / 10.0).stroke_width(1);
+                    for line in grid.contour(level) {
+                        let points: Vec<(f64, f64)> = line.iter().filter(visible).copied().collect();
+                        axes.draw_series(LineSeries::new(points, style))?;
+                    }
+                }
+                (name, Legend::Line)
+            }
         };
         // The legend entry is attached to one more (empty) series, so every kind gets the same
         // one-entry-per-series legend whatever number of `draw_series` calls it took.
@@ -180,6 +195,8 @@ fn legend_corner(chart: &Chart, bounds: &Bounds) -> SeriesLabelPosition {
                     }
                 }
             }
+            // Contour lines are the background; the legend may cover them.
+            Series::Contours { .. } => {}
         }
     }
     // A marker's label, near the top of its line, weighs as much as a few points.
@@ -249,6 +266,14 @@ impl Bounds {
                             y.add(bar.count as f64);
                             histogram_shown = true;
                         }
+                    }
+                }
+                Series::Contours { grid, .. } => {
+                    let (xs, ys) = (grid.x_range(), grid.y_range());
+                    x.add(xs.start);
+                    x.add(xs.end);
+                    for v in [ys.start, ys.end].into_iter().filter(|&v| !chart.log_y || v > 0.0) {
+                        y.add(v);
                     }
                 }
             }

@@ -42,12 +42,15 @@
 //!   points), y with 5 % room on each side (a factor of (max/min)^0.05 on a log scale); a chart
 //!   with a histogram starts y at 0.
 //!
-//! Each kind of series is one variant of the private `Series` enum with one drawing arm in
-//! `draw.rs`, so adding a kind (contour lines of a 2-D function, say) is a builder method on
+//! Each kind of series (line, scatter, path, histogram, contours) is one variant of the private
+//! `Series` enum with one drawing arm in `draw.rs`, so adding a kind is a builder method on
 //! [`Chart`], a variant, its extent in `draw.rs`'s bounds and its drawing arm.
 
 mod axis;
+mod contour;
 mod draw;
+
+pub use contour::Grid;
 
 use crate::{Error, Result};
 use std::io::Write;
@@ -174,6 +177,8 @@ enum Series {
     Path { name: String, points: Vec<(f64, f64)> },
     /// The counts of `values` in `bins` equal-width bins, drawn as bars.
     Histogram { name: String, values: Vec<f64>, bins: usize },
+    /// The lines where the sampled function equals each level.
+    Contours { name: String, grid: Grid, levels: Vec<f64> },
 }
 
 /// A vertical line across the chart at `x`, labelled.
@@ -245,6 +250,14 @@ impl Chart {
     /// ```
     pub fn histogram(self, name: impl Into<String>, values: impl IntoIterator<Item = f64>, bins: usize) -> Chart {
         self.with(Series::Histogram { name: name.into(), values: values.into_iter().collect(), bins })
+    }
+
+    /// Adds the contour lines of a sampled function at each of `levels` (non-finite levels
+    /// skipped), in one colour fading from the lowest level to the highest; the chart then
+    /// covers the grid. See [`Grid`] for an example with an optimizer's path on top.
+    pub fn contours(self, name: impl Into<String>, grid: Grid, levels: impl IntoIterator<Item = f64>) -> Chart {
+        let levels = levels.into_iter().filter(|l| l.is_finite()).collect();
+        self.with(Series::Contours { name: name.into(), grid, levels })
     }
 
     /// Adds a dashed vertical line at `x` with `label` written next to its top (e.g. `"early
