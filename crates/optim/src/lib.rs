@@ -17,14 +17,31 @@
 //! parameters, per-parameter state, checkpoints) in `optimizer.rs`. Every option's default is
 //! PyTorch's, and a bad hyper-parameter is an [`Error`] at construction.
 //!
-//! Around them: learning-rate schedules ([`StepLr`], [`ExponentialLr`], [`CosineAnnealingLr`],
-//! [`LinearLr`], [`ReduceLrOnPlateau`]), gradient clipping ([`clip_grad_norm`],
-//! [`clip_grad_value`]) and checkpoints ([`Optimizer::state_dict`],
-//! [`Optimizer::load_state_dict`]).
+//! Around them: learning-rate schedules ([`StepLr`], [`MultiStepLr`], [`ExponentialLr`],
+//! [`CosineAnnealingLr`], [`CosineAnnealingWarmRestarts`], [`LinearLr`], [`OneCycleLr`],
+//! [`ReduceLrOnPlateau`], all behind the [`LrScheduler`] trait), gradient clipping
+//! ([`clip_grad_norm`], [`clip_grad_value`]) and checkpoints ([`Optimizer::state_dict`],
+//! [`Optimizer::load_state_dict`], [`LrScheduler::state_dict`]).
 //!
 //! Parameters are given as `(name, parameter)` pairs (a model's `named_parameters()`); state is
 //! kept and saved by name. [`Optimizer::step`] consumes the gradients, and a trainable parameter
-//! without one is an error naming it (see [`Optimizer`]).
+//! without one is an error naming it (see [`Optimizer`]). As in PyTorch, parameters can be split
+//! into groups with their own options — typically no weight decay on biases — with
+//! `add_param_group`; schedules act on every group. Errors name the user's call site.
+//!
+//! ```
+//! use autograd::{Parameter, Tensor};
+//! use optim::{AdamW, AdamWConfig, Optimizer};
+//!
+//! let weight = Parameter::new(Tensor::<f32>::zeros([4, 3]));
+//! let bias = Parameter::new(Tensor::<f32>::zeros([4]));
+//! let config = AdamWConfig { lr: 1e-3, weight_decay: 0.05, ..Default::default() };
+//! let mut opt = AdamW::new([("weight", &weight)], config)?;
+//! opt.add_param_group([("bias", &bias)], AdamWConfig { weight_decay: 0.0, ..config })?;
+//! assert_eq!(opt.group_count(), 2);
+//! assert_eq!(opt.group_config(1).unwrap().weight_decay, 0.0);
+//! # Ok::<(), optim::Error>(())
+//! ```
 //!
 //! ```
 //! use autograd::{Parameter, Tape, Tensor};
@@ -75,7 +92,8 @@ pub use error::{Error, Result};
 pub use optimizer::{Optimizer, StateDict};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{
-    CosineAnnealingLr, ExponentialLr, LinearLr, LrScheduler, PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig,
-    ScheduleState, StepLr, ThresholdMode,
+    Anneal, CosineAnnealingLr, CosineAnnealingWarmRestarts, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,
+    OneCycleLr, OneCycleLrConfig, PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ScheduleState, StepLr,
+    ThresholdMode,
 };
 pub use sgd::{Sgd, SgdConfig};

@@ -1,7 +1,9 @@
 //! Learning-rate schedules and gradient clipping against PyTorch (fixtures from
 //! `scripts/optim_fixtures.py`).
 
+mod common;
 use autograd::{Parameter, Tensor};
+use common::message;
 use optim::{
     clip_grad_norm, clip_grad_value, CosineAnnealingLr, Error, ExponentialLr, LinearLr, LrScheduler, Optimizer,
     PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, Sgd, SgdConfig, StepLr, ThresholdMode,
@@ -235,24 +237,24 @@ fn clipping_skips_parameters_without_gradients_and_reports_non_finite_norms() {
     let err = clip_grad_norm([&a], 1.0, f64::INFINITY).unwrap_err();
     assert!(matches!(err, Error::NonFiniteNorm { .. }));
     assert_eq!(
-        err.to_string(),
+        message(&err),
         "clip_grad_norm: the total norm of order inf of the gradients is NaN; nothing was clipped"
     );
     assert!(a.grad().unwrap().data()[0].is_nan() && a.grad().unwrap().data()[1] == 1.0, "left untouched");
     assert_eq!(
-        clip_grad_norm([&a], -1.0, 2.0).unwrap_err().to_string(),
+        message(&clip_grad_norm([&a], -1.0, 2.0).unwrap_err()),
         "invalid max_norm for clip_grad_norm: -1 (must be >= 0 (or infinity))"
     );
     assert_eq!(
-        clip_grad_norm([&a], f64::NAN, 2.0).unwrap_err().to_string(),
+        message(&clip_grad_norm([&a], f64::NAN, 2.0).unwrap_err()),
         "invalid max_norm for clip_grad_norm: NaN (must be >= 0 (or infinity))"
     );
     assert_eq!(
-        clip_grad_norm([&a], 1.0, 0.0).unwrap_err().to_string(),
+        message(&clip_grad_norm([&a], 1.0, 0.0).unwrap_err()),
         "invalid norm_type for clip_grad_norm: 0 (must be > 0 (or infinity))"
     );
     assert_eq!(
-        clip_grad_value([&a], f64::NAN).unwrap_err().to_string(),
+        message(&clip_grad_value([&a], f64::NAN).unwrap_err()),
         "invalid clip_value for clip_grad_value: NaN (must be finite and >= 0)"
     );
 }
@@ -260,7 +262,7 @@ fn clipping_skips_parameters_without_gradients_and_reports_non_finite_norms() {
 #[test]
 fn schedules_reject_bad_arguments() {
     let (_w, mut opt) = sgd(0.1);
-    let msg = |e: Error| e.to_string();
+    let msg = |e: Error| message(&e);
     assert_eq!(msg(StepLr::new(0, 0.5).unwrap_err()), "invalid step_size for StepLR: 0 (must be >= 1)");
     assert_eq!(
         msg(ExponentialLr::new(f64::NAN).unwrap_err()),
@@ -306,58 +308,79 @@ fn linear_warmup_then_cosine_can_be_chained_by_hand() {
     assert!(lrs[7].abs() < 1e-15, "annealed to eta_min: {lrs:?}");
 }
 
-/// Saving the optimizer and the schedule mid-run and restoring both into fresh objects continues
-/// the exact learning-rate sequence.
-#[test]
-fn schedules_resume_from_a_checkpoint() {
-    type Build = fn(&mut Sgd<f64>) -> Box<dyn LrScheduler>;
-    let builds: Vec<(&str, Build)> = vec![
+type Build = fn(&mut Sgd<f64>) -> Box<dyn LrScheduler>;
+
+/// Every schedule, built on an SGD with momentum (which OneCycleLR cycles).
+fn every_schedule() -> Vec<(&'static str, Build)> {
+    vec![
         ("StepLR", |_| Box::new(StepLr::new(3, 0.5).unwrap())),
         ("ExponentialLR", |_| Box::new(ExponentialLr::new(0.9).unwrap())),
         ("CosineAnnealingLR", |o| Box::new(CosineAnnealingLr::new(o, 6, 0.001).unwrap())),
         ("LinearLR", |o| Box::new(LinearLr::new(o, 0.1, 1.0, 8).unwrap())),
-    ];
-    let step = |s: &mut dyn LrScheduler, o: &mut Sgd<f64>| {
-        let lr = s.next_lr(o.lr());
-        o.set_lr(lr).unwrap();
-        lr
+        ("ReduceLROnPlateau", |_| {
+            let config = ReduceLrOnPlateauConfig { patience: 1, cooldown: 1, ..Default::default() };
+            Box::new(ReduceLrOnPlateau::new(config).unwrap())
+        }),
+    ]
+}
+
+/// A metric that improves, stalls and improves again, so ReduceLROnPlateau has work to do.
+fn metric(epoch: usize) -> f64 {
+    [5.0, 4.0, 4.0, 4.0, 4.1, 3.0, 3.0, 3.0, 3.0, 3.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0][epoch]
+}
+
+/// Every schedule is driven the same way through `Box<dyn LrScheduler>` (the metric is observed
+/// and ignored by all but ReduceLROnPlateau), and saving the optimizer and the schedule mid-run
+/// and restoring both into fresh objects continues the exact sequence of rates and momenta.
+#[test]
+fn every_schedule_resumes_from_a_checkpoint_through_the_trait() {
+    let sgd = |lr| {
+        let w = Parameter::new(Tensor::scalar(0.0));
+        let opt = Sgd::new([("w", &w)], SgdConfig { lr, momentum: 0.9, ..Default::default() }).unwrap();
+        (w, opt)
     };
-    for (name, build) in builds {
+    let epoch = |s: &mut Box<dyn LrScheduler>, o: &mut Sgd<f64>, e: usize| {
+        s.observe(metric(e));
+        s.step(o).unwrap();
+        (o.lr(), o.group_momentum(0).unwrap())
+    };
+    for (name, build) in every_schedule() {
         let (_w, mut opt) = sgd(0.1);
         let mut s = build(&mut opt);
-        let straight: Vec<f64> = (0..20).map(|_| step(s.as_mut(), &mut opt)).collect();
+        let straight: Vec<(f64, f64)> = (0..20).map(|e| epoch(&mut s, &mut opt, e)).collect();
+        assert!(straight.iter().any(|&(lr, _)| lr != 0.1), "{name} changes the rate: {straight:?}");
 
         let (_w, mut opt) = sgd(0.1);
         let mut s = build(&mut opt);
-        let mut resumed: Vec<f64> = (0..7).map(|_| step(s.as_mut(), &mut opt)).collect();
+        let mut resumed: Vec<(f64, f64)> = (0..7).map(|e| epoch(&mut s, &mut opt, e)).collect();
         let (opt_state, sched_state) = (opt.state_dict(), s.state_dict());
-        assert_eq!(sched_state["last_epoch"], 7.0);
+        assert_eq!(sched_state["last_epoch"], 7.0, "{name}");
 
         let (_w, mut opt) = sgd(0.1);
         let mut s = build(&mut opt);
         opt.load_state_dict(&opt_state).unwrap();
         s.load_state_dict(&sched_state).unwrap();
-        resumed.extend((7..20).map(|_| step(s.as_mut(), &mut opt)));
+        resumed.extend((7..20).map(|e| epoch(&mut s, &mut opt, e)));
         assert_eq!(straight, resumed, "{name}");
     }
+}
 
-    // ReduceLROnPlateau keeps its best value and counters.
-    let metrics = [5.0, 4.0, 4.0, 4.0, 4.1, 3.0, 3.0, 3.0, 3.0, 3.0, 2.0, 2.0, 2.0, 2.0];
-    let config = ReduceLrOnPlateauConfig { patience: 1, cooldown: 1, ..Default::default() };
+/// The metric-driven schedule through the trait needs its metric each step.
+#[test]
+fn reduce_on_plateau_through_the_trait_needs_a_metric_per_step() {
     let (_w, mut opt) = sgd(0.1);
-    let mut s = ReduceLrOnPlateau::new(config).unwrap();
-    let straight: Vec<f64> = metrics.iter().map(|&m| s.step(m, &mut opt).unwrap()).collect();
-    let (_w, mut opt) = sgd(0.1);
-    let mut s = ReduceLrOnPlateau::new(config).unwrap();
-    let mut resumed: Vec<f64> = metrics[..4].iter().map(|&m| s.step(m, &mut opt).unwrap()).collect();
-    let (opt_state, sched_state) = (opt.state_dict(), s.state_dict());
-    let (_w, mut opt) = sgd(0.1);
-    let mut s = ReduceLrOnPlateau::new(config).unwrap();
-    opt.load_state_dict(&opt_state).unwrap();
-    s.load_state_dict(&sched_state).unwrap();
-    resumed.extend(metrics[4..].iter().map(|&m| s.step(m, &mut opt).unwrap()));
-    assert_eq!(straight, resumed);
-    assert!(straight.last().unwrap() < &0.1, "the run reduced the rate: {straight:?}");
+    let mut plateau: Box<dyn LrScheduler> = Box::new(ReduceLrOnPlateau::new(Default::default()).unwrap());
+    plateau.observe(1.0);
+    plateau.step(&mut opt).unwrap();
+    assert_eq!(
+        message(&plateau.step(&mut opt).unwrap_err()),
+        "ReduceLROnPlateau.step(): no metric for this epoch; pass it to `observe` before stepping through the \
+         LrScheduler trait"
+    );
+    assert_eq!(plateau.last_epoch(), 1);
+    // The inherent form takes the metric directly, as PyTorch's step(metrics).
+    let mut direct = ReduceLrOnPlateau::new(Default::default()).unwrap();
+    assert_eq!(direct.step(1.0, &mut opt).unwrap(), 0.1);
 }
 
 #[test]
@@ -366,7 +389,7 @@ fn schedule_state_mismatches_are_errors() {
     let mut cosine = CosineAnnealingLr::new(&opt, 5, 0.0).unwrap();
     let state =
         |pairs: &[(&str, f64)]| pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect::<optim::ScheduleState>();
-    let msg = |r: optim::Result<()>| r.unwrap_err().to_string();
+    let msg = |r: optim::Result<()>| message(&r.unwrap_err());
     assert_eq!(
         msg(cosine.load_state_dict(&state(&[("last_epoch", 3.0)]))),
         "CosineAnnealingLR.load_state_dict(): missing entry `base_lr`"
@@ -382,5 +405,8 @@ fn schedule_state_mismatches_are_errors() {
     assert_eq!(cosine.last_epoch(), 0, "failed loads change nothing");
     let mut plateau = ReduceLrOnPlateau::new(ReduceLrOnPlateauConfig::default()).unwrap();
     let bad = state(&[("last_epoch", 1.0), ("best", f64::NAN), ("num_bad_epochs", 0.0), ("cooldown_counter", 0.0)]);
-    assert_eq!(msg(plateau.load_state_dict(&bad)), "ReduceLROnPlateau.load_state_dict(): entry `best` holds NaN");
+    assert_eq!(
+        msg(plateau.load_state_dict(&bad)),
+        "ReduceLROnPlateau.load_state_dict(): entry `best` holds NaN, not a metric"
+    );
 }
