@@ -36,7 +36,7 @@ use crate::progress::{Progress, ProgressMode};
 use crate::{EpochRecord, Error, History, Result};
 use autograd::{Float, Tape, Tensor, Var};
 use nn::Module;
-use optim::{LrScheduler, Optimizer, ReduceLrOnPlateau, ScheduleState};
+use optim::{LrScheduler, Optimizer, ReduceLrOnPlateau};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
@@ -52,43 +52,13 @@ enum Validation<'a, T: Float> {
     Split { fraction: f64, stratified: bool },
 }
 
-/// A learning-rate schedule, stepped after each epoch.
-pub(crate) enum Schedule<'a> {
-    /// Stepped on the epoch count.
-    PerEpoch(Box<dyn LrScheduler + 'a>),
-    /// Stepped on a metric of the epoch's record.
-    OnPlateau { schedule: ReduceLrOnPlateau, monitor: String },
-}
-
-impl Schedule<'_> {
-    pub(crate) fn state_dict(&self) -> ScheduleState {
-        match self {
-            Schedule::PerEpoch(s) => s.state_dict(),
-            Schedule::OnPlateau { schedule, .. } => schedule.state_dict(),
-        }
-    }
-
-    pub(crate) fn load_state_dict(&mut self, state: &ScheduleState) -> Result<()> {
-        match self {
-            Schedule::PerEpoch(s) => s.load_state_dict(state)?,
-            Schedule::OnPlateau { schedule, .. } => schedule.load_state_dict(state)?,
-        }
-        Ok(())
-    }
-
-    fn step<T: Float>(&mut self, optimizer: &mut dyn Optimizer<T>, record: &EpochRecord) -> Result<()> {
-        match self {
-            Schedule::PerEpoch(s) => {
-                let lr = s.next_lr(optimizer.lr());
-                optimizer.set_lr(lr)?;
-            }
-            Schedule::OnPlateau { schedule, monitor } => {
-                let value = record.get(monitor).expect("run checked the monitored metric's name");
-                schedule.step(value, optimizer)?;
-            }
-        }
-        Ok(())
-    }
+/// A learning-rate schedule and when to step it.
+pub(crate) struct Schedule<'a> {
+    pub(crate) schedule: Box<dyn LrScheduler + 'a>,
+    /// The metric the schedule observes before each step ([`ReduceLrOnPlateau`]'s).
+    monitor: Option<String>,
+    /// Stepped after every optimizer step ([`optim::OneCycleLr`]) instead of every epoch.
+    per_batch: bool,
 }
 
 /// An augmentation: a batch's images and the epoch's generator to new images.
@@ -249,16 +219,25 @@ impl<'a, T: Float> Fit<'a, T> {
         self
     }
 
-    /// A learning-rate schedule stepped after every epoch (`CosineAnnealingLr`, `StepLr`, …).
+    /// A learning-rate schedule stepped after every epoch (`CosineAnnealingLr`, `StepLr`, …);
+    /// replaces any other schedule. The history records each epoch's rate at its start.
     pub fn lr_schedule(mut self, schedule: impl LrScheduler + 'a) -> Self {
-        self.schedule = Some(Schedule::PerEpoch(Box::new(schedule)));
+        self.schedule = Some(Schedule { schedule: Box::new(schedule), monitor: None, per_batch: false });
+        self
+    }
+
+    /// A learning-rate schedule stepped after every optimizer step (`OneCycleLr`); replaces any
+    /// other schedule.
+    pub fn lr_schedule_per_batch(mut self, schedule: impl LrScheduler + 'a) -> Self {
+        self.schedule = Some(Schedule { schedule: Box::new(schedule), monitor: None, per_batch: true });
         self
     }
 
     /// A [`ReduceLrOnPlateau`] stepped after every epoch on the metric `monitor` (such as
     /// `"val_loss"`); replaces any other schedule.
     pub fn reduce_lr_on_plateau(mut self, schedule: ReduceLrOnPlateau, monitor: impl Into<String>) -> Self {
-        self.schedule = Some(Schedule::OnPlateau { schedule, monitor: monitor.into() });
+        let monitor = Some(monitor.into());
+        self.schedule = Some(Schedule { schedule: Box::new(schedule), monitor, per_batch: false });
         self
     }
 
@@ -343,7 +322,7 @@ impl<'a, T: Float> Fit<'a, T> {
         };
         let names = metric_names(&self.metrics, val_set.is_some())?;
         check_callback_names(&self.callbacks)?;
-        if let Some(Schedule::OnPlateau { monitor, .. }) = &self.schedule {
+        if let Some(Schedule { monitor: Some(monitor), .. }) = &self.schedule {
             crate::callback::check_monitor("reduce_lr_on_plateau", monitor, &names)?;
         }
         if let Some(dir) = &self.out_dir {
@@ -387,8 +366,11 @@ impl<'a, T: Float> Fit<'a, T> {
             run.history.epochs.push(record);
             run.epochs_done += 1;
             let record = run.history.epochs.last().expect("just pushed");
-            if let Some(schedule) = &mut run.schedule {
-                schedule.step(run.optimizer, record)?;
+            if let Some(Schedule { schedule, monitor, per_batch: false }) = &mut run.schedule {
+                if let Some(monitor) = monitor {
+                    schedule.observe(record.get(monitor).expect("run checked the monitored metric's name"));
+                }
+                schedule.step(run.optimizer)?;
             }
             for callback in &mut run.callbacks {
                 callback.on_epoch_end(&mut EpochContext { record, model: run.model, stop: &mut stop })?;
@@ -495,6 +477,9 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                 })?;
             }
             run.optimizer.step()?;
+            if let Some(Schedule { schedule, per_batch: true, .. }) = &mut run.schedule {
+                schedule.step(run.optimizer)?;
+            }
             loss_sum += value * batch.len() as f64;
             done += batch.len();
             progress.update(done, loss_sum / done as f64);

@@ -37,7 +37,7 @@ impl<T: Float> Run<'_, T> {
             ckpt.set_metadata(format!("model_state.{name}"), word.to_string());
         }
         if let Some(schedule) = &self.schedule {
-            ckpt.set_metadata("fit.schedule", encode(schedule.state_dict()));
+            ckpt.set_metadata("fit.schedule", encode(schedule.schedule.state_dict()));
         }
         let mut names = Vec::new();
         for callback in &self.callbacks {
@@ -112,6 +112,7 @@ impl<T: Float> Run<'_, T> {
             (Some(schedule), Some(text)) => {
                 let state: ScheduleState = decode("fit.schedule", text).map_err(fail)?.into_iter().collect();
                 schedule
+                    .schedule
                     .load_state_dict(&state)
                     .map_err(|e| fail(format!("the schedule's state does not fit this schedule: {e}")))?;
             }
