@@ -74,6 +74,23 @@ impl<T: Float> ParamState<T> for AdamState<T> {
     }
 }
 
+/// PyTorch's checks of the options every Adam-family optimizer has (in its order), plus no NaN
+/// or ∞ and nothing that overflows `T`.
+pub(crate) fn validate_moments<T: Float>(
+    owner: &'static str,
+    lr: f64,
+    betas: (f64, f64),
+    eps: f64,
+    weight_decay: f64,
+    site: Site,
+) -> Result<()> {
+    error::non_negative_in::<T>(owner, "lr", lr, site)?;
+    error::non_negative_in::<T>(owner, "eps", eps, site)?;
+    error::unit_interval(owner, "betas[0]", betas.0, site)?;
+    error::unit_interval(owner, "betas[1]", betas.1, site)?;
+    error::non_negative_in::<T>(owner, "weight_decay", weight_decay, site)
+}
+
 /// The options Adam and AdamW share, read from either's config.
 #[derive(Clone, Copy)]
 pub(crate) struct Hyper {
@@ -89,11 +106,7 @@ pub(crate) struct Hyper {
 
 impl Hyper {
     pub(crate) fn validate<T: Float>(&self, owner: &'static str, site: Site) -> Result<()> {
-        error::non_negative_in::<T>(owner, "lr", self.lr, site)?;
-        error::non_negative_in::<T>(owner, "eps", self.eps, site)?;
-        error::unit_interval(owner, "betas[0]", self.betas.0, site)?;
-        error::unit_interval(owner, "betas[1]", self.betas.1, site)?;
-        error::non_negative_in::<T>(owner, "weight_decay", self.weight_decay, site)
+        validate_moments::<T>(owner, self.lr, self.betas, self.eps, self.weight_decay, site)
     }
 
     pub(crate) fn init_state<T: Float>(&self, value: &Tensor<T>) -> AdamState<T> {

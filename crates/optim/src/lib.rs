@@ -11,6 +11,9 @@
 //! | [`RmsProp`] (centered, momentum) | `RMSprop` | `rmsprop.rs` |
 //! | [`Adam`] (AMSGrad, L2 weight decay) | `Adam` | `adam.rs` |
 //! | [`AdamW`] (decoupled weight decay) | `AdamW` | `adamw.rs` |
+//! | [`Adamax`] (infinity norm) | `Adamax` | `adamax.rs` |
+//! | [`NAdam`] (Nesterov momentum, momentum decay, decoupled weight decay) | `NAdam` | `nadam.rs` |
+//! | [`RAdam`] (rectified adaptive rate, decoupled weight decay) | `RAdam` | `radam.rs` |
 //!
 //! Each optimizer is one short file whose doc comment gives its update rule; the shared pieces
 //! (weight decay, momentum, moving averages) live in `terms.rs`, the bookkeeping (named
@@ -75,10 +78,13 @@
 
 mod adagrad;
 mod adam;
+mod adamax;
 mod adamw;
 mod clip;
 mod error;
+mod nadam;
 mod optimizer;
+mod radam;
 mod rmsprop;
 mod schedule;
 mod sgd;
@@ -86,10 +92,13 @@ mod terms;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig};
+pub use adamax::{Adamax, AdamaxConfig};
 pub use adamw::{AdamW, AdamWConfig};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use error::{Error, Result};
+pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::{Optimizer, StateDict};
+pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::{
     Anneal, CosineAnnealingLr, CosineAnnealingWarmRestarts, ExponentialLr, LinearLr, LrScheduler, MultiStepLr,

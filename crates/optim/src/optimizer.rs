@@ -182,6 +182,26 @@ impl<T: Float> Saved<'_, T> {
         self.used[index] = true;
         Ok(Some(tensor.clone()))
     }
+
+    /// A per-parameter scalar that must be present (NAdam's `mu_product`).
+    pub(crate) fn scalar(&mut self, scalar: &'static str) -> Result<T> {
+        let key = format!("{}.{scalar}", self.name);
+        let (index, _, tensor) = self.dict.get_full(&key).ok_or_else(|| Error::MissingState {
+            owner: self.owner,
+            key: key.clone(),
+            site: self.site,
+        })?;
+        match tensor.data() {
+            [v] if tensor.rank() == 0 && v.is_finite() => {
+                self.used[index] = true;
+                Ok(*v)
+            }
+            _ => {
+                let msg = format!("holds {:?} of shape {}, expected a finite scalar", tensor.data(), tensor.shape());
+                Err(Error::InvalidState { owner: self.owner, key, msg, site: self.site })
+            }
+        }
+    }
 }
 
 /// Per-parameter optimizer state (moments, sums) that can be saved as named tensors. The step

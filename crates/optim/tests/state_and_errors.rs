@@ -5,8 +5,8 @@ mod common;
 use autograd::{Float, Parameter, Tape, Tensor, Var};
 use common::{message, ErrorMessage};
 use optim::{
-    clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Error, Optimizer, RmsProp,
-    RmsPropConfig, Sgd, SgdConfig, StateDict,
+    clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig, Error, NAdam,
+    NAdamConfig, Optimizer, RAdam, RAdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig, StateDict,
 };
 
 type Named<T> = Vec<(String, Parameter<T>)>;
@@ -79,6 +79,17 @@ fn makers<T: Float>() -> Vec<(&'static str, Make<T>)> {
         }),
         ("AdamW", |p| {
             Box::new(AdamW::new(named(p), AdamWConfig { lr: 0.05, amsgrad: true, ..Default::default() }).unwrap())
+        }),
+        ("Adamax", |p| Box::new(Adamax::new(named(p), AdamaxConfig { lr: 0.05, ..Default::default() }).unwrap())),
+        ("NAdam", |p| {
+            let config =
+                NAdamConfig { lr: 0.05, weight_decay: 0.01, decoupled_weight_decay: true, ..Default::default() };
+            Box::new(NAdam::new(named(p), config).unwrap())
+        }),
+        ("RAdam", |p| {
+            // β₂ = 0.9 turns the rectified step on after 5 steps, before the checkpoint.
+            let config = RAdamConfig { lr: 0.05, betas: (0.9, 0.9), ..Default::default() };
+            Box::new(RAdam::new(named(p), config).unwrap())
         }),
     ]
 }
@@ -172,6 +183,33 @@ fn state_dict_names_tensors_by_parameter_and_pytorch_buffer() {
     };
     assert_eq!(sgd_keys(0.0), ["lr", "w.step", "c.step"]);
     assert_eq!(sgd_keys(0.9), ["lr", "w.step", "w.momentum_buffer", "c.step", "c.momentum_buffer"]);
+
+    // PyTorch's names for the new optimizers' state; NAdam's μ product is a scalar per parameter.
+    let keys = |opt: &mut dyn Optimizer<f64>, params: &Named<f64>| {
+        train(opt, params, 1);
+        opt.state_dict().keys().filter(|k| k.starts_with("c.")).cloned().collect::<Vec<_>>()
+    };
+    let params = model::<f64>();
+    let mut nadam = NAdam::new(named(&params), NAdamConfig::default()).unwrap();
+    assert_eq!(keys(&mut nadam, &params), ["c.step", "c.mu_product", "c.exp_avg", "c.exp_avg_sq"]);
+    let mu = nadam.state_dict()["w.mu_product"].item();
+    assert_eq!(mu, 0.9 * (1.0 - 0.5 * 0.96f64.powf(4e-3)), "μ₁ after one step");
+    let params = model::<f64>();
+    let mut adamax = Adamax::new(named(&params), AdamaxConfig::default()).unwrap();
+    assert_eq!(keys(&mut adamax, &params), ["c.step", "c.exp_avg", "c.exp_inf"]);
+    let params = model::<f64>();
+    let mut radam = RAdam::new(named(&params), RAdamConfig::default()).unwrap();
+    assert_eq!(keys(&mut radam, &params), ["c.step", "c.exp_avg", "c.exp_avg_sq"]);
+
+    // A scalar that is not one is an error naming it.
+    let mut state = nadam.state_dict();
+    state.insert("w.mu_product".into(), Tensor::vector(&[0.5, 0.5]));
+    let params = model::<f64>();
+    let mut fresh = NAdam::new(named(&params), NAdamConfig::default()).unwrap();
+    assert_eq!(
+        fresh.load_state_dict(&state).unwrap_err().message(),
+        "NAdam.load_state_dict(): entry `w.mu_product` holds [0.5, 0.5] of shape [2], expected a finite scalar"
+    );
 }
 
 #[test]
@@ -490,6 +528,34 @@ fn bad_hyper_parameters_are_errors_at_construction() {
         "invalid weight_decay for AdamW: -0.01 (must be finite and >= 0)"
     );
 
+    let adamax = |c: AdamaxConfig| Adamax::new(ps(), c).err().expect("should fail").message();
+    let nadam = |c: NAdamConfig| NAdam::new(ps(), c).err().expect("should fail").message();
+    let radam = |c: RAdamConfig| RAdam::new(ps(), c).err().expect("should fail").message();
+    assert_eq!(
+        adamax(AdamaxConfig { betas: (1.0, 0.999), ..Default::default() }),
+        "invalid betas[0] for Adamax: 1 (must be in [0, 1))"
+    );
+    assert_eq!(
+        adamax(AdamaxConfig { eps: -1.0, ..Default::default() }),
+        "invalid eps for Adamax: -1 (must be finite and >= 0)"
+    );
+    assert_eq!(
+        nadam(NAdamConfig { momentum_decay: -4e-3, ..Default::default() }),
+        "invalid momentum_decay for NAdam: -0.004 (must be finite and >= 0)"
+    );
+    assert_eq!(
+        nadam(NAdamConfig { weight_decay: f64::NAN, ..Default::default() }),
+        "invalid weight_decay for NAdam: NaN (must be finite and >= 0)"
+    );
+    assert_eq!(
+        radam(RAdamConfig { betas: (0.9, -0.5), ..Default::default() }),
+        "invalid betas[1] for RAdam: -0.5 (must be in [0, 1))"
+    );
+    assert_eq!(
+        radam(RAdamConfig { lr: -1e-3, ..Default::default() }),
+        "invalid lr for RAdam: -0.001 (must be finite and >= 0)"
+    );
+
     // The structured variant carries the values.
     let err = Adam::new(ps(), AdamConfig { betas: (0.9, 1.5), ..Default::default() }).err().unwrap();
     assert_eq!(
@@ -551,6 +617,33 @@ fn defaults_are_pytorchs() {
     assert_eq!(
         AdamWConfig::default(),
         AdamWConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false }
+    );
+    assert_eq!(
+        AdamaxConfig::default(),
+        AdamaxConfig { lr: 2e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, maximize: false }
+    );
+    assert_eq!(
+        NAdamConfig::default(),
+        NAdamConfig {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum_decay: 4e-3,
+            decoupled_weight_decay: false,
+            maximize: false
+        }
+    );
+    assert_eq!(
+        RAdamConfig::default(),
+        RAdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled_weight_decay: false,
+            maximize: false
+        }
     );
 }
 
