@@ -147,8 +147,10 @@ pub(crate) fn check_rows<T: Float>(out: &Tensor<T>, rows: usize, width: Option<u
 ///     .push(DropoutConfig::new(0.5).init(&mut rng)?);
 /// let x = Tensor::rand_normal([10, 4], 0.0, 1.0, &mut rng);
 /// let a = train::predict(&model, &x, 3)?;
-/// let b = train::predict(&model, &x, 10)?;
-/// assert_eq!(a, b); // no dropout, and batching does not change a row's output
+/// let b = train::predict(&model, &x, 3)?;
+/// assert_eq!(a, b); // no dropout in evaluation mode
+/// // Another batch size may round differently (the GEMM kernel's blocking depends on it).
+/// assert!(train::predict(&model, &x, 10)?.max_abs_diff(&a) < 1e-5);
 /// assert_eq!(model.get(1).unwrap().own_training(), Some(true)); // the mode is given back
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

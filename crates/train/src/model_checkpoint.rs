@@ -8,12 +8,13 @@
 //! a different file: `last.safetensors` in [`Fit::out_dir`](crate::Fit::out_dir).
 
 use crate::callback::{check_monitor, Callback, CallbackState, EpochContext, Mode, TrainContext};
+use crate::files::prepare_output_dir;
 use crate::{Error, Result};
 use autograd::Float;
 use std::path::PathBuf;
 
 /// Saves the model's parameters to a file after epochs that improve a monitored metric, or
-/// after every epoch.
+/// after every epoch. The file's folder is created when the run begins.
 ///
 /// ```
 /// use train::ModelCheckpoint;
@@ -68,8 +69,11 @@ impl<T: Float> Callback<T> for ModelCheckpoint {
     }
 
     fn on_train_begin(&mut self, ctx: &mut TrainContext<'_, T>) -> Result<()> {
-        match &self.monitor {
-            Some((metric, _)) => check_monitor("ModelCheckpoint", metric, ctx.metrics),
+        if let Some((metric, _)) = &self.monitor {
+            check_monitor("ModelCheckpoint", metric, ctx.metrics)?;
+        }
+        match self.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            Some(dir) => prepare_output_dir(dir),
             None => Ok(()),
         }
     }

@@ -11,7 +11,7 @@
 //! | the model's state words (dropout seeds and counters) | metadata `model_state.<name>` |
 //! | the schedule's state | metadata `fit.schedule` (a JSON object) |
 //! | a callback's numbers (best value, patience count) | metadata `callback.<name>` (a JSON object) |
-//! | epochs done, seed, batch size, training samples, callbacks | metadata `fit.*` |
+//! | epochs done, seed, batch size, training samples, the names of the model's state words and of the callbacks with state | metadata `fit.*` |
 //! | the history so far, with the reason the run stopped | metadata `fit.history` (JSON) |
 //!
 //! Numbers in metadata are text in Rust's shortest round-trip form (in the JSON objects too, as
@@ -33,9 +33,11 @@ impl<T: Float> Run<'_, T> {
     pub(crate) fn save_state(&self, path: &Path) -> Result<()> {
         let mut ckpt = Checkpoint::from_module(self.model);
         ckpt.insert_section("optim", self.optimizer.state_dict())?;
-        for (name, word) in self.model.named_state() {
+        let state = self.model.named_state();
+        for (name, word) in &state {
             ckpt.set_metadata(format!("model_state.{name}"), word.to_string());
         }
+        ckpt.set_metadata("fit.model_state", state.keys().cloned().collect::<Vec<_>>().join(","));
         if let Some(schedule) = &self.schedule {
             ckpt.set_metadata("fit.schedule", encode(schedule.schedule.state_dict()));
         }
@@ -95,13 +97,20 @@ impl<T: Float> Run<'_, T> {
         }
 
         check_parameters(self.model, &ckpt).map_err(fail)?;
+        let ours = self.model.named_state();
+        let saved: Vec<&str> = meta("fit.model_state")?.split(',').filter(|s| !s.is_empty()).collect();
+        if let Some(name) = saved.iter().find(|name| !ours.contains_key(**name)) {
+            return Err(fail(format!(
+                "it was saved from another model: it holds state {name:?}, which this model lacks"
+            )));
+        }
         let mut state = StateMap::new();
-        for (name, _) in self.model.named_state() {
+        for name in ours.keys() {
             let key = format!("model_state.{name}");
-            let Some(text) = ckpt.metadata(&key) else {
-                return Err(fail(format!("the model has state {name:?} (a dropout's), which the file lacks")));
+            let Some(text) = ckpt.metadata(&key).filter(|_| saved.contains(&name.as_str())) else {
+                return Err(fail(format!("it was saved from another model: it has no state {name:?}")));
             };
-            state.insert(name, whole(&key, text)?);
+            state.insert(name.clone(), whole(&key, text)?);
         }
 
         self.optimizer
