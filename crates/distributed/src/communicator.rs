@@ -89,7 +89,7 @@ impl Communicator for SingleProcess {
     fn barrier(&self) {}
 
     fn abort(&self, message: &str) -> ! {
-        eprintln!("{message}");
+        crate::launch::report(message);
         std::process::exit(1)
     }
 }

@@ -60,8 +60,15 @@ fn run_on<R, E: Display>(world: &dyn Communicator, run: impl FnOnce(&dyn Communi
 }
 
 fn exit_with(message: &str) -> ! {
-    eprintln!("{message}");
+    report(message);
     std::process::exit(1)
+}
+
+/// Writes `message` and a newline to standard error in one write: `mpirun` merges the ranks'
+/// streams, and `eprintln!`'s several writes could interleave with another rank's line.
+pub(crate) fn report(message: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(format!("{message}\n").as_bytes());
 }
 
 /// The timeout from [`TIMEOUT_VARIABLE`], or the default if it is not set.

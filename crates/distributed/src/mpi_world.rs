@@ -14,6 +14,7 @@
 //!   one collective longer than the timeout prints what it waited for and exits, and `mpirun`
 //!   ends the rest.
 
+use crate::launch::report;
 use crate::watchdog::{Wait, Watchdog};
 use crate::{Communicator, Error, Result};
 use mpi::collective::SystemOperation;
@@ -60,12 +61,12 @@ impl MpiWorld {
         }
         let (rank, size) = (world.rank() as usize, world.size() as usize);
         let watchdog = Watchdog::new(timeout, move |wait: &Wait, timeout| {
-            eprintln!(
+            report(&format!(
                 "rank {rank} of {size}: {} did not complete within {} s; another rank has stopped \
                  taking part (stuck, or one step short of the others); ending the job",
                 wait.what,
                 timeout.as_secs_f64(),
-            );
+            ));
             // Not MPI_Abort: the main thread is inside an MPI call, and only it may call MPI.
             // A rank that exits without finalizing makes mpirun end the others.
             std::process::exit(TIMEOUT_EXIT_CODE);
@@ -83,9 +84,9 @@ impl MpiWorld {
     /// it, a panicking rank would unwind and the others would wait for it until the timeout.
     pub fn abort_on_panic(&self) {
         let (rank, size) = (self.rank, self.size);
-        let report = std::panic::take_hook();
+        let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            report(info);
+            previous(info);
             let payload = info.payload();
             let message = payload
                 .downcast_ref::<&str>()
@@ -93,7 +94,7 @@ impl MpiWorld {
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("(a non-text panic payload)");
             let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-            eprintln!("rank {rank} of {size} panicked{location}: {message}");
+            report(&format!("rank {rank} of {size} panicked{location}: {message}"));
             SimpleCommunicator::world().abort(1)
         }));
     }
@@ -139,7 +140,7 @@ impl Communicator for MpiWorld {
     }
 
     fn abort(&self, message: &str) -> ! {
-        eprintln!("{message}");
+        report(message);
         self.world.abort(1)
     }
 }
