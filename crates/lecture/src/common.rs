@@ -1,0 +1,124 @@
+//! What several experiments share: the MNIST digits, multilayer perceptrons with a chosen
+//! activation, and norms of parameters and their gradients.
+
+use crate::Result;
+use autograd::{Float, Parameter};
+use nn::{LeakyRelu, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential, Sigmoid};
+use rand::Rng;
+use std::path::Path;
+use train::data::Dataset;
+
+/// The bundled MNIST digits split as every example in the repository splits them: the first
+/// 8,000 to train, the last 2,000 to test.
+#[derive(Clone, Debug)]
+pub struct Mnist {
+    /// The first 8,000 digits.
+    pub train: Dataset,
+    /// The last 2,000 digits, never trained on.
+    pub test: Dataset,
+}
+
+impl Mnist {
+    /// Reads `images-idx3-ubyte.gz` and `labels-idx1-ubyte.gz` from `dir` (the bundled
+    /// `data/mnist-10k`, or the full MNIST training files: any count above 2,000 works, the last
+    /// 2,000 are the test set).
+    pub fn load(dir: &Path) -> Result<Mnist> {
+        let all = Dataset::from_idx(dir.join("images-idx3-ubyte.gz"), dir.join("labels-idx1-ubyte.gz"), 10)?;
+        let test_size = 2_000.min(all.len() / 5);
+        let (train, test) = all.split_at(all.len() - test_size)?;
+        Ok(Mnist { train, test })
+    }
+
+    /// The first `n` training digits (all of them if `n` is larger).
+    pub fn train_prefix(&self, n: usize) -> Result<Dataset> {
+        Ok(self.train.subset(&(0..n.min(self.train.len())).collect::<Vec<_>>())?)
+    }
+
+    /// The first `n` test digits (all of them if `n` is larger).
+    pub fn test_prefix(&self, n: usize) -> Result<Dataset> {
+        Ok(self.test.subset(&(0..n.min(self.test.len())).collect::<Vec<_>>())?)
+    }
+}
+
+/// The nonlinearity between the linear layers of a [`mlp`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    /// 1 / (1 + e⁻ˣ).
+    Sigmoid,
+    /// max(0, x).
+    Relu,
+    /// max(0, x) + s·min(0, x) with a fixed slope `s`.
+    LeakyRelu(f64),
+    /// max(0, x) + a·min(0, x) with one learned slope per unit, starting at the value given.
+    PRelu(f64),
+    /// Each unit the max of this many linear pieces (the linear layer before it grows by the
+    /// same factor).
+    Maxout(usize),
+}
+
+impl Activation {
+    /// A short name for tables and legends.
+    pub fn name(&self) -> String {
+        match self {
+            Activation::Sigmoid => "sigmoid".into(),
+            Activation::Relu => "ReLU".into(),
+            Activation::LeakyRelu(s) => format!("leaky ReLU ({s})"),
+            Activation::PRelu(_) => "PReLU".into(),
+            Activation::Maxout(k) => format!("maxout (k={k})"),
+        }
+    }
+}
+
+/// A fully connected network with `sizes[0]` inputs, hidden layers of `sizes[1..n-1]` units
+/// each followed by `activation`, and `sizes[n-1]` outputs (logits). Weights are He-uniform
+/// (the default of [`LinearConfig`]) drawn from `rng`, biases zero; a maxout layer's pieces
+/// likewise.
+///
+/// [`weight_matrices`] lists the weights in layer order, whatever the modules are called.
+pub fn mlp<T: Float>(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Result<Sequential<T>> {
+    let mut net = Sequential::new();
+    let last = sizes.len().saturating_sub(1);
+    for (l, pair) in sizes.windows(2).enumerate() {
+        let (n_in, n_out) = (pair[0], pair[1]);
+        if l + 1 == last {
+            net = net.push(LinearConfig::new(n_in, n_out).init(rng)?);
+            break;
+        }
+        net = match activation {
+            Activation::Maxout(k) => {
+                let config =
+                    MaxoutConfig { weight_init: nn::Init::kaiming_uniform(), ..MaxoutConfig::new(n_in, n_out, k) };
+                net.push(config.init(rng)?)
+            }
+            _ => net.push(LinearConfig::new(n_in, n_out).init(rng)?),
+        };
+        net = match activation {
+            Activation::Sigmoid => net.push(Sigmoid),
+            Activation::Relu => net.push(Relu),
+            Activation::LeakyRelu(slope) => net.push(LeakyRelu { slope }),
+            Activation::PRelu(init) => net.push(PRelu::per_channel(n_out, init)?),
+            Activation::Maxout(_) => net,
+        };
+    }
+    Ok(net)
+}
+
+/// The weight matrices of a network in layer order, with their names.
+pub fn weight_matrices<T: Float>(net: &dyn Module<T>) -> Vec<(String, Parameter<T>)> {
+    net.named_parameters().into_iter().filter(|(_, p)| p.value().rank() == 2).collect()
+}
+
+/// The Euclidean norm of a parameter's gradient (0 if it has none).
+pub fn grad_norm<T: Float>(p: &Parameter<T>) -> f64 {
+    p.grad().map_or(0.0, |g| norm(g.data()))
+}
+
+/// The Euclidean norm of a parameter's value.
+pub fn value_norm<T: Float>(p: &Parameter<T>) -> f64 {
+    norm(p.value().data())
+}
+
+/// √Σ v², accumulated in `f64`.
+pub fn norm<T: Float>(values: &[T]) -> f64 {
+    values.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt()
+}

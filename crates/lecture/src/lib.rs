@@ -1,0 +1,108 @@
+//! # lecture: the claims of a lecture on backpropagation, measured
+//!
+//! An introductory lecture on deep learning (the three steps: a network, a loss, gradient
+//! descent with backpropagation; then "tips": new activations, adaptive learning rates, early
+//! stopping, regularization, dropout, and why depth helps) makes claims that can be checked by
+//! running code. Each module here is one experiment that measures one group of claims with
+//! chainrule, on the bundled MNIST digits or on a generated task where a claim needs one, and
+//! writes its numbers (CSV, JSON) and figures (SVG) into an output folder.
+//!
+//! | experiment | module | claim |
+//! | --- | --- | --- |
+//! | `chain-rule` | [`chain_rule`] | ∂l/∂w is the forward value ∂z/∂w times the backward value ∂l/∂z |
+//! | `vanishing` | [`vanishing`] | in a deep sigmoid network the first layers' gradients vanish; ReLU fixes it |
+//!
+//! `examples/lecture.rs` (at the workspace root) is the command line:
+//! `cargo run --release --example lecture -- all`, or one experiment by name. Every experiment
+//! has a configuration with [`Default`] (the measured run of `docs/lecture.md`) and `tiny()`
+//! (seconds, for the tests). Every random choice is seeded: the same configuration gives the
+//! same numbers, bit for bit, except wall-clock times.
+
+pub mod chain_rule;
+pub mod common;
+mod error;
+pub mod output;
+
+pub use error::{Error, Result};
+pub use output::{Output, Table};
+
+use std::path::PathBuf;
+
+/// One experiment, by the name the command line uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Experiment {
+    /// [`chain_rule`].
+    ChainRule,
+}
+
+impl Experiment {
+    /// Every experiment, in the lecture's order.
+    pub const ALL: [Experiment; 1] = [Experiment::ChainRule];
+
+    /// The command-line name (`"chain-rule"`), also the name of its output folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Experiment::ChainRule => "chain-rule",
+        }
+    }
+
+    /// The lecture's claim it measures, in one line.
+    pub fn claim(self) -> &'static str {
+        match self {
+            Experiment::ChainRule => "∂l/∂w is ∂z/∂w from the forward pass times ∂l/∂z from the backward pass",
+        }
+    }
+
+    /// The experiment called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Experiment> {
+        Experiment::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// How big a run is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Size {
+    /// The configuration `docs/lecture.md` reports (each experiment about two minutes or less on
+    /// two cores).
+    #[default]
+    Default,
+    /// A few seconds each: what the tests run so no experiment can rot.
+    Tiny,
+}
+
+/// Where the experiments read their data and write their results.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The folder with the MNIST IDX files (the bundled `data/mnist-10k` by default).
+    pub data_dir: PathBuf,
+    /// The folder that receives one subfolder per experiment.
+    pub out_dir: PathBuf,
+    /// Default or tiny.
+    pub size: Size,
+}
+
+impl Settings {
+    /// The bundled digits, output under `out_dir`, default size.
+    pub fn new(out_dir: impl Into<PathBuf>) -> Settings {
+        Settings { data_dir: bundled_mnist(), out_dir: out_dir.into(), size: Size::Default }
+    }
+}
+
+/// The bundled `data/mnist-10k` of the workspace this crate was built in.
+pub fn bundled_mnist() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-10k"))
+}
+
+/// Runs `experiment`, writing into `settings.out_dir/<name>`; returns the lines to print and
+/// the output folder.
+pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, PathBuf)> {
+    let mut out = Output::create(settings.out_dir.join(experiment.name()))?;
+    let tiny = settings.size == Size::Tiny;
+    let lines = match experiment {
+        Experiment::ChainRule => {
+            let config = if tiny { chain_rule::Config::tiny() } else { chain_rule::Config::default() };
+            chain_rule::run(&config, &mut out)?.summary()
+        }
+    };
+    Ok((lines, out.dir().to_path_buf()))
+}

@@ -1,0 +1,59 @@
+//! Every experiment at its tiny size, asserting the property it is about, so none can rot.
+
+use lecture::{chain_rule, Output};
+use std::path::PathBuf;
+
+/// A fresh output folder for one test.
+fn out(name: &str) -> Output {
+    let dir: PathBuf = std::env::temp_dir().join(format!("chainrule-lecture-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Output::create(dir).unwrap()
+}
+
+fn assert_files(out: &Output, names: &[&str]) {
+    for name in names {
+        let path = out.dir().join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!text.is_empty(), "{} is empty", path.display());
+        if name.ends_with(".svg") {
+            assert!(text.starts_with("<svg"), "{} is not an SVG", path.display());
+        }
+    }
+}
+
+#[test]
+fn chain_rule_products_are_the_tape_gradients_and_the_finite_differences() {
+    let mut out = out("chain-rule");
+    let config = chain_rule::Config::tiny();
+    let report = chain_rule::run(&config, &mut out).unwrap();
+    assert_eq!(report.rows.len(), 14);
+    for row in &report.rows {
+        assert!((row.product - row.tape).abs() < 1e-15, "{row:?}");
+        assert!((row.tape - row.finite_difference).abs() < 1e-8, "{row:?}");
+        assert!(row.tape != 0.0, "every parameter matters for this loss: {row:?}");
+    }
+    // The forward factor of a first-layer weight is the input it multiplies; of a second-layer
+    // weight, the hidden activation.
+    let w1_02 = report.rows.iter().find(|r| r.name == "w1[0,2]").unwrap();
+    assert_eq!(w1_02.forward, config.x[2]);
+    let w2_11 = report.rows.iter().find(|r| r.name == "w2[1,1]").unwrap();
+    assert_eq!(w2_11.forward, report.forward.a[1]);
+    // The tape's ∂l/∂z of the intermediate values is the hand-computed backward pass.
+    for (tape, hand) in report.tape_dz1.iter().zip(&report.backward.dz1) {
+        assert!((tape - hand).abs() < 1e-15);
+    }
+    for (tape, hand) in report.tape_dz2.iter().zip(&report.backward.dz2) {
+        assert!((tape - hand).abs() < 1e-15);
+    }
+    assert!(report.max_total_vs_sum_of_samples < 1e-12);
+    // The listing shows the forward values and the gradients of the traced tape.
+    assert!(report.listing.contains("sigmoid") && report.listing.contains("grad"));
+    assert_files(&out, &["gradients.csv", "values.json", "tape.txt", "tape.dot", "gradients.svg"]);
+}
+
+#[test]
+fn chain_rule_rejects_a_label_out_of_range() {
+    let config = chain_rule::Config { label: 2, ..chain_rule::Config::tiny() };
+    let err = chain_rule::run(&config, &mut out("chain-rule-label")).unwrap_err();
+    assert!(err.to_string().contains("label 2"), "{err}");
+}
