@@ -227,21 +227,33 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
-    /// A layer, loss or checkpoint of `nn` failed.
+    /// A layer, loss or checkpoint of `nn` failed. (This and the next two are boxed: their
+    /// shapes and call sites would make every `Result` of this crate large.)
     #[error(transparent)]
-    Nn(#[from] nn::Error),
-    /// An optimizer or schedule failed (boxed: its shapes would make every `Result` of this
-    /// crate larger).
+    Nn(Box<nn::Error>),
+    /// An optimizer or schedule failed.
     #[error(transparent)]
     Optim(Box<optim::Error>),
     /// An op on the tape failed.
     #[error(transparent)]
-    Autograd(#[from] autograd::Error),
+    Autograd(Box<autograd::Error>),
+}
+
+impl From<nn::Error> for Error {
+    fn from(e: nn::Error) -> Self {
+        Error::Nn(Box::new(e))
+    }
 }
 
 impl From<optim::Error> for Error {
     fn from(e: optim::Error) -> Self {
         Error::Optim(Box::new(e))
+    }
+}
+
+impl From<autograd::Error> for Error {
+    fn from(e: autograd::Error) -> Self {
+        Error::Autograd(Box::new(e))
     }
 }
 
