@@ -562,7 +562,8 @@ fn check_callback_names<T: Float>(callbacks: &[Box<dyn Callback<T> + '_>]) -> Re
 /// The history files of `dir`: CSV, JSON and the curves.
 fn write_history(history: &History, dir: &Path) -> Result<()> {
     history.write_csv(dir.join("history.csv"))?;
-    history.write_json(dir.join("history.json"))
+    history.write_json(dir.join("history.json"))?;
+    history.curves().write_svg(dir.join("curves.svg"))
 }
 
 /// The epoch's progress line: `epoch 3/15: loss 0.1234, accuracy 0.9612, val_loss 0.1100,

@@ -9,9 +9,10 @@
 //! samples_per_second` and one row per epoch; numbers are written in Rust's shortest form that
 //! reads back to the same bits, so [`History::read_csv`] recovers the records exactly. The JSON
 //! file holds the same records and, beyond the CSV, the epoch early stopping chose and why the
-//! run stopped.
+//! run stopped. [`History::curves`] draws the loss and accuracy curves.
 
 use crate::files::write_atomic;
+use crate::plot::{Chart, Figure};
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
 use std::path::Path;
@@ -214,6 +215,28 @@ impl History {
         history.best_epoch = value["best_epoch"].as_u64().map(|e| e as usize);
         history.stopped = value["stopped"].as_str().map(String::from);
         Ok(history)
+    }
+
+    /// The learning curves: a loss chart and an accuracy chart side by side, each with the
+    /// training and (if the run had validation data) validation curve over the epochs, and a
+    /// vertical marker at [`best_epoch`](History::best_epoch) when there is one. Write it with
+    /// [`Figure::write_svg`].
+    pub fn curves(&self) -> Figure {
+        let chart = |title: &str, metric: &str| {
+            let points = |name: &str| -> Vec<(f64, f64)> {
+                self.epochs.iter().filter_map(|e| Some((e.epoch as f64, e.get(name)?))).collect()
+            };
+            let mut chart = Chart::new(title).x_label("epoch").line("train", points(metric));
+            let validation = points(&format!("val_{metric}"));
+            if !validation.is_empty() {
+                chart = chart.line("validation", validation);
+            }
+            match self.best_epoch {
+                Some(best) => chart.marker(best as f64, format!("early stopping: epoch {best}")),
+                None => chart,
+            }
+        };
+        Figure::new().chart(chart("loss", "loss")).chart(chart("accuracy", "accuracy"))
     }
 
     /// Writes [`to_json`](History::to_json), pretty-printed, to `path`, atomically.

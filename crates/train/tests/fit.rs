@@ -166,6 +166,7 @@ fn the_history_files_read_back_to_the_returned_values() {
         .epochs(4)
         .validation_data(&val_set)
         .metric(train::metrics::TopKAccuracy(2))
+        .callback(EarlyStopping::new("val_accuracy").patience(10))
         .out_dir(&dir)
         .progress(ProgressMode::Quiet)
         .run()
@@ -186,6 +187,29 @@ fn the_history_files_read_back_to_the_returned_values() {
     assert_eq!(History::read_csv(dir.join("history.csv")).unwrap().epochs, history.epochs);
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("history.json")).unwrap()).unwrap();
     assert_eq!(History::from_json(&json).unwrap(), history);
+    let best = history.best_epoch.expect("early stopping watched val_accuracy");
+
+    // The curves: two charts, each with a train and a validation line through the 4 epochs,
+    // and the marker at the epoch early stopping chose.
+    let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
+    assert_balanced_svg(&svg);
+    for colour in ["#1F77B4", "#FF7F0E"] {
+        let lines: Vec<usize> = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(&format!(r#"stroke="{colour}" stroke-width="2""#)))
+            .map(|l| l.split(r#"points=""#).nth(1).unwrap().split('"').next().unwrap().split_whitespace().count())
+            .filter(|&points| points == 4)
+            .collect();
+        assert_eq!(lines.len(), 2, "{colour}: one 4-point line in each chart");
+    }
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .map(|t| t.split_once('>').unwrap().1.split("</text>").next().unwrap().trim())
+        .collect();
+    for text in ["loss", "accuracy", "train", "validation", &format!("early stopping: epoch {best}")] {
+        assert!(texts.contains(&text), "no text {text:?} in {texts:?}");
+    }
     // Real values: the loss fell, the accuracy is a fraction, the top-2 accuracy at least it.
     let losses = history.metric("loss").unwrap();
     assert!(losses[3] < losses[0], "{losses:?}");
@@ -196,6 +220,22 @@ fn the_history_files_read_back_to_the_returned_values() {
         assert_eq!(e.lr, f64::from(0.01f32), "the rate as the f32 optimizer holds it");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Checks that `svg` is one `<svg>` element whose tags all close in order.
+fn assert_balanced_svg(svg: &str) {
+    assert!(svg.starts_with("<svg ") && svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
+    let mut open = Vec::new();
+    for tag in svg.split('<').skip(1).map(|t| t.split('>').next().expect("every tag ends")) {
+        let name = tag.split(|c: char| c.is_whitespace() || c == '/').find(|s| !s.is_empty()).unwrap_or("");
+        if tag.starts_with('/') {
+            assert_eq!(open.pop(), Some(name), "</{name}> closes the wrong element");
+        } else if !tag.ends_with('/') {
+            open.push(name);
+        }
+    }
+    assert!(open.is_empty(), "unclosed {open:?}");
+    assert!(svg.trim_end().ends_with("</svg>"));
 }
 
 #[test]
