@@ -91,8 +91,14 @@ struct Phase {
 /// stepping is an error ([`Error::ScheduleExhausted`]), as in PyTorch. Give `total_steps` as
 /// PyTorch's `epochs * steps_per_epoch` when that is how you count.
 ///
-/// Unlike PyTorch, a `pct_start` that leaves a phase of zero length (so that PyTorch divides
-/// by zero at some step) is an error at construction.
+/// Two deliberate differences from PyTorch:
+/// - The cycle's rates are defined at steps 0 to `total_steps − 1`; PyTorch allows one more
+///   step (the `total_steps`-th call, after the last batch) and extrapolates past the final rate
+///   there: the rate rises again with cosine annealing and turns *negative* with linear
+///   annealing. Here that last step keeps the final rate and momentum. (A loop that steps the
+///   schedule after every batch never trains with that step's rate, so trajectories agree.)
+/// - A `pct_start` that leaves a phase of zero length (so that PyTorch divides by zero at some
+///   step) is an error at construction.
 #[derive(Clone, Debug)]
 pub struct OneCycleLr {
     total_steps: usize,
@@ -205,15 +211,7 @@ impl OneCycleLr {
         // (the base one is reached later); on failure, put the old values back.
         let (old_lrs, old_momenta): (Vec<f64>, Vec<Option<f64>>) =
             (optimizer.group_lrs(), (0..groups).map(|g| optimizer.group_momentum(g)).collect());
-        let mut set = || -> Result<()> {
-            if c.cycle_momentum {
-                for g in 0..groups {
-                    optimizer.set_group_momentum(g, c.base_momentum)?;
-                }
-            }
-            apply(&schedule, optimizer).map(drop)
-        };
-        if let Err(e) = set() {
+        if let Err(e) = schedule.set_step_zero(optimizer, c.base_momentum) {
             for (g, (lr, momentum)) in old_lrs.into_iter().zip(old_momenta).enumerate() {
                 // The values the optimizer held: valid.
                 optimizer.set_group_lr(g, lr).expect("the old rate is valid");
@@ -226,9 +224,22 @@ impl OneCycleLr {
         Ok(schedule)
     }
 
+    /// Sets every group's rate and momentum for step 0, after checking that the optimizer accepts
+    /// the base momentum too (reached later).
+    #[track_caller]
+    fn set_step_zero<T: Float>(&self, optimizer: &mut (impl Optimizer<T> + ?Sized), base_momentum: f64) -> Result<()> {
+        if self.cycle_momentum {
+            for g in 0..self.lrs.len() {
+                optimizer.set_group_momentum(g, base_momentum)?;
+            }
+        }
+        apply(self, optimizer).map(drop)
+    }
+
     /// The phase of step `step` and how far into it the step is (0 at its start, 1 at its end).
+    /// Step `total_steps` is held at `total_steps − 1`, the end of the cycle.
     fn phase(&self, step: usize) -> (&Phase, f64) {
-        let step = step as f64;
+        let step = step.min(self.total_steps - 1) as f64;
         let mut start = 0.0;
         for (i, phase) in self.phases.iter().enumerate() {
             if step <= phase.end || i == self.phases.len() - 1 {
