@@ -6,8 +6,8 @@ mod common;
 use autograd::{Parameter, Tape, Tensor};
 use common::ErrorMessage;
 use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr, Error, LrScheduler, Optimizer,
-    RmsProp, RmsPropConfig, Sgd, SgdConfig, StateDict, StepLr,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr, Error, LrScheduler, OneCycleLr,
+    OneCycleLrConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, StateDict, StepLr,
 };
 
 type Named = Vec<(String, Parameter<f64>)>;
@@ -242,4 +242,63 @@ fn state_dicts_hold_every_groups_rate_and_load_into_the_same_groups() {
     assert_eq!(err.message(), "Adam.load_state_dict(): missing entry `param_groups.1.lr`");
     assert!(matches!(err, Error::MissingState { .. }));
     let _: StateDict<f64> = two.state_dict();
+}
+
+/// A momentum that a schedule sets (OneCycleLR's β₁ here) is part of the optimizer's state, per
+/// group, so a resume continues with it; a state without it restores the constructed momentum.
+#[test]
+fn a_momentum_set_by_a_schedule_is_saved_per_group() {
+    let params = layer();
+    let build = || {
+        let mut opt = AdamW::new(vec![params[0].clone()], AdamWConfig::default()).unwrap();
+        opt.add_param_group(vec![params[1].clone()], AdamWConfig { betas: (0.8, 0.99), ..Default::default() }).unwrap();
+        opt
+    };
+    let mut opt = build();
+    let plain = opt.state_dict();
+    assert_eq!(plain.keys().collect::<Vec<_>>(), ["lr", "param_groups.1.lr"], "no momentum entry until one is set");
+    let mut cycle = OneCycleLr::new(&mut opt, 0.01, 10, OneCycleLrConfig::default()).unwrap();
+    cycle.step(&mut opt).unwrap();
+    let state = opt.state_dict();
+    let keys: Vec<&str> = state.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["lr", "betas[0]", "param_groups.1.lr", "param_groups.1.betas[0]"]);
+    let beta1 = opt.group_momentum(1).unwrap();
+    assert!(beta1 < 0.95 && beta1 > 0.85, "{beta1}");
+    assert_eq!(state["param_groups.1.betas[0]"].item(), beta1);
+
+    let mut resumed = build();
+    resumed.load_state_dict(&state).unwrap();
+    assert_eq!(resumed.group_momentum(1), Some(beta1));
+    assert_eq!(resumed.config().betas.0, opt.config().betas.0);
+    // The state from before the schedule: the momenta the groups were built with.
+    resumed.load_state_dict(&plain).unwrap();
+    assert_eq!((resumed.group_momentum(0), resumed.group_momentum(1)), (Some(0.9), Some(0.8)));
+    // A saved momentum is checked as the constructor checks it.
+    let mut bad = state.clone();
+    bad.insert("betas[0]".into(), Tensor::scalar(1.5));
+    assert_eq!(
+        resumed.load_state_dict(&bad).unwrap_err().message(),
+        "AdamW.load_state_dict(): entry `betas[0]` invalid betas[0] for AdamW: 1.5 (must be in [0, 1))"
+    );
+}
+
+/// SGD created without momentum: a schedule that turns momentum on starts the buffer then, as
+/// PyTorch does (the buffer begins as the gradient).
+#[test]
+fn momentum_turned_on_later_starts_its_buffer_then() {
+    let w = Parameter::new(Tensor::<f64>::scalar(1.0));
+    let mut opt = Sgd::new([("w", &w)], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
+    let grad = |w: &Parameter<f64>| w.set_grad(Some(Tensor::scalar(w.value().item())));
+    grad(&w);
+    opt.step().unwrap();
+    assert_eq!(w.value().item(), 0.9);
+    assert!(!opt.state_dict().contains_key("w.momentum_buffer"));
+    opt.set_group_momentum(0, 0.5).unwrap();
+    grad(&w);
+    opt.step().unwrap(); // b = g = 0.9, θ = 0.9 − 0.09
+    assert!((w.value().item() - 0.81).abs() < 1e-15);
+    grad(&w);
+    opt.step().unwrap(); // b = 0.5·0.9 + 0.81 = 1.26, θ = 0.81 − 0.126
+    assert!((w.value().item() - 0.684).abs() < 1e-15);
+    assert_eq!(opt.state_dict()["w.momentum_buffer"].item(), 1.26);
 }
