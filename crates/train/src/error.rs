@@ -150,6 +150,17 @@ pub enum Error {
         /// What is wrong, with the values involved.
         msg: String,
     },
+    /// A folder holds neither layout of the MNIST files ([`load_mnist`](crate::data::load_mnist)).
+    #[error(
+        "{} holds no MNIST files: expected train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, \
+         t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (the official files; also without .gz, \
+         or with '.' before idx), or images-idx3-ubyte.gz and labels-idx1-ubyte.gz (one set, split 80/20)",
+        dir.display()
+    )]
+    NoMnist {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// A metric got a different number of predictions and labels.
     #[error("{metric}: {predictions} predictions but {labels} labels")]
     MetricLength {
