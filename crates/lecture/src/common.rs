@@ -4,9 +4,12 @@
 use crate::Result;
 use autograd::{Float, Parameter};
 use nn::{LeakyRelu, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential, Sigmoid};
+use optim::{Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 use rand::Rng;
 use std::path::Path;
 use train::data::Dataset;
+use train::plot::Chart;
+use train::History;
 
 /// The bundled MNIST digits split as every example in the repository splits them: the first
 /// 8,000 to train, the last 2,000 to test.
@@ -121,4 +124,109 @@ pub fn value_norm<T: Float>(p: &Parameter<T>) -> f64 {
 /// √Σ v², accumulated in `f64`.
 pub fn norm<T: Float>(values: &[T]) -> f64 {
     values.iter().map(|v| v.to_f64().powi(2)).sum::<f64>().sqrt()
+}
+
+/// An optimizer and its hyper-parameters, to build over a network's parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerKind {
+    /// Plain gradient descent: θ ← θ − η∇L.
+    Sgd {
+        /// η.
+        lr: f64,
+    },
+    /// Gradient descent with momentum λ: v ← λv + ∇L, θ ← θ − ηv (PyTorch's form of the
+    /// lecture's v ← λv − η∇L, θ ← θ + v: the same steps for a constant η).
+    Momentum {
+        /// η.
+        lr: f64,
+        /// λ.
+        momentum: f64,
+    },
+    /// Adagrad: η divided by the root of the sum of all past squared gradients.
+    Adagrad {
+        /// η.
+        lr: f64,
+    },
+    /// RMSProp: η divided by the root of a decaying average of squared gradients.
+    RmsProp {
+        /// η.
+        lr: f64,
+    },
+    /// Adam: momentum on the gradient, divided as in RMSProp, both bias-corrected.
+    Adam {
+        /// η.
+        lr: f64,
+    },
+}
+
+impl OptimizerKind {
+    /// A short name for tables and legends.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd { .. } => "SGD",
+            OptimizerKind::Momentum { .. } => "momentum",
+            OptimizerKind::Adagrad { .. } => "Adagrad",
+            OptimizerKind::RmsProp { .. } => "RMSProp",
+            OptimizerKind::Adam { .. } => "Adam",
+        }
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerKind::Sgd { lr }
+            | OptimizerKind::Momentum { lr, .. }
+            | OptimizerKind::Adagrad { lr }
+            | OptimizerKind::RmsProp { lr }
+            | OptimizerKind::Adam { lr } => lr,
+        }
+    }
+
+    /// The same optimizer with learning rate `lr`.
+    pub fn with_lr(self, lr: f64) -> Self {
+        match self {
+            OptimizerKind::Sgd { .. } => OptimizerKind::Sgd { lr },
+            OptimizerKind::Momentum { momentum, .. } => OptimizerKind::Momentum { lr, momentum },
+            OptimizerKind::Adagrad { .. } => OptimizerKind::Adagrad { lr },
+            OptimizerKind::RmsProp { .. } => OptimizerKind::RmsProp { lr },
+            OptimizerKind::Adam { .. } => OptimizerKind::Adam { lr },
+        }
+    }
+
+    /// The optimizer over `params`, every other option at PyTorch's default.
+    pub fn build<T: Float, K: Into<String>, P: std::borrow::Borrow<Parameter<T>>>(
+        &self,
+        params: impl IntoIterator<Item = (K, P)>,
+    ) -> Result<Box<dyn Optimizer<T>>> {
+        Ok(match *self {
+            OptimizerKind::Sgd { lr } => Box::new(Sgd::new(params, SgdConfig { lr, ..Default::default() })?),
+            OptimizerKind::Momentum { lr, momentum } => {
+                Box::new(Sgd::new(params, SgdConfig { lr, momentum, ..Default::default() })?)
+            }
+            OptimizerKind::Adagrad { lr } => {
+                Box::new(Adagrad::new(params, AdagradConfig { lr, ..Default::default() })?)
+            }
+            OptimizerKind::RmsProp { lr } => {
+                Box::new(RmsProp::new(params, RmsPropConfig { lr, ..Default::default() })?)
+            }
+            OptimizerKind::Adam { lr } => Box::new(Adam::new(params, AdamConfig { lr, ..Default::default() })?),
+        })
+    }
+}
+
+/// A chart of one metric of several runs against the epoch.
+pub fn compare_runs(title: &str, metric: &str, runs: &[(String, &History)]) -> Chart {
+    let mut chart = Chart::new(title).x_label("epoch").y_label(metric);
+    for (name, history) in runs {
+        let values = history.metric(metric).unwrap_or_default();
+        chart = chart.line(name.clone(), values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)));
+    }
+    chart
+}
+
+/// Writes a run's history as `history.csv` and `history.json` in `dir`.
+pub fn write_history(history: &History, dir: &Path) -> Result<()> {
+    history.write_csv(dir.join("history.csv"))?;
+    history.write_json(dir.join("history.json"))?;
+    Ok(())
 }

@@ -22,10 +22,12 @@ pub mod chain_rule;
 pub mod common;
 mod error;
 pub mod output;
+pub mod vanishing;
 
 pub use error::{Error, Result};
 pub use output::{Output, Table};
 
+use common::Mnist;
 use std::path::PathBuf;
 
 /// One experiment, by the name the command line uses.
@@ -33,16 +35,19 @@ use std::path::PathBuf;
 pub enum Experiment {
     /// [`chain_rule`].
     ChainRule,
+    /// [`vanishing`].
+    Vanishing,
 }
 
 impl Experiment {
     /// Every experiment, in the lecture's order.
-    pub const ALL: [Experiment; 1] = [Experiment::ChainRule];
+    pub const ALL: [Experiment; 2] = [Experiment::ChainRule, Experiment::Vanishing];
 
     /// The command-line name (`"chain-rule"`), also the name of its output folder.
     pub fn name(self) -> &'static str {
         match self {
             Experiment::ChainRule => "chain-rule",
+            Experiment::Vanishing => "vanishing",
         }
     }
 
@@ -50,6 +55,7 @@ impl Experiment {
     pub fn claim(self) -> &'static str {
         match self {
             Experiment::ChainRule => "∂l/∂w is ∂z/∂w from the forward pass times ∂l/∂z from the backward pass",
+            Experiment::Vanishing => "deep sigmoid networks' first layers get vanishing gradients; ReLU does not",
         }
     }
 
@@ -98,10 +104,15 @@ pub fn bundled_mnist() -> PathBuf {
 pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, PathBuf)> {
     let mut out = Output::create(settings.out_dir.join(experiment.name()))?;
     let tiny = settings.size == Size::Tiny;
+    let mnist = || Mnist::load(&settings.data_dir);
     let lines = match experiment {
         Experiment::ChainRule => {
             let config = if tiny { chain_rule::Config::tiny() } else { chain_rule::Config::default() };
             chain_rule::run(&config, &mut out)?.summary()
+        }
+        Experiment::Vanishing => {
+            let config = if tiny { vanishing::Config::tiny() } else { vanishing::Config::default() };
+            vanishing::run(&config, &mnist()?, &mut out)?.summary()
         }
     };
     Ok((lines, out.dir().to_path_buf()))

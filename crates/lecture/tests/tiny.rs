@@ -1,6 +1,7 @@
 //! Every experiment at its tiny size, asserting the property it is about, so none can rot.
 
-use lecture::{chain_rule, Output};
+use lecture::common::Activation;
+use lecture::{chain_rule, vanishing, Output};
 use std::path::PathBuf;
 
 /// A fresh output folder for one test.
@@ -56,4 +57,33 @@ fn chain_rule_rejects_a_label_out_of_range() {
     let config = chain_rule::Config { label: 2, ..chain_rule::Config::tiny() };
     let err = chain_rule::run(&config, &mut out("chain-rule-label")).unwrap_err();
     assert!(err.to_string().contains("label 2"), "{err}");
+}
+
+fn mnist() -> lecture::common::Mnist {
+    lecture::common::Mnist::load(&lecture::bundled_mnist()).unwrap()
+}
+
+#[test]
+fn vanishing_gradients_shrink_towards_the_input_with_sigmoid_not_with_relu() {
+    let mut out = out("vanishing");
+    let config = vanishing::Config::tiny();
+    let report = vanishing::run(&config, &mnist(), &mut out).unwrap();
+    let (sigmoid, relu) = (&report.runs[0], &report.runs[1]);
+    assert_eq!((sigmoid.activation, relu.activation), (Activation::Sigmoid, Activation::Relu));
+    // Same weights, different activation: the sigmoid network's gradient at layer 2 is a small
+    // fraction of its gradient at layer L−1 (the same shape), the ReLU network's is not.
+    assert!(sigmoid.init_ratio() < 0.05, "sigmoid: {}", sigmoid.init_ratio());
+    assert!(relu.init_ratio() > 0.2, "ReLU: {}", relu.init_ratio());
+    // And it shrinks layer after layer on the way back.
+    let n = sigmoid.init_norms.len();
+    assert!(sigmoid.init_norms[1..n - 1].windows(2).all(|w| w[0] < w[1]), "{:?}", sigmoid.init_norms);
+    for run in &report.runs {
+        assert_eq!(run.batch_norms.len(), report.batches_per_epoch * config.epochs);
+        assert_eq!(run.history.epochs.len(), config.epochs);
+        assert!(run.batch_norms.iter().flatten().all(|v| v.is_finite() && *v > 0.0));
+    }
+    assert_files(
+        &out,
+        &["init_norms.csv", "summary.json", "init_norms.svg", "norms_during_training.svg", "curves.svg"],
+    );
 }
