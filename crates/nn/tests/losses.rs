@@ -393,3 +393,27 @@ fn bad_labels_shapes_and_options_are_errors_naming_the_loss_and_call_site() {
     assert!(ignoring.forward(&x, &[100, 3, 0]).is_ok());
     assert!(matches!(ignoring.forward(&x, &[100, 4, 0]), Err(Error::LabelOutOfRange { label: 4, .. })));
 }
+
+/// An ignored sample whose log-probabilities are −∞ (a masked row) stays out of the loss and
+/// its gradient: no 0·∞ = NaN, with or without smoothing and weights.
+#[test]
+fn an_ignored_sample_with_infinite_logits_stays_out() {
+    for label_smoothing in [0.0, 0.2] {
+        let tape = Tape::<f64>::new();
+        let inf = f64::NEG_INFINITY;
+        let logits = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0, inf, inf, 0.0], [2, 3]).unwrap());
+        let loss = CrossEntropyLoss {
+            weight: Some(Tensor::vector(&[1.0, 2.0, 0.5])),
+            ignore_index: Some(7),
+            label_smoothing,
+            ..Default::default()
+        };
+        let l = loss.forward(&logits, &[1, 7]).unwrap();
+        let alone = loss.forward(&tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0], [1, 3]).unwrap()), &[1]).unwrap();
+        assert_eq!(l.item(), alone.item(), "smoothing {label_smoothing}");
+        l.backward().unwrap();
+        let g = logits.grad().unwrap();
+        assert!(!g.has_non_finite(), "{g:?}");
+        assert_eq!((0..3).map(|c| g.at(&[1, c])).collect::<Vec<_>>(), vec![0.0; 3]);
+    }
+}

@@ -223,8 +223,8 @@ fn class_loss<'t, T: Float>(
         check_class_weight(loss, w, classes, site)?;
     }
     let any_ignored = labels.iter().any(|&l| targets.ignored(l));
-    // An ignored sample's label may not be a class: it picks class 0, and its weight 0 masks
-    // the pick out.
+    // An ignored sample's label may not be a class: it picks class 0, and a `where_` replaces its
+    // loss by 0 at the end (a mask multiplication would turn a −∞ log-probability into NaN).
     let picks: Vec<usize> = labels.iter().map(|&l| if targets.ignored(l) { 0 } else { l }).collect();
     let picked = log_probs.gather(1, &picks)?.reshape([batch])?;
     // Each sample's weight: its class's weight, 0 if ignored; `None` when all are 1, so the
@@ -236,22 +236,22 @@ fn class_loss<'t, T: Float>(
             (false, None) => T::ONE,
         })
     });
-    let mut losses = match &sample_weights {
-        Some(sw) => picked.mul(&log_probs.constant(sw.clone()))?.neg(),
-        None => picked.neg(),
+    let mut losses = match (targets.weight, &sample_weights) {
+        (Some(_), Some(sw)) => picked.mul(&log_probs.constant(sw.clone()))?.neg(),
+        _ => picked.neg(),
     };
     if smoothing > 0.0 {
         let weighted = match targets.weight {
             Some(w) => log_probs.mul(&log_probs.constant(w.clone()))?,
             None => log_probs.clone(),
         };
-        let mut uniform = weighted.sum_axes(&[1], false)?.neg();
-        if any_ignored {
-            let kept = Tensor::from_fn([batch], |i| if targets.ignored(labels[i]) { T::ZERO } else { T::ONE });
-            uniform = uniform.mul(&log_probs.constant(kept))?;
-        }
+        let uniform = weighted.sum_axes(&[1], false)?.neg();
         let (on_label, spread) = (T::from_f64(1.0 - smoothing), T::from_f64(smoothing / classes as f64));
         losses = losses.mul_scalar(on_label).add(&uniform.mul_scalar(spread))?;
+    }
+    if any_ignored {
+        let kept = Tensor::from_fn([batch], |i| if targets.ignored(labels[i]) { T::ZERO } else { T::ONE });
+        losses = Var::where_(&log_probs.constant(kept), &losses, &log_probs.scalar(T::ZERO))?;
     }
     match (reduction, &sample_weights) {
         (Reduction::Mean, Some(sw)) => {
