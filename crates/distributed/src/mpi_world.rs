@@ -15,7 +15,7 @@
 //!   ends the rest.
 
 use crate::launch::report;
-use crate::watchdog::{Wait, Watchdog};
+use crate::watchdog::{Collective, Watchdog};
 use crate::{Communicator, Error, Result};
 use mpi::collective::SystemOperation;
 use mpi::environment::Universe;
@@ -60,11 +60,10 @@ impl MpiWorld {
             mpi::ffi::MPI_Comm_set_errhandler(world.as_raw(), mpi::ffi::RSMPI_ERRORS_ARE_FATAL);
         }
         let (rank, size) = (world.rank() as usize, world.size() as usize);
-        let watchdog = Watchdog::new(timeout, move |wait: &Wait, timeout| {
+        let watchdog = Watchdog::new(timeout, move |collective, timeout| {
             report(&format!(
-                "rank {rank} of {size}: {} did not complete within {} s; another rank has stopped \
-                 taking part (stuck, or one step short of the others); ending the job",
-                wait.what,
+                "rank {rank} of {size}: {collective} did not complete within {} s; another rank has \
+                 stopped taking part (stuck, or one step short of the others); ending the job",
                 timeout.as_secs_f64(),
             ));
             // Not MPI_Abort: the main thread is inside an MPI call, and only it may call MPI.
@@ -110,32 +109,32 @@ impl Communicator for MpiWorld {
     }
 
     fn all_reduce_sum_f32(&self, send: &[f32], recv: &mut [f32]) {
-        let _waiting = self.watchdog.guard(|| format!("an all-reduce of {} f32 values", send.len()));
+        let _waiting = self.watchdog.guard(Collective::AllReduce { values: send.len(), unit: "f32 values" });
         self.world.all_reduce_into(send, recv, SystemOperation::sum());
     }
 
     fn all_reduce_sum_f64(&self, send: &[f64], recv: &mut [f64]) {
-        let _waiting = self.watchdog.guard(|| format!("an all-reduce of {} f64 values", send.len()));
+        let _waiting = self.watchdog.guard(Collective::AllReduce { values: send.len(), unit: "f64 values" });
         self.world.all_reduce_into(send, recv, SystemOperation::sum());
     }
 
     fn broadcast_f32(&self, values: &mut [f32], root: usize) {
-        let _waiting = self.watchdog.guard(|| format!("a broadcast of {} f32 values from rank {root}", values.len()));
+        let _waiting = self.watchdog.guard(Collective::Broadcast { values: values.len(), unit: "f32 values", root });
         self.world.process_at_rank(root as i32).broadcast_into(values);
     }
 
     fn broadcast_f64(&self, values: &mut [f64], root: usize) {
-        let _waiting = self.watchdog.guard(|| format!("a broadcast of {} f64 values from rank {root}", values.len()));
+        let _waiting = self.watchdog.guard(Collective::Broadcast { values: values.len(), unit: "f64 values", root });
         self.world.process_at_rank(root as i32).broadcast_into(values);
     }
 
     fn broadcast_bytes(&self, bytes: &mut [u8], root: usize) {
-        let _waiting = self.watchdog.guard(|| format!("a broadcast of {} bytes from rank {root}", bytes.len()));
+        let _waiting = self.watchdog.guard(Collective::Broadcast { values: bytes.len(), unit: "bytes", root });
         self.world.process_at_rank(root as i32).broadcast_into(bytes);
     }
 
     fn barrier(&self) {
-        let _waiting = self.watchdog.guard(|| "a barrier".to_string());
+        let _waiting = self.watchdog.guard(Collective::Barrier);
         self.world.barrier();
     }
 
@@ -148,7 +147,7 @@ impl Communicator for MpiWorld {
 impl Drop for MpiWorld {
     fn drop(&mut self) {
         // MPI_Finalize waits for every rank: bounded like any collective.
-        let _waiting = self.watchdog.guard(|| "MPI_Finalize (every rank finishing)".to_string());
+        let _waiting = self.watchdog.guard(Collective::Finalize);
         drop(self.universe.take());
     }
 }
