@@ -97,6 +97,7 @@ impl<T: Float> Checkpoint<T> {
     /// Adds tensors under `section` (stored as `"{section}.{name}"`) and declares the section,
     /// so that [`restore`](Checkpoint::restore) does not take them for unknown parameters.
     /// Fails if the section name is empty or contains `','` or `'.'`.
+    #[track_caller]
     pub fn insert_section(
         &mut self,
         section: &str,

@@ -90,7 +90,8 @@ fn extra_state_travels_in_sections() {
     let fresh = mlp::<f32>(6, [3, 4, 2]);
     loaded.restore_module(&fresh).unwrap();
     assert_same_bits(&model, &fresh);
-    assert!(ckpt.insert_section("bad.name", Vec::new()).is_err());
+    let (e, line) = (ckpt.insert_section("bad.name", Vec::new()).unwrap_err(), line!());
+    assert!(e.to_string().contains(&format!("(at {}:{line}:", file!())), "{e}");
     assert!(ckpt.insert_section("", Vec::new()).is_err());
 }
 
