@@ -147,17 +147,38 @@ impl<'w, T: Float> DataParallel<'w, T> {
     /// wrong size. The error is this rank's only: under [`launch`](crate::launch) it ends the
     /// job, which the other ranks, waiting in the all-reduce, cannot do by themselves.
     pub fn average_gradients(&mut self) -> Result<()> {
+        self.combine_gradients(Combine::Mean)
+    }
+
+    /// Replaces every trainable parameter's gradient by `Σ_r weight_r · g_r` over the ranks,
+    /// `weight` being this rank's. When the ranks' shares of a batch differ in size (the last
+    /// batch of an epoch), `weight = n_r / n` makes it the gradient of the mean loss over the
+    /// whole batch, as [`average_gradients`](DataParallel::average_gradients) does for equal
+    /// shares. A rank with weight 0 (an empty share) may have no gradients. A collective.
+    ///
+    /// Fails, before sending anything, if `weight` is negative or not finite, or as
+    /// [`average_gradients`](DataParallel::average_gradients).
+    pub fn weighted_sum_of_gradients(&mut self, weight: f64) -> Result<()> {
+        if !(weight.is_finite() && weight >= 0.0) {
+            let msg = format!("weight must be finite and >= 0, got {weight}");
+            return Err(Error::invalid("DataParallel::weighted_sum_of_gradients", msg));
+        }
+        self.combine_gradients(Combine::Weighted(weight))
+    }
+
+    fn combine_gradients(&mut self, combine: Combine) -> Result<()> {
         let start = Instant::now();
         let rank = self.comm.rank();
+        let absent_is_zero = combine == Combine::Weighted(0.0);
         let trainable: Vec<&(String, Parameter<T>)> = self.params.iter().filter(|(_, p)| p.requires_grad()).collect();
         let missing: Vec<String> =
             trainable.iter().filter(|(_, p)| p.grad().is_none()).map(|(name, _)| name.clone()).collect();
-        if !missing.is_empty() {
+        if !missing.is_empty() && !absent_is_zero {
             return Err(Error::MissingGradient { rank, names: missing });
         }
         let mut grads: Vec<Tensor<T>> = Vec::with_capacity(trainable.len());
         for (name, p) in &trainable {
-            let grad = p.grad().expect("checked above");
+            let grad = p.grad().unwrap_or_else(|| Tensor::zeros(p.value().shape().clone()));
             if grad.numel() != p.numel() {
                 return Err(Error::GradientSize {
                     rank,
@@ -168,7 +189,7 @@ impl<'w, T: Float> DataParallel<'w, T> {
             }
             grads.push(grad);
         }
-        if self.comm.size() == 1 {
+        if self.comm.size() == 1 && matches!(combine, Combine::Mean | Combine::Weighted(1.0)) {
             // The mean over one rank is the gradient itself: no copies, no call.
             self.stats.steps += 1;
             self.stats.total_time += start.elapsed();
@@ -188,7 +209,14 @@ impl<'w, T: Float> DataParallel<'w, T> {
         for bucket in buckets(total, self.bucket_elems) {
             let n = bucket.len();
             for_each_piece(&sizes, bucket.clone(), |i, within, at| {
-                self.send[at].copy_from_slice(&grads[i].data()[within]);
+                let (send, grad) = (&mut self.send[at], &grads[i].data()[within]);
+                match combine {
+                    Combine::Mean => send.copy_from_slice(grad),
+                    Combine::Weighted(w) => {
+                        let w = T::from_f64(w);
+                        send.iter_mut().zip(grad).for_each(|(s, &g)| *s = g * w);
+                    }
+                }
             });
             let reduce = Instant::now();
             communicator::all_reduce_sum(self.comm, &self.send, &mut self.recv, n);
@@ -196,8 +224,11 @@ impl<'w, T: Float> DataParallel<'w, T> {
             self.stats.all_reduces += 1;
             self.stats.bytes += (n * std::mem::size_of::<T>()) as u64;
             for_each_piece(&sizes, bucket, |i, within, at| {
-                let sums = &self.recv[at];
-                grads[i].data_mut()[within].iter_mut().zip(sums).for_each(|(g, &sum)| *g = sum / world);
+                let (sums, grad) = (&self.recv[at], &mut grads[i].data_mut()[within]);
+                match combine {
+                    Combine::Mean => grad.iter_mut().zip(sums).for_each(|(g, &sum)| *g = sum / world),
+                    Combine::Weighted(_) => grad.copy_from_slice(sums),
+                }
             });
         }
         for ((_, p), grad) in trainable.iter().zip(grads) {
@@ -279,6 +310,15 @@ impl<'w, T: Float> DataParallel<'w, T> {
     pub fn reset_stats(&mut self) {
         self.stats = CommStats::default();
     }
+}
+
+/// How the ranks' gradients are combined.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Combine {
+    /// `(1/W) Σ_r g_r`.
+    Mean,
+    /// `Σ_r w_r g_r`, with this rank's `w_r`.
+    Weighted(f64),
 }
 
 /// Checks, collectively, that every rank has rank 0's parameter names, shapes and frozen flags.
@@ -411,6 +451,38 @@ mod tests {
                 assert_eq!((stats.steps, stats.all_reduces, stats.bytes), (1, buckets, 8 * total as u64));
             }
         }
+    }
+
+    #[test]
+    fn weighted_sums_let_unequal_shares_make_the_whole_batch_gradient() {
+        // A batch of 5 over 3 ranks: shares of 2, 2 and 1 samples; and one over 3 ranks with an
+        // empty share (rank 2 has no gradients at all).
+        for (shares, n) in [([2, 2, 1], 5.0), ([1, 1, 0], 2.0)] {
+            let results = run_ranks(3, |world| {
+                let model = mlp(0, 4);
+                let mut ddp = DataParallel::from_module(world, &model, config(48)).unwrap();
+                let share = shares[world.rank()];
+                if share > 0 {
+                    for p in model.parameters() {
+                        p.set_grad(Some(Tensor::full(p.value().shape().clone(), (world.rank() + 1) as f64)));
+                    }
+                }
+                ddp.weighted_sum_of_gradients(share as f64 / n).unwrap();
+                model.parameters().iter().map(|p| p.grad().unwrap().to_vec()).collect::<Vec<_>>()
+            });
+            let expected: f64 = shares.iter().enumerate().map(|(r, &s)| (r + 1) as f64 * (s as f64 / n)).sum();
+            for grads in &results {
+                assert!(grads.iter().flatten().all(|&g| (g - expected).abs() < 1e-15), "{shares:?}: {grads:?}");
+            }
+        }
+        let err = DataParallel::from_module(&SingleProcess, &mlp(0, 4), DataParallelConfig::default())
+            .unwrap()
+            .weighted_sum_of_gradients(-0.5)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid argument to DataParallel::weighted_sum_of_gradients: weight must be finite and >= 0, got -0.5"
+        );
     }
 
     #[test]
