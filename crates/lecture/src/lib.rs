@@ -11,6 +11,7 @@
 //! | --- | --- | --- |
 //! | `chain-rule` | [`chain_rule`] | ∂l/∂w is the forward value ∂z/∂w times the backward value ∂l/∂z |
 //! | `vanishing` | [`vanishing`] | in a deep sigmoid network the first layers' gradients vanish; ReLU fixes it |
+//! | `optimizers` | [`optimizers`] | adaptive learning rates and momentum: plateaus, local minima, speed |
 //!
 //! `examples/lecture.rs` (at the workspace root) is the command line:
 //! `cargo run --release --example lecture -- all`, or one experiment by name. Every experiment
@@ -21,6 +22,7 @@
 pub mod chain_rule;
 pub mod common;
 mod error;
+pub mod optimizers;
 pub mod output;
 pub mod vanishing;
 
@@ -37,17 +39,20 @@ pub enum Experiment {
     ChainRule,
     /// [`vanishing`].
     Vanishing,
+    /// [`optimizers`].
+    Optimizers,
 }
 
 impl Experiment {
     /// Every experiment, in the lecture's order.
-    pub const ALL: [Experiment; 2] = [Experiment::ChainRule, Experiment::Vanishing];
+    pub const ALL: [Experiment; 3] = [Experiment::ChainRule, Experiment::Vanishing, Experiment::Optimizers];
 
     /// The command-line name (`"chain-rule"`), also the name of its output folder.
     pub fn name(self) -> &'static str {
         match self {
             Experiment::ChainRule => "chain-rule",
             Experiment::Vanishing => "vanishing",
+            Experiment::Optimizers => "optimizers",
         }
     }
 
@@ -56,6 +61,7 @@ impl Experiment {
         match self {
             Experiment::ChainRule => "∂l/∂w is ∂z/∂w from the forward pass times ∂l/∂z from the backward pass",
             Experiment::Vanishing => "deep sigmoid networks' first layers get vanishing gradients; ReLU does not",
+            Experiment::Optimizers => "adaptive rates cross plateaus, momentum escapes local minima; Adam is both",
         }
     }
 
@@ -113,6 +119,10 @@ pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, 
         Experiment::Vanishing => {
             let config = if tiny { vanishing::Config::tiny() } else { vanishing::Config::default() };
             vanishing::run(&config, &mnist()?, &mut out)?.summary()
+        }
+        Experiment::Optimizers => {
+            let config = if tiny { optimizers::Config::tiny() } else { optimizers::Config::default() };
+            optimizers::run(&config, &mnist()?, &mut out)?.summary()
         }
     };
     Ok((lines, out.dir().to_path_buf()))

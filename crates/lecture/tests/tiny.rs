@@ -1,7 +1,7 @@
 //! Every experiment at its tiny size, asserting the property it is about, so none can rot.
 
 use lecture::common::Activation;
-use lecture::{chain_rule, vanishing, Output};
+use lecture::{chain_rule, optimizers, vanishing, Output};
 use std::path::PathBuf;
 
 /// A fresh output folder for one test.
@@ -86,4 +86,28 @@ fn vanishing_gradients_shrink_towards_the_input_with_sigmoid_not_with_relu() {
         &out,
         &["init_norms.csv", "summary.json", "init_norms.svg", "norms_during_training.svg", "curves.svg"],
     );
+}
+
+#[test]
+fn optimizers_on_the_surface_and_on_mnist() {
+    let mut out = out("optimizers");
+    let report = optimizers::run(&optimizers::Config::tiny(), &mnist(), &mut out).unwrap();
+    let path = |name: &str| report.paths.iter().find(|p| p.name == name).unwrap();
+    // Plain SGD crawls on the plateau; the adaptive rates leave it, and stop in the shallow
+    // local minimum; momentum carries the parameters through it into the global one.
+    assert_eq!(path("SGD").left_plateau_at, None);
+    for name in ["Adagrad", "RMSProp", "Adam"] {
+        assert!(path(name).left_plateau_at.unwrap() < path("momentum").left_plateau_at.unwrap(), "{name}");
+        assert_eq!(path(name).ended_in, "local", "{name}");
+    }
+    assert_eq!(path("momentum").ended_in, "global");
+    assert!(path("momentum").values.last().unwrap() < &0.01);
+    // The surface value at the path's points is the surface.
+    let sgd = path("SGD");
+    assert!((optimizers::surface_at(sgd.points[3].0, sgd.points[3].1) - sgd.values[3]).abs() < 1e-12);
+    for run in &report.mnist {
+        let (first, last) = (run.step_losses[0], *run.step_losses.last().unwrap());
+        assert!(last < first, "{}: loss {first} → {last}", run.name);
+    }
+    assert_files(&out, &["surface_paths.csv", "mnist_steps.csv", "summary.json", "surface.svg", "mnist_loss.svg"]);
 }
