@@ -111,16 +111,18 @@ impl Config {
     /// Seconds: the same surface (it takes milliseconds); 500 digits, one epoch, one rate per
     /// optimizer.
     pub fn tiny() -> Self {
-        let mut config = Config::default();
-        config.sizes = vec![784, 32, 10];
-        for (_, lrs) in &mut config.mnist_optimizers {
-            *lrs = vec![lrs[lrs.len() / 2]];
+        let defaults = Config::default();
+        let mnist_optimizers =
+            defaults.mnist_optimizers.iter().map(|(kind, lrs)| (*kind, vec![lrs[lrs.len() / 2]])).collect();
+        Config {
+            sizes: vec![784, 32, 10],
+            mnist_optimizers,
+            train_samples: 500,
+            test_samples: 200,
+            epochs: 1,
+            smooth: 2,
+            ..defaults
         }
-        config.train_samples = 500;
-        config.test_samples = 200;
-        config.epochs = 1;
-        config.smooth = 2;
-        config
     }
 }
 
