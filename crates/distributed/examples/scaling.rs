@@ -23,7 +23,7 @@ use nn::{cross_entropy, LinearConfig, Module, Reduction, Relu, Sequential};
 use optim::{Optimizer, Sgd, SgdConfig};
 use rand::{rngs::StdRng, SeedableRng};
 use std::error::Error;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use train::data::Dataset;
 
 fn main() {
@@ -55,49 +55,58 @@ fn run(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
     let sampler = DistributedSampler::for_world(train_set.len(), world)?.shuffle(0);
     let steps_per_epoch = sampler.num_samples() / batch;
 
-    // Training rounds: one epoch each; the best round counts (the machine is shared).
+    // Training rounds of one epoch each. Each step is timed in its parts: the machine may be
+    // shared, and a rank that loses its core for a few milliseconds makes the other wait in
+    // the all-reduce, so medians over the steps are reported beside the best round's mean.
     let mut tape = Tape::new();
-    let mut best: Option<Round> = None;
+    let (mut best_round, mut steps) = (0.0f64, Vec::new());
     for round in 0..args.rounds {
         world.barrier();
-        ddp.reset_stats();
-        let (mut compute, started) = (Duration::ZERO, Instant::now());
+        let started = Instant::now();
         let shard = sampler.indices(round as u64);
         for step in 0..steps_per_epoch {
             let mine = &shard[step * batch..][..batch];
-            let t = Instant::now();
+            let t0 = Instant::now();
             let (images, labels) = train_set.subset(mine)?.into_parts();
             let loss = cross_entropy(&model.forward(&tape.constant(images))?, &labels, Reduction::Mean)?;
             loss.backward()?;
-            compute += t.elapsed();
+            let t1 = Instant::now();
+            let before = ddp.stats();
             ddp.average_gradients()?;
-            let t = Instant::now();
+            let after = ddp.stats();
+            let t2 = Instant::now();
             sgd.step()?;
             tape.clear();
-            compute += t.elapsed();
+            let t3 = Instant::now();
+            steps.push(Step {
+                compute: (t1 - t0 + (t3 - t2)).as_secs_f64(),
+                averaging: (t2 - t1).as_secs_f64(),
+                all_reduce: (after.all_reduce_time - before.all_reduce_time).as_secs_f64(),
+                total: (t3 - t0).as_secs_f64(),
+            });
         }
         world.barrier();
-        let seconds = started.elapsed().as_secs_f64();
-        let stats = ddp.stats();
-        let round = Round {
-            samples_per_second: (steps_per_epoch * args.batch) as f64 / seconds,
-            step: seconds / steps_per_epoch as f64,
-            compute: compute.as_secs_f64() / steps_per_epoch as f64,
-            all_reduce: stats.all_reduce_time.as_secs_f64() / steps_per_epoch as f64,
-            averaging: stats.total_time.as_secs_f64() / steps_per_epoch as f64,
-            bytes: stats.bytes / steps_per_epoch as u64,
-            buckets: stats.all_reduces / steps_per_epoch as u64,
-        };
-        if best.as_ref().is_none_or(|b| round.samples_per_second > b.samples_per_second) {
-            best = Some(round);
-        }
+        best_round = best_round.max((steps_per_epoch * args.batch) as f64 / started.elapsed().as_secs_f64());
     }
     ddp.check_in_sync()?;
-    let best = best.ok_or("--rounds must be at least 1")?;
+    let stats = ddp.stats();
+    let median = |part: fn(&Step) -> f64| {
+        let mut v: Vec<f64> = steps.iter().map(part).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let mean = |part: fn(&Step) -> f64| steps.iter().map(part).sum::<f64>() / steps.len() as f64;
+    let mine = [
+        median(|s| s.compute),
+        median(|s| s.averaging),
+        median(|s| s.all_reduce),
+        median(|s| s.total),
+        mean(|s| s.all_reduce),
+    ];
 
-    // Every rank's view of the best round, in one table on rank 0.
-    let mut table = vec![0.0; 4 * ranks];
-    table[4 * rank..4 * rank + 4].copy_from_slice(&[best.compute, best.averaging, best.all_reduce, best.step]);
+    // Every rank's medians in one table on rank 0.
+    let mut table = vec![0.0; 5 * ranks];
+    table[5 * rank..5 * rank + 5].copy_from_slice(&mine);
     ddp.sum_across_ranks(&mut table);
 
     // The all-reduce alone: gradient-sized and one-value messages, ranks lined up first.
@@ -108,23 +117,37 @@ fn run(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
     if world.is_root() {
         let ms = |s: f64| format!("{:.3} ms", s * 1e3);
         println!(
-            "{ranks} rank(s), global batch {} ({batch} per rank), {} steps per epoch, best of {} epochs",
+            "{ranks} rank(s), global batch {} ({batch} per rank), {} steps per epoch, {} epochs",
             args.batch, steps_per_epoch, args.rounds
         );
-        println!("  {:.0} samples/s; a step takes {}", best.samples_per_second, ms(best.step));
+        // The slowest rank's median step paces the job.
+        let step = (0..ranks).map(|r| table[5 * r + 3]).fold(0.0, f64::max);
+        println!(
+            "  {:.0} samples/s (best epoch); {:.0} samples/s at the median step of {}",
+            best_round,
+            args.batch as f64 / step,
+            ms(step)
+        );
         for r in 0..ranks {
-            let [compute, averaging, all_reduce, step] = [0, 1, 2, 3].map(|i| table[4 * r + i]);
+            let [compute, averaging, all_reduce, total, mean_all_reduce] = [0, 1, 2, 3, 4].map(|i| table[5 * r + i]);
             println!(
-                "  rank {r}: compute {}, gradient averaging {} of which all-reduce {} ({:.1} % of the step)",
+                "  rank {r}, medians per step: compute {}, gradient averaging {} of which all-reduce {} \
+                 ({:.1} % of the step); mean all-reduce {}",
                 ms(compute),
                 ms(averaging),
                 ms(all_reduce),
-                100.0 * averaging / step
+                100.0 * averaging / total,
+                ms(mean_all_reduce),
             );
         }
-        println!("  per step: {} all-reduce call(s), {} bytes per rank", best.buckets, best.bytes);
+        let per_step = |v: u64| v / stats.steps.max(1);
         println!(
-            "  all-reduce alone (ranks lined up): {} values ({} bytes) {}, 1 value {}",
+            "  per step: {} all-reduce call(s), {} bytes per rank",
+            per_step(stats.all_reduces),
+            per_step(stats.bytes)
+        );
+        println!(
+            "  all-reduce alone (ranks lined up), median: {} values ({} bytes) {}, 1 value {}",
             gradient,
             4 * gradient,
             ms(big),
@@ -134,15 +157,12 @@ fn run(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The best of a round's measurements.
-struct Round {
-    samples_per_second: f64,
-    step: f64,
+/// The parts of one training step, in seconds.
+struct Step {
     compute: f64,
-    all_reduce: f64,
     averaging: f64,
-    bytes: u64,
-    buckets: u64,
+    all_reduce: f64,
+    total: f64,
 }
 
 /// The median time of one all-reduce of `n` f32 values, each call preceded by a barrier.
