@@ -12,6 +12,8 @@
 //! - [`optim`]: SGD, momentum, Adagrad, RMSProp, Adam, AdamW, learning-rate schedules, clipping.
 //! - [`train`]: data (IDX/MNIST, seeded mini-batches and splits) and the fit loop: metrics,
 //!   callbacks such as early stopping, history, progress, plots, resumable training state.
+//! - [`distributed`]: data-parallel training on several processes or machines (MPI, with the
+//!   `mpi` feature): parameters broadcast, gradients averaged in buckets, a distributed sampler.
 //!
 //! [`Error`] gathers the four crates' errors, so an application uses one `?` for all of them:
 //!
@@ -44,6 +46,7 @@ pub use autograd;
 pub use nn;
 pub use optim;
 pub use train;
+pub use distributed;
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -129,14 +129,14 @@ fn run(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
             ms(step)
         );
         for r in 0..ranks {
-            let [compute, averaging, all_reduce, total, mean_all_reduce] = [0, 1, 2, 3, 4].map(|i| table[5 * r + i]);
+            let [compute, averaging, all_reduce, _, mean_all_reduce] = [0, 1, 2, 3, 4].map(|i| table[5 * r + i]);
             println!(
                 "  rank {r}, medians per step: compute {}, gradient averaging {} of which all-reduce {} \
-                 ({:.1} % of the step); mean all-reduce {}",
+                 ({:.1} % of compute + averaging); mean all-reduce {}",
                 ms(compute),
                 ms(averaging),
                 ms(all_reduce),
-                100.0 * averaging / total,
+                100.0 * averaging / (compute + averaging),
                 ms(mean_all_reduce),
             );
         }
@@ -147,11 +147,11 @@ fn run(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
             per_step(stats.bytes)
         );
         println!(
-            "  all-reduce alone (ranks lined up), median: {} values ({} bytes) {}, 1 value {}",
+            "  all-reduce alone (ranks lined up), median: {} values ({} bytes) {:.1} µs, 1 value {:.1} µs",
             gradient,
             4 * gradient,
-            ms(big),
-            ms(small)
+            big * 1e6,
+            small * 1e6
         );
     }
     Ok(())
