@@ -147,7 +147,7 @@ impl<'a, T: Float> Fit<'a, T> {
     ///
     /// ```no_run
     /// # fn f(model: &nn::Sequential, data: &train::data::Dataset, opt: &mut optim::Sgd<f32>) -> train::Result<()> {
-    /// let weights = nn::weights(model);
+    /// let weights = nn::weight_matrices(model);
     /// train::Fit::new(model, opt, data)
     ///     .loss(|logits, batch| {
     ///         let data_term = train::cross_entropy(logits, batch)?;
