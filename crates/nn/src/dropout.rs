@@ -59,13 +59,16 @@ impl DropoutConfig {
         DropoutConfig { p, scaling: DropoutScaling::Inverted }
     }
 
-    /// A dropout module whose masks come from a generator seeded from `rng`.
+    /// A dropout module whose masks come from a generator seeded from `rng`. Fails, naming
+    /// the caller's line, unless `p` is in [0, 1].
+    #[track_caller]
     pub fn init(&self, rng: &mut impl Rng) -> Result<Dropout> {
         self.init_seeded(rng.random())
     }
 
     /// A dropout module whose masks come from a stream keyed by `seed`: the same seed gives
-    /// the same sequence of masks.
+    /// the same sequence of masks. Fails, naming the caller's line, unless `p` is in [0, 1].
+    #[track_caller]
     pub fn init_seeded(&self, seed: u64) -> Result<Dropout> {
         check_p(self.p)?;
         Ok(Dropout {
@@ -78,6 +81,7 @@ impl DropoutConfig {
     }
 }
 
+#[track_caller]
 fn check_p(p: f64) -> Result<()> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
@@ -101,6 +105,7 @@ fn check_p(p: f64) -> Result<()> {
 /// let eval = dropout(&x, 0.5, DropoutScaling::Inverted, false, &mut StdRng::seed_from_u64(0)).unwrap();
 /// assert_eq!(eval.value(), x.value());
 /// ```
+#[track_caller]
 pub fn dropout<'t, T: Float>(
     x: &Var<'t, T>,
     p: f64,
@@ -203,6 +208,7 @@ fn mask_rng(seed: u64, k: u64) -> StdRng {
 }
 
 impl<T: Float> Module<T> for Dropout {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         if !self.is_training() {
             // The evaluation form draws nothing: no mask index is used up.

@@ -199,3 +199,10 @@ fn own_training_reports_the_mode_of_modules_that_have_one() {
     let linear = LinearConfig::new(2, 2).init::<f32>(&mut StdRng::seed_from_u64(0)).unwrap();
     assert_eq!(linear.own_training(), None);
 }
+
+#[test]
+fn a_bad_probability_names_the_callers_line() {
+    let err = DropoutConfig::new(1.5).init(&mut StdRng::seed_from_u64(0)).unwrap_err();
+    let line = line!() - 1;
+    assert!(err.to_string().ends_with(&format!("(at crates/nn/tests/dropout.rs:{line}:39)")), "{err}");
+}

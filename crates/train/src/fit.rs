@@ -325,9 +325,6 @@ impl<'a, T: Float> Fit<'a, T> {
         if let Some(Schedule { monitor: Some(monitor), .. }) = &self.schedule {
             crate::callback::check_monitor("reduce_lr_on_plateau", monitor, &names)?;
         }
-        if let Some(dir) = &self.out_dir {
-            prepare_output_dir(dir)?;
-        }
         let loader = DataLoader::new(&train_set, self.batch_size)?.shuffle(self.seed);
         let mut run = Run {
             model: self.model,
@@ -342,6 +339,10 @@ impl<'a, T: Float> Fit<'a, T> {
         if let Some(path) = &self.resume {
             run.load_state(path)?;
             progress.println(&format!("resumed from {} after epoch {}", path.display(), run.epochs_done))?;
+        }
+        // After the resume's checks, so that a state that does not fit leaves no empty folder.
+        if let Some(dir) = &self.out_dir {
+            prepare_output_dir(dir)?;
         }
         let _restore = RestoreModes::save(run.model);
         for callback in &mut run.callbacks {
