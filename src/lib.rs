@@ -43,10 +43,53 @@
 //! ```
 
 pub use autograd;
+pub use distributed;
 pub use nn;
 pub use optim;
+pub use rand;
 pub use train;
-pub use distributed;
+
+/// The names most programs need, in one `use chainrule::prelude::*;`: tensors and the tape, the
+/// module trait and the common layers, the optimizers and schedules, the fit loop with its
+/// callbacks, the data types, and `rand`'s seeded generator (every initializer and shuffle here
+/// takes one; `rand` is re-exported as [`rand`](crate::rand) so the versions match).
+///
+/// `cross_entropy` here is [`train::cross_entropy`], the loss in the form [`train::Fit`] and
+/// [`train::evaluate`] take (logits and a batch); `nn::cross_entropy` takes the labels and a
+/// reduction.
+///
+/// ```no_run
+/// use chainrule::prelude::*;
+///
+/// fn main() -> chainrule::Result<()> {
+///     let (train_set, test_set) = load_mnist("data/mnist-10k")?;
+///     let mut rng = StdRng::seed_from_u64(0);
+///     let model = Sequential::<f32>::new()
+///         .push(LinearConfig::new(784, 128).init(&mut rng)?)
+///         .push(Relu)
+///         .push(LinearConfig::new(128, 10).init(&mut rng)?);
+///     let mut sgd = Sgd::new(model.named_parameters(), SgdConfig { lr: 0.05, momentum: 0.9, ..Default::default() })?;
+///     Fit::new(&model, &mut sgd, &train_set).epochs(5).validation_split(0.1).run()?;
+///     println!("test accuracy {}", evaluate(&model, &test_set, 1000, cross_entropy)?.accuracy);
+///     Ok(())
+/// }
+/// ```
+pub mod prelude {
+    pub use crate::autograd::{Float, Parameter, Tape, Tensor, Var};
+    pub use crate::nn::{
+        l1_penalty, l2_penalty, weight_matrices, DropoutConfig, Linear, LinearConfig, Module, Reduction, Relu,
+        Sequential, Sigmoid, Softmax, Tanh,
+    };
+    pub use crate::optim::{
+        Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr, LrScheduler, Optimizer, ReduceLrOnPlateau,
+        ReduceLrOnPlateauConfig, Sgd, SgdConfig, StepLr,
+    };
+    pub use crate::rand::rngs::StdRng;
+    pub use crate::rand::{Rng, SeedableRng};
+    pub use crate::train::data::{load_mnist, random_shift, DataLoader, Dataset};
+    pub use crate::train::progress::ProgressMode;
+    pub use crate::train::{cross_entropy, evaluate, predict, Callback, EarlyStopping, Fit, History, ModelCheckpoint};
+}
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
