@@ -155,6 +155,12 @@ impl From<train::Error> for Error {
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// `docs/training.md`'s code blocks, compiled and run as doc tests so the guide cannot drift from
+/// the API.
+#[doc = include_str!("../docs/training.md")]
+#[cfg(doctest)]
+pub struct TrainingDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
