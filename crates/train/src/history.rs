@@ -27,7 +27,8 @@ pub struct EpochRecord {
     pub metrics: Vec<(String, f64)>,
     /// The learning rate of the epoch's optimizer steps.
     pub lr: f64,
-    /// The epoch's wall time in seconds: training, validation and callbacks.
+    /// The epoch's wall time in seconds: training (with the `after_backward` callbacks) and
+    /// validation; not the end-of-epoch callbacks and files, which come after the record.
     pub seconds: f64,
     /// Training samples per second of the training part alone (forward, backward, update,
     /// augmentation).
