@@ -3,7 +3,7 @@
 
 use crate::Result;
 use autograd::{Float, Parameter};
-use nn::{LeakyRelu, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential, Sigmoid};
+use nn::{Init, LeakyRelu, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential, Sigmoid};
 use optim::{Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 use rand::Rng;
 use std::path::Path;
@@ -72,6 +72,34 @@ impl Activation {
     }
 }
 
+/// How a network's linear layers start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InitScheme {
+    /// He-uniform weights, U(±√6/√fan_in), and zero biases: [`LinearConfig`]'s default, made
+    /// for ReLU.
+    #[default]
+    He,
+    /// PyTorch's `nn.Linear` default: weights and biases U(±1/√fan_in), √6 times narrower.
+    PyTorch,
+}
+
+impl InitScheme {
+    /// A short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitScheme::He => "He",
+            InitScheme::PyTorch => "PyTorch default",
+        }
+    }
+
+    fn weight_and_bias(self) -> (Init, Init) {
+        match self {
+            InitScheme::He => (Init::kaiming_uniform(), Init::ZEROS),
+            InitScheme::PyTorch => (Init::pytorch_linear(), Init::pytorch_linear()),
+        }
+    }
+}
+
 /// A fully connected network with `sizes[0]` inputs, hidden layers of `sizes[1..n-1]` units
 /// each followed by `activation`, and `sizes[n-1]` outputs (logits). Weights are He-uniform
 /// (the default of [`LinearConfig`]) drawn from `rng`, biases zero; a maxout layer's pieces
@@ -79,21 +107,31 @@ impl Activation {
 ///
 /// [`weight_matrices`] lists the weights in layer order, whatever the modules are called.
 pub fn mlp<T: Float>(sizes: &[usize], activation: Activation, rng: &mut impl Rng) -> Result<Sequential<T>> {
+    mlp_with_init(sizes, activation, InitScheme::He, rng)
+}
+
+/// [`mlp`] with the linear layers started by `init`.
+pub fn mlp_with_init<T: Float>(
+    sizes: &[usize],
+    activation: Activation,
+    init: InitScheme,
+    rng: &mut impl Rng,
+) -> Result<Sequential<T>> {
+    let (weight_init, bias_init) = init.weight_and_bias();
     let mut net = Sequential::new();
     let last = sizes.len().saturating_sub(1);
     for (l, pair) in sizes.windows(2).enumerate() {
         let (n_in, n_out) = (pair[0], pair[1]);
+        let linear = LinearConfig { weight_init, bias_init, ..LinearConfig::new(n_in, n_out) };
         if l + 1 == last {
-            net = net.push(LinearConfig::new(n_in, n_out).init(rng)?);
+            net = net.push(linear.init(rng)?);
             break;
         }
         net = match activation {
             Activation::Maxout(k) => {
-                let config =
-                    MaxoutConfig { weight_init: nn::Init::kaiming_uniform(), ..MaxoutConfig::new(n_in, n_out, k) };
-                net.push(config.init(rng)?)
+                net.push(MaxoutConfig { weight_init, bias_init, ..MaxoutConfig::new(n_in, n_out, k) }.init(rng)?)
             }
-            _ => net.push(LinearConfig::new(n_in, n_out).init(rng)?),
+            _ => net.push(linear.init(rng)?),
         };
         net = match activation {
             Activation::Sigmoid => net.push(Sigmoid),

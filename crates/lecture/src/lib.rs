@@ -12,6 +12,8 @@
 //! | `chain-rule` | [`chain_rule`] | ∂l/∂w is the forward value ∂z/∂w times the backward value ∂l/∂z |
 //! | `vanishing` | [`vanishing`] | in a deep sigmoid network the first layers' gradients vanish; ReLU fixes it |
 //! | `optimizers` | [`optimizers`] | adaptive learning rates and momentum: plateaus, local minima, speed |
+//! | `overfitting` | [`overfitting`] | early stopping, L2, L1 and dropout against overfitting |
+//! | `why-deep` | [`why_deep`] | at equal parameter count, deep and narrow beats shallow and wide |
 //!
 //! `examples/lecture.rs` (at the workspace root) is the command line:
 //! `cargo run --release --example lecture -- all`, or one experiment by name. Every experiment
@@ -24,7 +26,9 @@ pub mod common;
 mod error;
 pub mod optimizers;
 pub mod output;
+pub mod overfitting;
 pub mod vanishing;
+pub mod why_deep;
 
 pub use error::{Error, Result};
 pub use output::{Output, Table};
@@ -41,11 +45,21 @@ pub enum Experiment {
     Vanishing,
     /// [`optimizers`].
     Optimizers,
+    /// [`overfitting`].
+    Overfitting,
+    /// [`why_deep`].
+    WhyDeep,
 }
 
 impl Experiment {
     /// Every experiment, in the lecture's order.
-    pub const ALL: [Experiment; 3] = [Experiment::ChainRule, Experiment::Vanishing, Experiment::Optimizers];
+    pub const ALL: [Experiment; 5] = [
+        Experiment::ChainRule,
+        Experiment::Vanishing,
+        Experiment::Optimizers,
+        Experiment::Overfitting,
+        Experiment::WhyDeep,
+    ];
 
     /// The command-line name (`"chain-rule"`), also the name of its output folder.
     pub fn name(self) -> &'static str {
@@ -53,6 +67,8 @@ impl Experiment {
             Experiment::ChainRule => "chain-rule",
             Experiment::Vanishing => "vanishing",
             Experiment::Optimizers => "optimizers",
+            Experiment::Overfitting => "overfitting",
+            Experiment::WhyDeep => "why-deep",
         }
     }
 
@@ -62,6 +78,8 @@ impl Experiment {
             Experiment::ChainRule => "∂l/∂w is ∂z/∂w from the forward pass times ∂l/∂z from the backward pass",
             Experiment::Vanishing => "deep sigmoid networks' first layers get vanishing gradients; ReLU does not",
             Experiment::Optimizers => "adaptive rates cross plateaus, momentum escapes local minima; Adam is both",
+            Experiment::Overfitting => "early stopping, L2, L1 and dropout close the gap between training and test",
+            Experiment::WhyDeep => "at the same parameter count, deep and narrow beats shallow and wide",
         }
     }
 
@@ -123,6 +141,14 @@ pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, 
         Experiment::Optimizers => {
             let config = if tiny { optimizers::Config::tiny() } else { optimizers::Config::default() };
             optimizers::run(&config, &mnist()?, &mut out)?.summary()
+        }
+        Experiment::Overfitting => {
+            let config = if tiny { overfitting::Config::tiny() } else { overfitting::Config::default() };
+            overfitting::run(&config, &mnist()?, &mut out)?.summary()
+        }
+        Experiment::WhyDeep => {
+            let config = if tiny { why_deep::Config::tiny() } else { why_deep::Config::default() };
+            why_deep::run(&config, &mnist()?, &mut out)?.summary()
         }
     };
     Ok((lines, out.dir().to_path_buf()))

@@ -1,7 +1,7 @@
 //! Every experiment at its tiny size, asserting the property it is about, so none can rot.
 
 use lecture::common::Activation;
-use lecture::{chain_rule, optimizers, vanishing, Output};
+use lecture::{chain_rule, optimizers, overfitting, vanishing, why_deep, Output};
 use std::path::PathBuf;
 
 /// A fresh output folder for one test.
@@ -110,4 +110,83 @@ fn optimizers_on_the_surface_and_on_mnist() {
         assert!(last < first, "{}: loss {first} → {last}", run.name);
     }
     assert_files(&out, &["surface_paths.csv", "mnist_steps.csv", "summary.json", "surface.svg", "mnist_loss.svg"]);
+}
+
+#[test]
+fn why_deep_compares_networks_of_equal_parameter_counts() {
+    let mut out = out("why-deep");
+    let config = why_deep::Config::tiny();
+    let report = why_deep::run(&config, &mnist(), &mut out).unwrap();
+    assert_eq!(report.rows.len(), 2 * (config.parity.budgets.len() + config.mnist.budgets.len()) * config.inits.len());
+    for row in &report.rows {
+        // Both architectures within 10 % of the budget, the deep one with the configured depth.
+        assert!(row.parameters.abs_diff(row.budget) * 10 < row.budget, "{row:?}");
+        let hidden = row.sizes.len() - 2;
+        assert_eq!(hidden, if row.architecture == "deep" { config.deep_layers } else { 1 });
+        assert_eq!(
+            row.test_accuracy.len(),
+            if row.task == "parity" { config.parity.seeds } else { config.mnist.seeds }
+        );
+        assert!(row.test_accuracy.iter().chain(&row.train_accuracy).all(|a| (0.0..=1.0).contains(a)));
+    }
+    // The parity halves are disjoint and cover every pattern.
+    let (train, test) = why_deep::parity_data(config.bits, config.seed).unwrap();
+    let mut patterns: Vec<Vec<u32>> = [&train, &test]
+        .iter()
+        .flat_map(|d| {
+            d.images()
+                .data()
+                .chunks(config.bits)
+                .map(|r| r.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    patterns.sort();
+    patterns.dedup();
+    assert_eq!(patterns.len(), 1 << config.bits);
+    assert_files(&out, &["results.csv", "summary.json", "accuracy_vs_parameters.svg"]);
+}
+
+#[test]
+fn overfitting_variants_do_what_the_lecture_says_they_do() {
+    use lecture::overfitting::Regularizer;
+    let mut out = out("overfitting");
+    let config = overfitting::Config::tiny();
+    let report = overfitting::run(&config, &mnist(), &mut out).unwrap();
+    let variant = |f: &dyn Fn(&Regularizer) -> bool| report.variants.iter().find(|v| f(&v.regularizer)).unwrap();
+    let none = variant(&|r| *r == Regularizer::None);
+    let stopped = variant(&|r| matches!(r, Regularizer::EarlyStopping { .. }));
+    let strong_l2 = variant(&|r| *r == Regularizer::L2(2e-2));
+    let strong_l1 = variant(&|r| *r == Regularizer::L1(5e-4));
+    let dropout = variant(&|r| matches!(r, Regularizer::Dropout { .. }));
+
+    // One SGD step with a penalty is the lecture's closed form, to f32 rounding.
+    let u = report.update_rules;
+    assert!(u.l2 < 1e-6 && u.l1 < 1e-6 && u.step > 1e-3, "{u:?}");
+    // Same seed, same batches: early stopping's run is the baseline's, cut where it stopped,
+    // and it keeps the epoch of its lowest validation loss.
+    let (a, b) = (none.history.metric("val_loss").unwrap(), stopped.history.metric("val_loss").unwrap());
+    assert_eq!(a[..b.len()], b[..]);
+    assert_eq!(stopped.history.best_epoch, Some(stopped.best_validation_epoch()));
+    // L2 shrinks the weights; L1 puts more of them at zero.
+    assert!(strong_l2.final_weight_norm() < none.final_weight_norm());
+    assert!(strong_l1.near_zero[1] > none.near_zero[1]);
+    // Dropout makes the training accuracy (measured while dropping) worse.
+    let running = |v: &overfitting::VariantReport| v.history.last().unwrap().get("accuracy").unwrap();
+    assert!(running(dropout) < running(none));
+    let (_, agreement) = dropout.ensemble.unwrap();
+    assert!(agreement > 0.5);
+    assert_files(
+        &out,
+        &[
+            "variants.csv",
+            "weight_norms.csv",
+            "summary.json",
+            "early_stopping.svg",
+            "validation.svg",
+            "weight_norms.svg",
+            "weights_histogram.svg",
+            "dropout.svg",
+        ],
+    );
 }
