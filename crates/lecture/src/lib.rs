@@ -13,6 +13,7 @@
 //! | `vanishing` | [`vanishing`] | in a deep sigmoid network the first layers' gradients vanish; ReLU fixes it |
 //! | `optimizers` | [`optimizers`] | adaptive learning rates and momentum: plateaus, local minima, speed |
 //! | `overfitting` | [`overfitting`] | early stopping, L2, L1 and dropout against overfitting |
+//! | `minibatch` | [`minibatch`] | batch size against updates per epoch, time, convergence |
 //! | `why-deep` | [`why_deep`] | at equal parameter count, deep and narrow beats shallow and wide |
 //!
 //! `examples/lecture.rs` (at the workspace root) is the command line:
@@ -24,6 +25,7 @@
 pub mod chain_rule;
 pub mod common;
 mod error;
+pub mod minibatch;
 pub mod optimizers;
 pub mod output;
 pub mod overfitting;
@@ -47,17 +49,20 @@ pub enum Experiment {
     Optimizers,
     /// [`overfitting`].
     Overfitting,
+    /// [`minibatch`].
+    MiniBatch,
     /// [`why_deep`].
     WhyDeep,
 }
 
 impl Experiment {
     /// Every experiment, in the lecture's order.
-    pub const ALL: [Experiment; 5] = [
+    pub const ALL: [Experiment; 6] = [
         Experiment::ChainRule,
         Experiment::Vanishing,
         Experiment::Optimizers,
         Experiment::Overfitting,
+        Experiment::MiniBatch,
         Experiment::WhyDeep,
     ];
 
@@ -68,6 +73,7 @@ impl Experiment {
             Experiment::Vanishing => "vanishing",
             Experiment::Optimizers => "optimizers",
             Experiment::Overfitting => "overfitting",
+            Experiment::MiniBatch => "minibatch",
             Experiment::WhyDeep => "why-deep",
         }
     }
@@ -79,6 +85,7 @@ impl Experiment {
             Experiment::Vanishing => "deep sigmoid networks' first layers get vanishing gradients; ReLU does not",
             Experiment::Optimizers => "adaptive rates cross plateaus, momentum escapes local minima; Adam is both",
             Experiment::Overfitting => "early stopping, L2, L1 and dropout close the gap between training and test",
+            Experiment::MiniBatch => "a mini-batch of B makes N/B updates per epoch: faster per epoch, not per second",
             Experiment::WhyDeep => "at the same parameter count, deep and narrow beats shallow and wide",
         }
     }
@@ -145,6 +152,10 @@ pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, 
         Experiment::Overfitting => {
             let config = if tiny { overfitting::Config::tiny() } else { overfitting::Config::default() };
             overfitting::run(&config, &mnist()?, &mut out)?.summary()
+        }
+        Experiment::MiniBatch => {
+            let config = if tiny { minibatch::Config::tiny() } else { minibatch::Config::default() };
+            minibatch::run(&config, &mnist()?, &mut out)?.summary()
         }
         Experiment::WhyDeep => {
             let config = if tiny { why_deep::Config::tiny() } else { why_deep::Config::default() };

@@ -1,7 +1,7 @@
 //! Every experiment at its tiny size, asserting the property it is about, so none can rot.
 
 use lecture::common::Activation;
-use lecture::{chain_rule, optimizers, overfitting, vanishing, why_deep, Output};
+use lecture::{chain_rule, minibatch, optimizers, overfitting, vanishing, why_deep, Output};
 use std::path::PathBuf;
 
 /// A fresh output folder for one test.
@@ -189,4 +189,25 @@ fn overfitting_variants_do_what_the_lecture_says_they_do() {
             "dropout.svg",
         ],
     );
+}
+
+#[test]
+fn minibatch_updates_per_epoch_are_samples_over_batch_size() {
+    let mut out = out("minibatch");
+    let config = minibatch::Config::tiny();
+    let report = minibatch::run(&config, &mnist(), &mut out).unwrap();
+    assert_eq!(report.runs.len(), config.batch_sizes.len());
+    for run in &report.runs {
+        assert!(!run.history.epochs.is_empty() && run.history.epochs.len() <= config.max_epochs);
+        assert_eq!(run.updates_per_epoch.len(), run.history.epochs.len());
+        let expected = config.train_samples.div_ceil(run.batch_size);
+        assert!(
+            run.updates_per_epoch.iter().all(|&u| u == expected),
+            "batch {}: {:?}",
+            run.batch_size,
+            run.updates_per_epoch
+        );
+        assert!(run.train_seconds.iter().all(|s| s.is_finite() && *s > 0.0));
+    }
+    assert_files(&out, &["batch_sizes.csv", "summary.json", "convergence.svg"]);
 }
