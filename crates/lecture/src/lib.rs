@@ -11,6 +11,7 @@
 //! | --- | --- | --- |
 //! | `chain-rule` | [`chain_rule`] | ∂l/∂w is the forward value ∂z/∂w times the backward value ∂l/∂z |
 //! | `vanishing` | [`vanishing`] | in a deep sigmoid network the first layers' gradients vanish; ReLU fixes it |
+//! | `relu-variants` | [`relu_variants`] | ReLU's thinner linear network, leaky ReLU, PReLU's and maxout's learned shapes |
 //! | `optimizers` | [`optimizers`] | adaptive learning rates and momentum: plateaus, local minima, speed |
 //! | `overfitting` | [`overfitting`] | early stopping, L2, L1 and dropout against overfitting |
 //! | `minibatch` | [`minibatch`] | batch size against updates per epoch, time, convergence |
@@ -29,6 +30,7 @@ pub mod minibatch;
 pub mod optimizers;
 pub mod output;
 pub mod overfitting;
+pub mod relu_variants;
 pub mod vanishing;
 pub mod why_deep;
 
@@ -45,6 +47,8 @@ pub enum Experiment {
     ChainRule,
     /// [`vanishing`].
     Vanishing,
+    /// [`relu_variants`].
+    ReluVariants,
     /// [`optimizers`].
     Optimizers,
     /// [`overfitting`].
@@ -57,9 +61,10 @@ pub enum Experiment {
 
 impl Experiment {
     /// Every experiment, in the lecture's order.
-    pub const ALL: [Experiment; 6] = [
+    pub const ALL: [Experiment; 7] = [
         Experiment::ChainRule,
         Experiment::Vanishing,
+        Experiment::ReluVariants,
         Experiment::Optimizers,
         Experiment::Overfitting,
         Experiment::MiniBatch,
@@ -71,6 +76,7 @@ impl Experiment {
         match self {
             Experiment::ChainRule => "chain-rule",
             Experiment::Vanishing => "vanishing",
+            Experiment::ReluVariants => "relu-variants",
             Experiment::Optimizers => "optimizers",
             Experiment::Overfitting => "overfitting",
             Experiment::MiniBatch => "minibatch",
@@ -83,6 +89,9 @@ impl Experiment {
         match self {
             Experiment::ChainRule => "∂l/∂w is ∂z/∂w from the forward pass times ∂l/∂z from the backward pass",
             Experiment::Vanishing => "deep sigmoid networks' first layers get vanishing gradients; ReLU does not",
+            Experiment::ReluVariants => {
+                "leaky ReLU, PReLU (learned slopes) and maxout (learned activation) against ReLU"
+            }
             Experiment::Optimizers => "adaptive rates cross plateaus, momentum escapes local minima; Adam is both",
             Experiment::Overfitting => "early stopping, L2, L1 and dropout close the gap between training and test",
             Experiment::MiniBatch => "a mini-batch of B makes N/B updates per epoch: faster per epoch, not per second",
@@ -144,6 +153,10 @@ pub fn run(experiment: Experiment, settings: &Settings) -> Result<(Vec<String>, 
         Experiment::Vanishing => {
             let config = if tiny { vanishing::Config::tiny() } else { vanishing::Config::default() };
             vanishing::run(&config, &mnist()?, &mut out)?.summary()
+        }
+        Experiment::ReluVariants => {
+            let config = if tiny { relu_variants::Config::tiny() } else { relu_variants::Config::default() };
+            relu_variants::run(&config, &mnist()?, &mut out)?.summary()
         }
         Experiment::Optimizers => {
             let config = if tiny { optimizers::Config::tiny() } else { optimizers::Config::default() };

@@ -1,7 +1,7 @@
 //! Every experiment at its tiny size, asserting the property it is about, so none can rot.
 
 use lecture::common::Activation;
-use lecture::{chain_rule, minibatch, optimizers, overfitting, vanishing, why_deep, Output};
+use lecture::{chain_rule, minibatch, optimizers, overfitting, relu_variants, vanishing, why_deep, Output};
 use std::path::PathBuf;
 
 /// A fresh output folder for one test.
@@ -210,4 +210,42 @@ fn minibatch_updates_per_epoch_are_samples_over_batch_size() {
         assert!(run.train_seconds.iter().all(|s| s.is_finite() && *s > 0.0));
     }
     assert_files(&out, &["batch_sizes.csv", "summary.json", "convergence.svg"]);
+}
+
+#[test]
+fn relu_variants_thin_linear_networks_learned_slopes_and_convex_maxout_units() {
+    let mut out = out("relu-variants");
+    let report = relu_variants::run(&relu_variants::Config::tiny(), &mnist(), &mut out).unwrap();
+    let run = |a: Activation| report.runs.iter().find(|r| r.activation == a).unwrap();
+    // For each digit, the ReLU network is the linear map of its active units.
+    let thin = run(Activation::Relu).thinness.as_ref().unwrap();
+    assert!(thin.linear_map_error < 1e-4, "{thin:?}");
+    assert!(thin.active_fraction.iter().all(|&f| f > 0.0 && f < 1.0), "{thin:?}");
+    // PReLU's slopes were trained away from where they started.
+    let slopes = &run(Activation::PRelu(0.25)).slopes;
+    assert_eq!(slopes.len(), 2);
+    assert!(slopes.iter().flatten().any(|&s| (s - 0.25).abs() > 1e-4));
+    // Maxout: the pieces' shares of the digits sum to one per unit; along a line each plotted
+    // unit is the max of its pieces, a convex function of t.
+    let maxout = run(Activation::Maxout(2)).maxout.as_ref().unwrap();
+    for shares in &maxout.piece_shares {
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+    assert!(!maxout.curves.is_empty());
+    for curve in &maxout.curves {
+        for p in &curve.points {
+            assert_eq!(p.output, p.pieces.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        }
+        for w in curve.points.windows(3) {
+            assert!(w[0].output + w[2].output - 2.0 * w[1].output > -1e-5, "not convex: {w:?}");
+        }
+    }
+    for r in &report.runs {
+        let losses = r.history.metric("loss").unwrap();
+        assert!(losses.iter().all(|l| l.is_finite()), "{}", r.activation.name());
+    }
+    assert_files(
+        &out,
+        &["results.csv", "summary.json", "curves.svg", "prelu_slopes.svg", "maxout_units.svg", "relu_active_units.svg"],
+    );
 }
