@@ -52,7 +52,7 @@ pub use train;
 /// The names most programs need, in one `use chainrule::prelude::*;`: tensors and the tape, the
 /// module trait and the common layers, the optimizers and schedules, the fit loop with its
 /// callbacks, the data types, and `rand`'s seeded generator (every initializer and shuffle here
-/// takes one; `rand` is re-exported as [`rand`](crate::rand) so the versions match).
+/// takes one; [`rand`] is re-exported so the versions match).
 ///
 /// `cross_entropy` here is [`train::cross_entropy`], the loss in the form [`train::Fit`] and
 /// [`train::evaluate`] take (logits and a batch); `nn::cross_entropy` takes the labels and a

@@ -1,28 +1,7 @@
 //! [`Callback`]: code that [`Fit`](crate::Fit) runs at fixed points of training, to watch it,
 //! change its course or stop it.
 //!
-//! The points, in order:
-//!
-//! ```text
-//! on_train_begin
-//! for each epoch:
-//!     for each batch:  forward, loss, backward
-//!                      after_backward          ← gradients are in the parameters' buffers
-//!                      optimizer step          (consumes them)
-//!     validation, learning-rate schedule
-//!     on_epoch_end                             ← the epoch's record (metrics, lr, time)
-//!     training state saved, history written
-//! on_train_end                                 ← early stopping restores its best weights here
-//! ```
-//!
-//! Any hook may ask the run to stop ([`BatchContext::stop`], [`EpochContext::stop`]): the
-//! current epoch finishes (validation, callbacks, saving) and the run ends, recording the reason
-//! in [`History::stopped`](crate::History::stopped). A hook that returns an error ends the run
-//! with that error at once.
-//!
-//! A callback whose decisions depend on what it has seen (early stopping's best value and
-//! patience count) saves that in [`Callback::state`], so that a resumed run decides exactly
-//! as an uninterrupted one would.
+//! See [`Callback`] for when each hook runs.
 
 use crate::{EpochRecord, Error, History, Result};
 use autograd::{Float, Tensor};
@@ -117,9 +96,32 @@ impl<T: Float> CallbackState<T> {
     }
 }
 
-/// Code run by [`Fit`](crate::Fit) at fixed points of training; see the
-/// [module documentation](self) for when each hook runs. Every hook has a default that does
-/// nothing, so a callback implements only what it needs.
+/// Code run by [`Fit`](crate::Fit) at fixed points of training, to watch it, change its course
+/// or stop it. Every hook has a default that does nothing, so a callback implements only what it
+/// needs.
+///
+/// The points, in order:
+///
+/// ```text
+/// on_train_begin
+/// for each epoch:
+///     for each batch:  forward, loss, backward
+///                      after_backward          ← gradients are in the parameters' buffers
+///                      optimizer step          (consumes them)
+///     validation, learning-rate schedule
+///     on_epoch_end                             ← the epoch's record (metrics, lr, time)
+///     training state saved, history written
+/// on_train_end                                 ← early stopping restores its best weights here
+/// ```
+///
+/// Any hook may ask the run to stop ([`BatchContext::stop`], [`EpochContext::stop`]): the
+/// current epoch finishes (validation, callbacks, saving) and the run ends, recording the reason
+/// in [`History::stopped`](crate::History::stopped). A hook that returns an error ends the run
+/// with that error at once.
+///
+/// A callback whose decisions depend on what it has seen (early stopping's best value and
+/// patience count) saves that in [`Callback::state`], so that a resumed run decides exactly
+/// as an uninterrupted one would.
 ///
 /// ```
 /// use train::{BatchContext, Callback};

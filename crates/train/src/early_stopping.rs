@@ -5,24 +5,23 @@
 //! then rises as it starts to fit the noise of the training set; train until it has not improved
 //! for `patience` epochs, and keep the weights of the epoch where it was lowest.
 //!
-//! The semantics are Keras's `EarlyStopping`, so settings carry over:
-//!
-//! - an epoch **improves** if its metric beats the best so far by more than `min_delta`:
-//!   `m < best − min_delta` when minimizing, `m > best + min_delta` when maximizing. NaN never
-//!   improves.
-//! - `wait` counts the epochs since the last improvement; the run stops after an epoch that
-//!   leaves `wait ≥ patience` (never after the first epoch). With `patience = 3` and the best
-//!   value at epoch 5, epochs 6, 7 and 8 fail to improve and the run stops after epoch 8.
-//! - with `restore_best_weights`, the model ends the run with the parameters it had at the end
-//!   of the best epoch, bit for bit, whether the run stopped early or used all its epochs (as
-//!   Keras 3). If no epoch ever improved (a NaN from the start), the first epoch's are kept.
+//! The rule, with Keras's semantics so that settings carry over, is on [`EarlyStopping`].
 
 use crate::callback::{check_monitor, Callback, CallbackState, EpochContext, Mode, TrainContext};
 use crate::{Error, Result};
 use autograd::{Float, Tensor};
 
-/// Stops training when a monitored metric has stopped improving; see the
-/// [module documentation](self) for the exact rule.
+/// Stops training when a monitored metric has stopped improving, with Keras's semantics:
+///
+/// - an epoch **improves** if its metric beats the best so far by more than `min_delta`:
+///   `m < best − min_delta` when minimizing, `m > best + min_delta` when maximizing. NaN never
+///   improves.
+/// - the run stops after an epoch that leaves `patience` or more epochs since the last
+///   improvement (never after the first epoch): with `patience = 3` and the best value at epoch
+///   5, epochs 6, 7 and 8 fail to improve and the run stops after epoch 8.
+/// - with `restore_best_weights`, the model ends the run with the parameters it had at the end
+///   of the best epoch, bit for bit, whether the run stopped early or used all its epochs (as
+///   Keras 3); if no epoch ever improved (a NaN from the start), the first epoch's.
 ///
 /// ```
 /// use train::EarlyStopping;

@@ -1,31 +1,4 @@
 //! [`Fit`]: the training loop, configured with a builder and run once.
-//!
-//! ```text
-//! split off the validation data (if asked), check the output folder, load the saved state (if
-//! resuming), callbacks' on_train_begin
-//! for epoch in 1..=epochs:
-//!     model in training mode
-//!     for batch in the epoch's seeded shuffle:
-//!         augment the images (a generator keyed by the seed and the epoch)
-//!         forward, loss (must be one finite number), backward
-//!         callbacks' after_backward                    (gradients present)
-//!         optimizer step                               (consumes the gradients)
-//!     training metrics over the epoch's batches; validation metrics (evaluation mode)
-//!     learning-rate schedule step (ReduceLrOnPlateau on its monitored metric)
-//!     callbacks' on_epoch_end (early stopping may stop the run here)
-//!     out_dir: last.safetensors (the whole training state), history.csv, history.json,
-//!              curves.svg; one progress line
-//! callbacks' on_train_end (early stopping restores its best weights); files written again
-//! ```
-//!
-//! # Every random choice is a function of the seed
-//! One seed fixes the validation split, the shuffle of each epoch (keyed by seed and epoch),
-//! the augmentation of each epoch (likewise) and, through the model, dropout (each dropout's
-//! masks are keyed by its own seed and a counter, which the model's state holds). So a run is
-//! repeatable bit for bit, and a run resumed from `last.safetensors` continues exactly as the
-//! uninterrupted run would have: the file holds the parameters, the model's state (dropout
-//! counters), the optimizer's state, the schedule's, each callback's (early stopping's best
-//! weights and patience count), the history and the number of epochs done.
 
 use crate::callback::{BatchContext, Callback, EpochContext, Lambda, TrainContext};
 use crate::data::{DataLoader, Dataset};
@@ -66,7 +39,34 @@ type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
 
 /// A training run: a model, a loss, an optimizer and data, with the options of a Keras
 /// `model.fit` or a Lightning `Trainer`; [`run`](Fit::run) trains and returns the [`History`].
-/// See the [module documentation](self) for the loop.
+/// The loop:
+///
+/// ```text
+/// split off the validation data (if asked), check the metric names, load the saved state (if
+/// resuming), create the output folder, callbacks' on_train_begin
+/// for epoch in 1..=epochs:
+///     model in training mode
+///     for batch in the epoch's seeded shuffle:
+///         augment the images (a generator keyed by the seed and the epoch)
+///         forward, loss (must be one finite number), backward
+///         callbacks' after_backward                    (gradients present)
+///         optimizer step                               (consumes the gradients)
+///     training metrics over the epoch's batches; validation metrics (evaluation mode)
+///     learning-rate schedule step (ReduceLrOnPlateau on its monitored metric)
+///     callbacks' on_epoch_end (early stopping may stop the run here)
+///     out_dir: last.safetensors (the whole training state), history.csv, history.json,
+///              curves.svg; one progress line
+/// callbacks' on_train_end (early stopping restores its best weights); files written again
+/// ```
+///
+/// # Every random choice is a function of the seed
+/// One seed fixes the validation split, the shuffle of each epoch (keyed by seed and epoch),
+/// the augmentation of each epoch (likewise) and, through the model, dropout (each dropout's
+/// masks are keyed by its own seed and a counter, which the model's state holds). So a run is
+/// repeatable bit for bit, and a run resumed from `last.safetensors` continues exactly as the
+/// uninterrupted run would have: the file holds the parameters, the model's state (dropout
+/// counters), the optimizer's state, the schedule's, each callback's (early stopping's best
+/// weights and patience count), the history and the number of epochs done.
 ///
 /// ```
 /// use autograd::Tensor;

@@ -108,7 +108,9 @@ impl History {
             .collect()
     }
 
-    /// The history as CSV text (see the [module documentation](self)).
+    /// The history as CSV text: a header row `epoch,loss,accuracy,…,val_loss,val_accuracy,…,lr,
+    /// seconds,samples_per_second` and one row per epoch, numbers in Rust's shortest form that
+    /// reads back to the same bits.
     ///
     /// Fails if an epoch's metric names differ from the first epoch's (the columns would not
     /// line up).

@@ -1,15 +1,6 @@
 //! [`load_mnist`]: MNIST's training and test digits from a folder, in either of two layouts.
 //!
-//! - **The official files** (Yann LeCun's site and its mirrors): `train-images-idx3-ubyte`,
-//!   `train-labels-idx1-ubyte` (60,000 digits) and `t10k-images-idx3-ubyte`,
-//!   `t10k-labels-idx1-ubyte` (10,000), each gzipped (`.gz`) or not; the spelling with a dot
-//!   before `idx` (`train-images.idx3-ubyte`, as some mirrors and Kaggle ship them) is accepted
-//!   too. The training files train, the `t10k` files test.
-//! - **One set** (the repository's `data/mnist-10k`): `images-idx3-ubyte` and
-//!   `labels-idx1-ubyte`, gzipped or not. The first 80 % of the digits train, the rest test
-//!   (8,000 and 2,000 of the bundled 10,000).
-//!
-//! If a folder holds both, the official files win.
+//! The layouts it reads are listed on [`load_mnist`].
 
 use super::Dataset;
 use crate::{Error, Result};
@@ -24,8 +15,16 @@ fn find(dir: &Path, stem: &str, kind: &str) -> Option<PathBuf> {
     names.iter().map(|name| dir.join(name)).find(|path| path.is_file())
 }
 
-/// The training and test digits of the MNIST files in `dir`, in either layout of the
-/// [module documentation](self): `(train, test)`, pixels scaled to [0, 1], 10 classes.
+/// The training and test digits of the MNIST files in `dir`: `(train, test)`, pixels scaled to
+/// [0, 1], 10 classes. Two layouts are read:
+///
+/// - **the official files**: `train-images-idx3-ubyte`, `train-labels-idx1-ubyte` (60,000
+///   digits, to train) and `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte` (10,000, to
+///   test), each gzipped (`.gz`) or not, with `-` or `.` before `idx`;
+/// - **one set** (the repository's `data/mnist-10k`): `images-idx3-ubyte` and
+///   `labels-idx1-ubyte`, gzipped or not, of which the first 80 % train and the rest test.
+///
+/// If a folder holds both, the official files win.
 ///
 /// ```no_run
 /// let (train, test) = train::data::load_mnist::<f32>("data/mnist-10k")?;
