@@ -22,6 +22,9 @@
 //! has a configuration with [`Default`] (the measured run of `docs/lecture.md`) and `tiny()`
 //! (seconds, for the tests). Every random choice is seeded: the same configuration gives the
 //! same numbers, bit for bit, except wall-clock times.
+//!
+//! `docs/tutorial.md` ([`tutorial`]) maps the lecture's math onto chainrule's code, step by
+//! step, with code that runs as doc tests.
 
 pub mod chain_rule;
 pub mod common;
@@ -36,6 +39,11 @@ pub mod why_deep;
 
 pub use error::{Error, Result};
 pub use output::{Output, Table};
+
+/// "From the chain rule to a tape" (`docs/tutorial.md`), included here so that every code
+/// block of it runs as a doc test.
+#[doc = include_str!("../../../docs/tutorial.md")]
+pub mod tutorial {}
 
 use common::Mnist;
 use std::path::PathBuf;
