@@ -320,6 +320,9 @@ impl<'a, T: Float> Fit<'a, T> {
                 (rest, Some(held_out))
             }
         };
+        if val_set.is_some() && self.eval_batch_size == 0 {
+            return Err(Error::invalid("Fit::eval_batch_size", "the batch size must be at least 1, got 0"));
+        }
         let names = metric_names(&self.metrics, val_set.is_some())?;
         check_callback_names(&self.callbacks)?;
         if let Some(Schedule { monitor: Some(monitor), .. }) = &self.schedule {

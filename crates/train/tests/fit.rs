@@ -396,6 +396,10 @@ fn a_validation_fraction_outside_0_1_or_an_empty_split_is_an_error() {
         assert!(matches!(err, Error::SplitFraction { .. }), "{fraction}: {err}");
         assert!(err.to_string().contains("must be in (0, 1)"), "{err}");
     }
+    let err = fit_error(|fit| fit.validation_split(0.5).eval_batch_size(0));
+    assert_eq!(err.to_string(), "invalid argument to Fit::eval_batch_size: the batch size must be at least 1, got 0");
+    let err = fit_error(|fit| fit.batch_size(0));
+    assert_eq!(err.to_string(), "invalid argument to DataLoader::new: batch_size must be at least 1, got 0");
     let err = fit_error(|fit| fit.validation_split(0.01));
     assert!(matches!(err, Error::EmptySplit { samples: 10, held_out: 0, .. }), "{err}");
     assert!(err.to_string().contains("leaving one side empty"), "{err}");
