@@ -198,7 +198,7 @@ fn minibatch_updates_per_epoch_are_samples_over_batch_size() {
     let report = minibatch::run(&config, &mnist(), &mut out).unwrap();
     assert_eq!(report.runs.len(), config.batch_sizes.len());
     for run in &report.runs {
-        assert!(!run.history.epochs.is_empty() && run.history.epochs.len() <= config.max_epochs);
+        assert_eq!(run.history.epochs.len(), config.epochs);
         assert_eq!(run.updates_per_epoch.len(), run.history.epochs.len());
         let expected = config.train_samples.div_ceil(run.batch_size);
         assert!(
