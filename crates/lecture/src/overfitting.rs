@@ -171,12 +171,15 @@ pub struct VariantReport {
     /// [`Config::ensemble_samples`] thinned networks, and the fraction of test digits on which
     /// it agrees with the scaled network.
     pub ensemble: Option<(f64, f64)>,
+    /// The cross-entropy on the validation digits after every epoch, without the penalty (the
+    /// history's `val_loss` is the training loss on them, penalty included).
+    pub validation_cross_entropy: Vec<f64>,
 }
 
 impl VariantReport {
-    /// The epoch with the lowest validation loss (counting from 1).
+    /// The epoch with the lowest validation cross-entropy (counting from 1).
     pub fn best_validation_epoch(&self) -> usize {
-        let losses = self.history.metric("val_loss").unwrap_or_default();
+        let losses = &self.validation_cross_entropy;
         let best = losses.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
         best + 1
     }
@@ -317,6 +320,7 @@ fn train_variant(
     let mut sgd = Sgd::new(net.named_parameters(), SgdConfig { lr: config.lr, ..Default::default() })?;
     let weights = nn::weight_matrices(&net);
     let mut weight_norms = Vec::new();
+    let mut validation_cross_entropy = Vec::new();
     let mut fit = Fit::new(&net, &mut sgd, train)
         .epochs(config.epochs)
         .batch_size(config.batch_size)
@@ -325,6 +329,7 @@ fn train_variant(
         .progress(ProgressMode::Quiet)
         .on_epoch_end(|ctx| {
             weight_norms.push(weight_matrices(ctx.model).iter().map(|(_, p)| value_norm(p)).collect());
+            validation_cross_entropy.push(train::evaluate(ctx.model, validation, 1_000, train::cross_entropy)?.loss);
             Ok(())
         });
     fit = match regularizer {
@@ -365,6 +370,7 @@ fn train_variant(
         near_zero,
         second_layer,
         ensemble,
+        validation_cross_entropy,
     })
 }
 
@@ -518,13 +524,15 @@ fn figures(report: &Report, out: &mut Output) -> Result<()> {
     let epochs = |h: &History, metric: &str| -> Vec<(f64, f64)> {
         h.metric(metric).unwrap_or_default().iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect()
     };
+    let per_epoch =
+        |values: &[f64]| -> Vec<(f64, f64)> { values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect() };
     let baseline = &report.variants[0];
     let stopped = report.variants.iter().find(|v| matches!(v.regularizer, Regularizer::EarlyStopping { .. }));
     let mut loss = Chart::new("no regularization: loss")
         .x_label("epoch")
         .log_y()
         .line("training", epochs(&baseline.history, "loss"))
-        .line("validation", epochs(&baseline.history, "val_loss"))
+        .line("validation", per_epoch(&baseline.validation_cross_entropy))
         .marker(
             baseline.best_validation_epoch() as f64,
             format!("lowest validation loss: epoch {}", baseline.best_validation_epoch()),
@@ -540,11 +548,11 @@ fn figures(report: &Report, out: &mut Output) -> Result<()> {
         .line("validation", epochs(&baseline.history, "val_accuracy"));
     out.svg("early_stopping.svg", &Figure::new().chart(loss).chart(accuracy))?;
 
-    let mut val_loss = Chart::new("validation loss").x_label("epoch").log_y();
+    let mut val_loss = Chart::new("validation cross-entropy (no penalty)").x_label("epoch").log_y();
     let mut gap = Chart::new("training − validation accuracy").x_label("epoch");
     let mut norms = Chart::new("Σ‖W‖ over the weight matrices").x_label("epoch");
     for v in &report.variants {
-        val_loss = val_loss.line(v.regularizer.name(), epochs(&v.history, "val_loss"));
+        val_loss = val_loss.line(v.regularizer.name(), per_epoch(&v.validation_cross_entropy));
         let (train, val) = (epochs(&v.history, "accuracy"), epochs(&v.history, "val_accuracy"));
         gap = gap.line(v.regularizer.name(), train.iter().zip(&val).map(|(t, v)| (t.0, t.1 - v.1)));
         norms = norms.line(
