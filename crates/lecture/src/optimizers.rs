@@ -14,8 +14,7 @@
 //!   best of a few learning rates), loss against update step.
 
 use crate::common::{compare_runs, mlp, write_history, Activation, Mnist, OptimizerKind};
-use crate::output::{cell, Output, Table};
-use crate::vanishing::slug;
+use crate::output::{cell, slug, Output, Table};
 use crate::{Error, Result};
 use autograd::{Parameter, Tape, Tensor, Var};
 use nn::{Module, Sequential};

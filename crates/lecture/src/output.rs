@@ -145,3 +145,25 @@ pub fn round(v: f64, digits: usize) -> String {
     let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
     format!("{v:.decimals$}")
 }
+
+/// A file-name form of a run's name: `"sigmoid + SGD"` → `"sigmoid-sgd"`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slugs_are_file_names() {
+        assert_eq!(super::slug("sigmoid + SGD"), "sigmoid-sgd");
+        assert_eq!(super::slug("leaky ReLU (0.01)"), "leaky-relu-0.01");
+    }
+}

@@ -17,8 +17,7 @@
 //! from the same weights and sees the same batches.
 
 use crate::common::{norm, value_norm, weight_matrices, Mnist};
-use crate::output::{cell, Output, Table};
-use crate::vanishing::slug;
+use crate::output::{cell, slug, Output, Table};
 use crate::{Error, Result};
 use autograd::{Tape, Tensor};
 use nn::{DropoutConfig, DropoutScaling, LinearConfig, Module, Reduction, Relu, Sequential};

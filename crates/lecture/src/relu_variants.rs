@@ -18,8 +18,7 @@
 //! straight line between two digits, and how often each piece wins.
 
 use crate::common::{compare_runs, mlp, write_history, Activation, Mnist, OptimizerKind};
-use crate::output::{cell, Output, Table};
-use crate::vanishing::slug;
+use crate::output::{cell, slug, Output, Table};
 use crate::Result;
 use autograd::{Tape, Tensor};
 use nn::{Module, Sequential};

@@ -12,7 +12,7 @@
 //! training curves of sigmoid with SGD, ReLU with SGD, and sigmoid with Adam.
 
 use crate::common::{compare_runs, grad_norm, mlp, weight_matrices, write_history, Activation, Mnist, OptimizerKind};
-use crate::output::{cell, Output, Table};
+use crate::output::{cell, slug, Output, Table};
 use crate::Result;
 use autograd::Tape;
 use nn::{Module, Reduction, Sequential};
@@ -213,19 +213,6 @@ pub fn gradient_norms(net: &Sequential, data: &train::data::Dataset) -> Result<V
     Ok(norms)
 }
 
-/// A file-name form of a run's name: `"sigmoid + SGD"` → `"sigmoid-sgd"`.
-pub(crate) fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
 fn write(report: &Report, config: &Config, out: &mut Output) -> Result<()> {
     let layers = report.runs[0].init_norms.len();
     let mut header = vec!["run".to_string()];
@@ -305,13 +292,4 @@ fn write(report: &Report, config: &Config, out: &mut Output) -> Result<()> {
     let accuracy = compare_runs("test accuracy", "val_accuracy", &histories);
     out.svg("curves.svg", &Figure::new().chart(loss).chart(accuracy))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn slugs_are_file_names() {
-        assert_eq!(super::slug("sigmoid + SGD"), "sigmoid-sgd");
-        assert_eq!(super::slug("leaky ReLU (0.01)"), "leaky-relu-0.01");
-    }
 }
