@@ -11,6 +11,8 @@
 //!   whole job, with a message naming the rank, when any rank fails.
 //! - [`DataParallel`]: parameters broadcast from rank 0 at the start, gradients averaged across
 //!   ranks in buckets each step, metrics summed across ranks.
+//!   It is `train`'s `Replicas`: `Fit::new(..).data_parallel(&mut ddp)` runs the fit loop on
+//!   every rank as one process would.
 //! - [`DistributedSampler`]: each rank's disjoint share of every epoch's seeded permutation.
 //! - [`Communicator`]: the collectives, implemented by [`SingleProcess`] and, with the `mpi`
 //!   feature, `MpiWorld`.
@@ -51,6 +53,7 @@
 mod communicator;
 mod data_parallel;
 mod error;
+mod fit_replicas;
 mod launch;
 #[cfg(feature = "mpi")]
 mod mpi_world;

@@ -19,6 +19,7 @@ use optim::{Optimizer, Sgd, SgdConfig};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::error::Error;
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,11 @@ const C: usize = 4;
 /// The global batch (divisible by 1, 2, 3 and 4 ranks) and the number of steps (3¼ epochs).
 const GLOBAL_BATCH: usize = 24;
 const STEPS: usize = 13;
+/// The `Fit` scenarios' epochs, output folder and training state to resume from.
+const EPOCHS: &str = "CHAINRULE_MPI_TEST_EPOCHS";
+const DIR: &str = "CHAINRULE_MPI_TEST_DIR";
+const RESUME: &str = "CHAINRULE_MPI_TEST_RESUME";
+
 /// The step at which a failing rank fails.
 const FAILING_STEP: usize = 3;
 
@@ -50,6 +56,7 @@ fn worker(scenario: &str) {
     distributed::launch(move |world| -> Result<(), Box<dyn Error>> {
         match scenario.as_str() {
             "train" => compare_with_one_process(world),
+            "fit" => fit_compared_with_one_process(world),
             "mismatch" => {
                 let hidden = if world.rank() == 1 { 17 } else { 16 };
                 DataParallel::from_module(world, &mlp::<f32>(0, hidden), DataParallelConfig::default())?;
@@ -75,6 +82,55 @@ fn compare_with_one_process(world: &dyn Communicator) -> Result<(), Box<dyn Erro
         println!("f32: {}", difference(&ranks32, &alone32, &values(&mlp::<f32>(1, 16))));
     }
     Ok(())
+}
+
+/// Runs `Fit` data-parallel on `world` for `$EPOCHS` epochs in all (rank 0 writing `$DIR`,
+/// resuming from `$RESUME` if set) and, on rank 0, alone and uninterrupted; prints the largest
+/// difference.
+fn fit_compared_with_one_process(world: &dyn Communicator) -> Result<(), Box<dyn Error>> {
+    let epochs: usize = std::env::var(EPOCHS)?.parse()?;
+    let dir = std::env::var_os(DIR).map(PathBuf::from);
+    let resume = std::env::var_os(RESUME).map(PathBuf::from);
+    let ranks = fit(world, epochs, dir.as_deref(), resume.as_deref())?;
+    if world.is_root() {
+        let alone = fit(&SingleProcess, epochs, None, None)?;
+        println!("f64: {}", difference(&ranks, &alone, &values(&mlp::<f64>(1, 16))));
+    }
+    Ok(())
+}
+
+/// `Fit` of an f64 MLP on the synthetic data: 72 samples to train (a quarter held out), batches
+/// of 20, so every epoch ends with a batch of 12 that ranks share unequally; early stopping and
+/// a best-model checkpoint keep state that the training state must carry.
+fn fit(
+    world: &dyn Communicator,
+    epochs: usize,
+    dir: Option<&Path>,
+    resume: Option<&Path>,
+) -> Result<Vec<Vec<f64>>, Box<dyn Error>> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let images = Tensor::<f64>::rand_normal([N, D], 0.0, 1.0, &mut rng);
+    let labels: Vec<usize> = (0..N).map(|_| rng.random_range(0..C)).collect();
+    let data = ::train::data::Dataset::new(images, labels, C)?;
+    let model = mlp::<f64>(world.rank() as u64 + 1, 16);
+    let mut ddp = DataParallel::from_module(world, &model, DataParallelConfig { bucket_bytes: 400 })?;
+    let mut sgd = Sgd::new(model.named_parameters(), SgdConfig { lr: 0.05, momentum: 0.9, ..Default::default() })?;
+    let mut run = ::train::Fit::new(&model, &mut sgd, &data)
+        .epochs(epochs)
+        .batch_size(20)
+        .validation_split(0.25)
+        .seed(5)
+        .callback(::train::EarlyStopping::new("val_loss").patience(100))
+        .progress(::train::progress::ProgressMode::Quiet)
+        .data_parallel(&mut ddp);
+    if let Some(dir) = dir {
+        run = run.out_dir(dir).callback(::train::ModelCheckpoint::best(dir.join("best.safetensors"), "val_loss"));
+    }
+    if let Some(path) = resume {
+        run = run.resume_from(path);
+    }
+    run.run()?;
+    Ok(values(&model))
 }
 
 /// `max|a − b| / (1 + |b|)` over every parameter, and how far `b` moved from `start`.
@@ -163,6 +219,17 @@ struct Run {
 
 /// Runs the scenario on `ranks` processes and waits at most `limit` for the job to end.
 fn mpirun(scenario: &str, ranks: usize, timeout: Option<&str>, limit: Duration) -> Result<Run, String> {
+    mpirun_with(scenario, ranks, timeout, limit, &[])
+}
+
+/// [`mpirun`] with more environment variables for the ranks.
+fn mpirun_with(
+    scenario: &str,
+    ranks: usize,
+    timeout: Option<&str>,
+    limit: Duration,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<Run, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find the test executable: {e}"))?;
     let launcher = std::env::var("MPIRUN").unwrap_or_else(|_| "mpirun".into());
     let mut command = Command::new(&launcher);
@@ -181,6 +248,7 @@ fn mpirun(scenario: &str, ranks: usize, timeout: Option<&str>, limit: Duration) 
     if let Some(seconds) = timeout {
         command.env(distributed::TIMEOUT_VARIABLE, seconds);
     }
+    command.envs(env.iter().copied());
     let start = Instant::now();
     let mut child = command.spawn().map_err(|e| format!("cannot start {launcher}: {e}"))?;
     let (mut out, mut err) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
@@ -214,8 +282,14 @@ fn ranks_match_one_process(ranks: usize) -> Result<String, String> {
         return Err(format!("the job failed:\n{}", run.output));
     }
     // f64 sums reassociated differ by ~1e-16 per operation; f32 by ~1e-7, grown over the steps.
+    compared(&run, &[("f64", 1e-12), ("f32", 1e-5)], &format!("{ranks} ranks"))
+}
+
+/// Checks the job's comparison lines (`<label>: relative difference … moved them by up to …`)
+/// against the tolerances; returns them.
+fn compared(run: &Run, tolerances: &[(&str, f64)], what: &str) -> Result<String, String> {
     let mut report = Vec::new();
-    for (label, tolerance) in [("f64", 1e-12), ("f32", 1e-5)] {
+    for &(label, tolerance) in tolerances {
         let line = run
             .output
             .lines()
@@ -232,7 +306,7 @@ fn ranks_match_one_process(ranks: usize) -> Result<String, String> {
         };
         let (difference, moved) = (number("relative difference ")?, number("moved them by up to ")?);
         if difference > tolerance {
-            return Err(format!("{label}: {ranks} ranks and one process differ by {difference:e} > {tolerance:e}"));
+            return Err(format!("{label}: {what} and one process differ by {difference:e} > {tolerance:e}"));
         }
         if moved < 1e-2 {
             return Err(format!("{label}: training barely moved the parameters ({moved:e}): the test is vacuous"));
@@ -240,6 +314,36 @@ fn ranks_match_one_process(ranks: usize) -> Result<String, String> {
         report.push(line.to_string());
     }
     Ok(report.join("; "))
+}
+
+/// `Fit` on two ranks writes its training state after 2 epochs; resumed on three ranks and on
+/// one process for 2 more, both end where one uninterrupted process ends.
+fn fit_resumes_on_any_number_of_ranks() -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("chainrule-mpi-fit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let limit = Duration::from_secs(120);
+    let first = mpirun_with("fit", 2, None, limit, &[(EPOCHS, "2".as_ref()), (DIR, dir.as_os_str())])?;
+    if !first.success {
+        return Err(format!("the first job failed:\n{}", first.output));
+    }
+    let mut notes = vec![compared(&first, &[("f64", 1e-12)], "2 ranks")?];
+    for file in [::train::STATE_FILE, "history.csv", "best.safetensors"] {
+        if !dir.join(file).is_file() {
+            return Err(format!("rank 0 did not write {file}"));
+        }
+    }
+    let saved = dir.join("after-2-epochs.safetensors");
+    std::fs::copy(dir.join(::train::STATE_FILE), &saved).map_err(|e| e.to_string())?;
+    for ranks in [3, 1] {
+        let env = [(EPOCHS, "4".as_ref()), (DIR, dir.as_os_str()), (RESUME, saved.as_os_str())];
+        let resumed = mpirun_with("fit", ranks, None, limit, &env)?;
+        if !resumed.success {
+            return Err(format!("resuming on {ranks} rank(s) failed:\n{}", resumed.output));
+        }
+        notes.push(compared(&resumed, &[("f64", 1e-12)], &format!("2 ranks resumed on {ranks}"))?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(notes.join("; "))
 }
 
 /// A scenario in which rank 1 fails: the job must end unsuccessfully within `limit`, and the
@@ -264,6 +368,7 @@ fn driver() {
     let tests: Vec<(&str, Check)> = vec![
         ("two_ranks_match_one_process", Box::new(|| ranks_match_one_process(2))),
         ("three_ranks_match_one_process", Box::new(|| ranks_match_one_process(3))),
+        ("fit_resumes_on_any_number_of_ranks", Box::new(fit_resumes_on_any_number_of_ranks)),
         (
             "failing_rank_ends_the_job",
             Box::new(|| {

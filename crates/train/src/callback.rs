@@ -19,8 +19,13 @@ pub struct BatchContext<'a, T: Float = f32> {
     pub loss: f64,
     /// The learning rate the coming optimizer step will use.
     pub lr: f64,
-    /// The model, its parameters holding this batch's gradients (`p.grad()`).
+    /// The model, its parameters holding this batch's gradients (`p.grad()`; in a
+    /// data-parallel run, already combined across the ranks).
     pub model: &'a dyn Module<T>,
+    /// This process's rank in a data-parallel run
+    /// ([`Fit::data_parallel`](crate::Fit::data_parallel)), 0 otherwise; `loss` is then the
+    /// loss of this rank's share of the batch.
+    pub rank: usize,
     pub(crate) stop: &'a mut Option<String>,
 }
 
@@ -37,6 +42,8 @@ pub struct EpochContext<'a, T: Float = f32> {
     pub record: &'a EpochRecord,
     /// The model after the epoch's last step.
     pub model: &'a dyn Module<T>,
+    /// This process's rank in a data-parallel run, 0 otherwise: only rank 0 writes files.
+    pub rank: usize,
     pub(crate) stop: &'a mut Option<String>,
 }
 
@@ -63,6 +70,8 @@ pub struct TrainContext<'a, T: Float = f32> {
     /// resuming, every epoch at the end. A callback may set
     /// [`best_epoch`](History::best_epoch) at the end.
     pub history: &'a mut History,
+    /// This process's rank in a data-parallel run, 0 otherwise: only rank 0 writes files.
+    pub rank: usize,
 }
 
 /// A callback's saved progress: named numbers and named tensors, stored in the training-state

@@ -238,6 +238,10 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
+    /// The ranks of a data-parallel run could not combine their work (see
+    /// [`Replicas`](crate::Replicas)); the message names the rank.
+    #[error(transparent)]
+    DataParallel(Box<dyn std::error::Error + Send + Sync>),
     /// A layer, loss or checkpoint of `nn` failed. (This and the next two are boxed: their
     /// shapes and call sites would make every `Result` of this crate large.)
     #[error(transparent)]

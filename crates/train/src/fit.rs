@@ -6,7 +6,8 @@ use crate::evaluate::{check_rows, cross_entropy, evaluate_with, loss_value, Loss
 use crate::files::prepare_output_dir;
 use crate::metrics::{self, Metric};
 use crate::progress::{Progress, ProgressMode};
-use crate::{EpochRecord, Error, History, Result};
+use crate::replicas::share_of;
+use crate::{EpochRecord, Error, History, Replicas, Result};
 use autograd::{Float, Tape, Tensor, Var};
 use nn::Module;
 use optim::{LrScheduler, Optimizer, ReduceLrOnPlateau};
@@ -48,12 +49,16 @@ type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
 ///     model in training mode
 ///     for batch in the epoch's seeded shuffle:
 ///         augment the images (a generator keyed by the seed and the epoch)
+///         data parallel: keep this rank's rows of the batch
 ///         forward, loss (must be one finite number), backward
+///         data parallel: combine the ranks' gradients
 ///         callbacks' after_backward                    (gradients present)
 ///         optimizer step                               (consumes the gradients)
-///     training metrics over the epoch's batches; validation metrics (evaluation mode)
+///     training metrics over the epoch's batches (data parallel: losses and logits summed
+///     across the ranks); validation metrics (evaluation mode)
 ///     learning-rate schedule step (ReduceLrOnPlateau on its monitored metric)
-///     callbacks' on_epoch_end (early stopping may stop the run here)
+///     callbacks' on_epoch_end (early stopping may stop the run here; data parallel: a stop
+///     on any rank stops all)
 ///     out_dir: last.safetensors (the whole training state), history.csv, history.json,
 ///              curves.svg; one progress line
 /// callbacks' on_train_end (early stopping restores its best weights); files written again
@@ -115,6 +120,7 @@ pub struct Fit<'a, T: Float = f32> {
     progress: Option<Progress>,
     out_dir: Option<PathBuf>,
     resume: Option<PathBuf>,
+    replicas: Option<&'a mut dyn Replicas>,
 }
 
 impl<'a, T: Float> Fit<'a, T> {
@@ -139,6 +145,7 @@ impl<'a, T: Float> Fit<'a, T> {
             progress: None,
             out_dir: None,
             resume: None,
+            replicas: None,
         }
     }
 
@@ -303,6 +310,16 @@ impl<'a, T: Float> Fit<'a, T> {
         self
     }
 
+    /// Trains on several processes as one (data parallelism): every rank runs this same `Fit`
+    /// (same model code, seed, batch size and data) and computes its share of each batch;
+    /// `replicas` combines the ranks' gradients and metrics, so each step and each epoch's
+    /// record are those of one process with the whole batch. Only rank 0 writes files and shows
+    /// progress. See [`Replicas`].
+    pub fn data_parallel(mut self, replicas: &'a mut dyn Replicas) -> Self {
+        self.replicas = Some(replicas);
+        self
+    }
+
     /// Trains; returns the history of every epoch (those of the original run too, when
     /// resuming). The model ends with its last epoch's parameters, or the best epoch's if an
     /// [`EarlyStopping`](crate::EarlyStopping) restores them, and with each module in the mode
@@ -337,14 +354,28 @@ impl<'a, T: Float> Fit<'a, T> {
             history: History::default(),
             epochs_done: 0,
             fingerprint: Fingerprint { seed: self.seed, batch_size: self.batch_size, train_samples: train_set.len() },
+            replicas: self.replicas,
         };
-        let mut progress = self.progress.unwrap_or_else(|| Progress::new(ProgressMode::Auto));
+        let (rank, ranks) = run.ranks();
+        // Every rank must compute at least one row of the epoch's first batch.
+        let first_batch = self.batch_size.min(train_set.len());
+        if ranks > first_batch {
+            let msg = format!("a batch of {first_batch} samples cannot be shared by {ranks} ranks");
+            return Err(Error::invalid("Fit::data_parallel", msg));
+        }
+        // Files and progress are rank 0's: the other ranks hold the same state.
+        let out_dir = self.out_dir.filter(|_| rank == 0);
+        let mut progress = match self.progress {
+            _ if rank != 0 => Progress::new(ProgressMode::Quiet),
+            Some(progress) => progress,
+            None => Progress::new(ProgressMode::Auto),
+        };
         if let Some(path) = &self.resume {
             run.load_state(path)?;
             progress.println(&format!("resumed from {} after epoch {}", path.display(), run.epochs_done))?;
         }
         // After the resume's checks, so that a state that does not fit leaves no empty folder.
-        if let Some(dir) = &self.out_dir {
+        if let Some(dir) = &out_dir {
             prepare_output_dir(dir)?;
         }
         let _restore = RestoreModes::save(run.model);
@@ -353,6 +384,7 @@ impl<'a, T: Float> Fit<'a, T> {
                 model: run.model,
                 metrics: &names,
                 history: &mut run.history,
+                rank,
             })?;
         }
         let epoch_loop = EpochLoop {
@@ -377,10 +409,10 @@ impl<'a, T: Float> Fit<'a, T> {
                 schedule.step(run.optimizer)?;
             }
             for callback in &mut run.callbacks {
-                callback.on_epoch_end(&mut EpochContext { record, model: run.model, stop: &mut stop })?;
+                callback.on_epoch_end(&mut EpochContext { record, model: run.model, stop: &mut stop, rank })?;
             }
-            run.history.stopped = stop;
-            if let Some(dir) = &self.out_dir {
+            run.history.stopped = run.agree_on_stop(stop);
+            if let Some(dir) = &out_dir {
                 run.save_state(&dir.join(STATE_FILE))?;
                 write_history(&run.history, dir)?;
             }
@@ -394,9 +426,10 @@ impl<'a, T: Float> Fit<'a, T> {
                 model: run.model,
                 metrics: &names,
                 history: &mut run.history,
+                rank,
             })?;
         }
-        if let Some(dir) = &self.out_dir {
+        if let Some(dir) = &out_dir {
             write_history(&run.history, dir)?;
         }
         Ok(run.history)
@@ -420,6 +453,26 @@ pub(crate) struct Run<'a, T: Float> {
     pub(crate) history: History,
     pub(crate) epochs_done: usize,
     pub(crate) fingerprint: Fingerprint,
+    pub(crate) replicas: Option<&'a mut dyn Replicas>,
+}
+
+impl<T: Float> Run<'_, T> {
+    /// This rank and the number of ranks ((0, 1) alone).
+    fn ranks(&self) -> (usize, usize) {
+        self.replicas.as_ref().map_or((0, 1), |r| (r.rank(), r.size()))
+    }
+
+    /// A stop asked for on any rank, by any callback, stops every rank (a rank that went on
+    /// alone would wait for the others forever).
+    fn agree_on_stop(&mut self, stop: Option<String>) -> Option<String> {
+        let Some(replicas) = &mut self.replicas else { return stop };
+        let mut asked = [f64::from(u8::from(stop.is_some()))];
+        replicas.sum(&mut asked);
+        match stop {
+            None if asked[0] > 0.0 => Some("another rank stopped the run".into()),
+            stop => stop,
+        }
+    }
 }
 
 /// What stays fixed from epoch to epoch.
@@ -445,29 +498,46 @@ impl<T: Float> EpochLoop<'_, '_, T> {
         let batches = self.loader.batches_per_epoch();
         progress.start_epoch(epoch, self.epochs, samples);
         run.model.train();
+        let (rank, ranks) = run.ranks();
         let mut rng = augment_rng(self.seed, run.epochs_done as u64);
         let mut tape = Tape::new();
-        let (mut loss_sum, mut done, mut width) = (0.0, 0, None);
+        let (mut loss_sum, mut done, mut computed, mut width) = (0.0, 0, 0, None);
+        // Each sample's logits at its place in the epoch: this rank's rows, the others' zeros
+        // until the ranks' logits are summed at the end of the epoch.
         let (mut logits, mut labels) = (Vec::new(), Vec::with_capacity(samples));
         let mut stop = None;
         for (index, mut batch) in self.loader.epoch(run.epochs_done as u64).enumerate() {
             if let Some(augment) = self.augment {
                 batch.images = augment(&batch.images, &mut rng)?;
             }
-            let value = {
+            labels.extend_from_slice(&batch.labels);
+            let whole = batch.len();
+            let (batch, share) = share_of(batch, rank, ranks);
+            let value = if batch.is_empty() {
+                0.0 // the last batch of an epoch may leave a rank without rows
+            } else {
                 let out = run.model.forward(&tape.constant(batch.images.clone()))?;
-                width = Some(check_rows(out.value(), batch.len(), width)?);
+                let w = check_rows(out.value(), batch.len(), width)?;
+                if width.is_none() {
+                    width = Some(w);
+                    logits.resize(samples * w, T::ZERO);
+                }
                 let loss = (self.loss)(&out, &batch)?;
                 let value = loss_value(&loss)?;
                 if !value.is_finite() {
                     return Err(Error::NonFiniteLoss { epoch, batch: index, value });
                 }
                 loss.backward()?;
-                logits.extend_from_slice(out.value().data());
+                for (row, &position) in out.value().data().chunks_exact(w).zip(&share) {
+                    let at = (done + position) * w;
+                    logits[at..at + w].copy_from_slice(row);
+                }
                 value
             };
             tape.clear();
-            labels.extend_from_slice(&batch.labels);
+            if let Some(replicas) = &mut run.replicas {
+                replicas.reduce_gradients(batch.len() as f64 / whole as f64)?;
+            }
             for callback in &mut run.callbacks {
                 let model = run.model;
                 callback.after_backward(&mut BatchContext {
@@ -478,6 +548,7 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                     lr: run.optimizer.lr(),
                     model,
                     stop: &mut stop,
+                    rank,
                 })?;
             }
             run.optimizer.step()?;
@@ -485,8 +556,16 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                 schedule.step(run.optimizer)?;
             }
             loss_sum += value * batch.len() as f64;
-            done += batch.len();
-            progress.update(done, loss_sum / done as f64);
+            done += whole;
+            computed += batch.len();
+            progress.update(done, loss_sum / computed.max(1) as f64);
+        }
+        if let Some(replicas) = &mut run.replicas {
+            // Zeros elsewhere make the sum each rank's rows, exactly (f32 → f64 → f32 is exact).
+            let mut summed: Vec<f64> = logits.iter().map(|v| v.to_f64()).chain([loss_sum]).collect();
+            replicas.sum(&mut summed);
+            loss_sum = summed.pop().expect("the loss sum is last");
+            logits = summed.into_iter().map(T::from_f64).collect();
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let logits = Tensor::from_vec(logits, [samples, width.expect("a loader yields a batch")])

@@ -37,6 +37,7 @@ pub mod metrics;
 mod model_checkpoint;
 pub mod plot;
 pub mod progress;
+mod replicas;
 mod resume;
 
 pub use callback::{BatchContext, Callback, CallbackState, EpochContext, Mode, TrainContext};
@@ -46,3 +47,4 @@ pub use evaluate::{cross_entropy, evaluate, predict, Evaluation, LossFn};
 pub use fit::{Fit, STATE_FILE};
 pub use history::{EpochRecord, History};
 pub use model_checkpoint::ModelCheckpoint;
+pub use replicas::Replicas;

@@ -14,7 +14,8 @@ use autograd::Float;
 use std::path::PathBuf;
 
 /// Saves the model's parameters to a file after epochs that improve a monitored metric, or
-/// after every epoch. The file's folder is created when the run begins.
+/// after every epoch. The file's folder is created when the run begins. In a data-parallel run
+/// ([`Fit::data_parallel`](crate::Fit::data_parallel)) only rank 0 writes.
 ///
 /// ```
 /// use train::ModelCheckpoint;
@@ -73,22 +74,27 @@ impl<T: Float> Callback<T> for ModelCheckpoint {
             check_monitor("ModelCheckpoint", metric, ctx.metrics)?;
         }
         match self.path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            Some(dir) => prepare_output_dir(dir),
-            None => Ok(()),
+            Some(dir) if ctx.rank == 0 => prepare_output_dir(dir),
+            _ => Ok(()),
         }
     }
 
     fn on_epoch_end(&mut self, ctx: &mut EpochContext<'_, T>) -> Result<()> {
-        let mut ckpt = nn::Checkpoint::from_module(ctx.model);
-        ckpt.set_metadata("epoch", ctx.epoch().to_string());
         if let Some((metric, mode)) = &self.monitor {
             let value = ctx.record.get(metric).expect("on_train_begin checked the metric's name");
             if !mode.improves(value, self.best, 0.0) {
                 return Ok(());
             }
             self.best = value;
+        }
+        if ctx.rank != 0 {
+            return Ok(()); // every rank keeps `best` in step (it is training state); rank 0 writes
+        }
+        let mut ckpt = nn::Checkpoint::from_module(ctx.model);
+        ckpt.set_metadata("epoch", ctx.epoch().to_string());
+        if let Some((metric, _)) = &self.monitor {
             ckpt.set_metadata("monitor", metric.clone());
-            ckpt.set_metadata("value", value.to_string());
+            ckpt.set_metadata("value", self.best.to_string());
         }
         ckpt.save(&self.path).map_err(Error::from)
     }
