@@ -22,6 +22,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use train::data::Dataset;
+use train::progress::ProgressMode;
+use train::{EarlyStopping, Fit, ModelCheckpoint, STATE_FILE};
 
 /// The environment variable that tells a process started by `mpirun` which scenario to run.
 const SCENARIO: &str = "CHAINRULE_MPI_TEST_SCENARIO";
@@ -111,20 +114,20 @@ fn fit(
     let mut rng = StdRng::seed_from_u64(42);
     let images = Tensor::<f64>::rand_normal([N, D], 0.0, 1.0, &mut rng);
     let labels: Vec<usize> = (0..N).map(|_| rng.random_range(0..C)).collect();
-    let data = ::train::data::Dataset::new(images, labels, C)?;
+    let data = Dataset::new(images, labels, C)?;
     let model = mlp::<f64>(world.rank() as u64 + 1, 16);
     let mut ddp = DataParallel::from_module(world, &model, DataParallelConfig { bucket_bytes: 400 })?;
     let mut sgd = Sgd::new(model.named_parameters(), SgdConfig { lr: 0.05, momentum: 0.9, ..Default::default() })?;
-    let mut run = ::train::Fit::new(&model, &mut sgd, &data)
+    let mut run = Fit::new(&model, &mut sgd, &data)
         .epochs(epochs)
         .batch_size(20)
         .validation_split(0.25)
         .seed(5)
-        .callback(::train::EarlyStopping::new("val_loss").patience(100))
-        .progress(::train::progress::ProgressMode::Quiet)
+        .callback(EarlyStopping::new("val_loss").patience(100))
+        .progress(ProgressMode::Quiet)
         .data_parallel(&mut ddp);
     if let Some(dir) = dir {
-        run = run.out_dir(dir).callback(::train::ModelCheckpoint::best(dir.join("best.safetensors"), "val_loss"));
+        run = run.out_dir(dir).callback(ModelCheckpoint::best(dir.join("best.safetensors"), "val_loss"));
     }
     if let Some(path) = resume {
         run = run.resume_from(path);
@@ -327,13 +330,13 @@ fn fit_resumes_on_any_number_of_ranks() -> Result<String, String> {
         return Err(format!("the first job failed:\n{}", first.output));
     }
     let mut notes = vec![compared(&first, &[("f64", 1e-12)], "2 ranks")?];
-    for file in [::train::STATE_FILE, "history.csv", "best.safetensors"] {
+    for file in [STATE_FILE, "history.csv", "best.safetensors"] {
         if !dir.join(file).is_file() {
             return Err(format!("rank 0 did not write {file}"));
         }
     }
     let saved = dir.join("after-2-epochs.safetensors");
-    std::fs::copy(dir.join(::train::STATE_FILE), &saved).map_err(|e| e.to_string())?;
+    std::fs::copy(dir.join(STATE_FILE), &saved).map_err(|e| e.to_string())?;
     for ranks in [3, 1] {
         let env = [(EPOCHS, "4".as_ref()), (DIR, dir.as_os_str()), (RESUME, saved.as_os_str())];
         let resumed = mpirun_with("fit", ranks, None, limit, &env)?;
