@@ -74,6 +74,7 @@ mod error;
 mod float;
 mod gradcheck;
 mod inspect;
+mod kernels;
 mod operators;
 mod ops;
 mod parameter;

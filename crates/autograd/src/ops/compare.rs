@@ -10,10 +10,10 @@
 //!   (no `0·g` products, so an infinite `g` in the unselected branch stays out), again a
 //!   `where_`, so every order works. `cond` gets no gradient.
 
-use super::broadcast::broadcast;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::broadcast;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

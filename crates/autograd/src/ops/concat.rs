@@ -7,10 +7,10 @@
 //!
 //! Linear: no kinks.
 
-use super::kernels::{resized, Lanes};
 use super::{check_axis, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{resized, Lanes};
 use crate::{Error, Float, Result, Tensor, Var};
 use std::sync::Arc;
 

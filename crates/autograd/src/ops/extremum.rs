@@ -14,10 +14,10 @@
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use super::broadcast::for_each_pair;
 use super::{normalize_axes, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::for_each_pair;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

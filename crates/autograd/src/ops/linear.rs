@@ -9,10 +9,10 @@
 //! `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`. Each is a recorded `matmul`/`sum_to`, so
 //! the rule is differentiable again. Smooth everywhere: no kinks.
 
-use super::kernels::gemm;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::gemm;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 

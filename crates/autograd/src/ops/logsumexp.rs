@@ -5,11 +5,10 @@
 //! as PyTorch. The op is recorded with the reduced axis kept (size 1); without `keepdim` a free
 //! reshape follows, so the backward never needs to know which axis was reduced.
 
-use super::broadcast::for_each_row;
-use super::kernels::{lane_max, map_lanes, Lanes};
 use super::{check_axis, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -14,10 +14,10 @@
 //! into the rows; that fold needs the left operand untransposed (otherwise the shapes are a
 //! mismatch error). Batch axes do not broadcast.
 
-use super::kernels::gemm;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::gemm;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 

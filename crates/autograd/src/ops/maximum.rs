@@ -6,10 +6,10 @@
 //! differentiates again. NaN propagates to the output and sends no gradient to either input.
 //! Gradient checks treat `a = b` as a kink.
 
-use super::broadcast::broadcast;
 use super::{Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::broadcast;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -26,7 +26,6 @@ mod elu;
 mod exp;
 mod extremum;
 mod gather;
-mod kernels;
 mod leaky_relu;
 mod linear;
 mod log;

@@ -8,10 +8,10 @@
 //! Each is the other's adjoint, so both directions are differentiable at every order. Linear:
 //! no kinks.
 
-use super::kernels::{resized, Lanes};
 use super::{check_axis, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{resized, Lanes};
 use crate::{Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -8,10 +8,10 @@
 //! Both are smooth: no kinks. First-order backward runs as one fused pass per lane; with
 //! `create_graph` the same formulas are recorded as `Var` ops, so every order works.
 
-use super::kernels::{lane_max, map_lanes, Lanes};
 use super::{check_axis, Keep, Op};
 use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{lane_max, map_lanes, Lanes};
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
