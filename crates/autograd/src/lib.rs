@@ -78,6 +78,7 @@ mod kernels;
 mod operators;
 mod ops;
 mod parameter;
+mod rule;
 mod shape;
 mod tape;
 mod tensor;

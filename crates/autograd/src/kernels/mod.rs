@@ -4,15 +4,18 @@
 //! - `lanes.rs`: walking the lanes (1-D runs) of a tensor along one axis;
 //! - `broadcast.rs`: the index walk pairing a tensor with a broadcast or reduced one, and the
 //!   broadcast and sum-to kernels built on it;
-//! - `gemm.rs`: matrix products (the GEMM crate, or dot products where its fixed cost dominates).
+//! - `gemm.rs`: matrix products (the GEMM crate, or dot products where its fixed cost dominates);
+//! - `scalar.rs`: scalar functions shared by forward kernels and derivative formulas.
 
 mod broadcast;
 mod gemm;
 mod lanes;
+mod scalar;
 
 pub(crate) use broadcast::{broadcast, for_each_pair, for_each_row, sum_to};
 pub(crate) use gemm::gemm;
 pub(crate) use lanes::{lane_max, map_lanes, resized, Lanes};
+pub(crate) use scalar::{clamp, sigmoid, sign, sign_branch};
 
 use crate::{Float, Shape, Tensor};
 

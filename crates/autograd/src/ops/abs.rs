@@ -1,10 +1,11 @@
 //! Absolute value: `y = |x|`; dy/dx = sign(x), with sign(0) = 0 at the kink (as PyTorch and
 //! JAX). Gradient checks treat `x = 0` as a kink.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{sign, sign_branch};
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -15,22 +16,6 @@ impl<'t, T: Float> Var<'t, T> {
             self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
         }
         self.unary(Op::Abs, Keep::Inputs, Site::caller(), T::abs)
-    }
-}
-
-/// Which side of 0 a value is on: the kink of `abs` and `sign`.
-pub(super) fn sign_branch<T: Float>(x: T) -> u64 {
-    (x > T::ZERO) as u64 + 2 * (x < T::ZERO) as u64
-}
-
-/// sign(x) ∈ {−1, 0, 1}.
-pub(super) fn sign<T: Float>(x: T) -> T {
-    if x > T::ZERO {
-        T::ONE
-    } else if x < T::ZERO {
-        -T::ONE
-    } else {
-        T::ZERO
     }
 }
 

@@ -1,8 +1,8 @@
 //! Addition: `y = a + b`; ∂y/∂a = 1, ∂y/∂b = 1. Also `y = x + c` for a scalar constant `c`.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

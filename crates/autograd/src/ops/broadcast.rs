@@ -10,9 +10,9 @@
 //! gradients are summed over repeated elements.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{broadcast, sum_to};
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Var};
 
 impl<'t, T: Float> Var<'t, T> {

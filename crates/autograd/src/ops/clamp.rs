@@ -4,10 +4,11 @@
 //! `hi` and no gradient passes, as PyTorch. NaN inputs stay NaN. Gradient checks treat `x = lo`
 //! and `x = hi` as kinks.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::clamp;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -18,17 +19,6 @@ impl<'t, T: Float> Var<'t, T> {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x < lo) as u64 + 2 * (x > hi) as u64));
         }
         self.unary(Op::Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
-    }
-}
-
-/// `min(max(x, lo), hi)`, keeping NaN.
-#[inline]
-pub(super) fn clamp<T: Float>(x: T, lo: T, hi: T) -> T {
-    let y = if x < lo { lo } else { x };
-    if y > hi {
-        hi
-    } else {
-        y
     }
 }
 

@@ -11,9 +11,9 @@
 //!   `where_`, so every order works. `cond` gets no gradient.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::broadcast;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -93,7 +93,7 @@ impl<'t, T: Float> Var<'t, T> {
         let c = cond.constant(expand(&cond.value, &shape));
         let (a, b) = (a.broadcast_at(&shape, site)?, b.broadcast_at(&shape, site)?);
         let value = c.value.zip3_map(&a.value, &b.value, |c, a, b| if c != T::ZERO { a } else { b });
-        Ok(c.tape.record(Op::Where, &[&c, &a, &b], value, site, Keep::Inputs))
+        Ok(c.tape.record_elementwise(Op::Where, &[&c, &a, &b], value, site, Keep::Inputs))
     }
 }
 

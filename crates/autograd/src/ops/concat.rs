@@ -8,11 +8,10 @@
 //! Linear: no kinks.
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{resized, Lanes};
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Tensor, Var};
-use std::sync::Arc;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Concatenates `xs` along `axis`; all other axes must agree.
@@ -53,8 +52,7 @@ impl<'t, T: Float> Var<'t, T> {
             let msg = format!("{} tensors; at most {} can be joined in one call", xs.len(), u16::MAX);
             return Err(Error::InvalidArgument { op: "concat", msg, site });
         }
-        let sizes: Arc<[usize]> = xs.iter().map(|x| x.dims()[axis]).collect();
-        let total: usize = sizes.iter().sum();
+        let total: usize = xs.iter().map(|x| x.dims()[axis]).sum();
         let outer = Lanes::new(first.shape(), axis).outer;
         let chunks: Vec<(&[T], usize)> = xs.iter().map(|x| (x.value.data(), x.numel() / outer.max(1))).collect();
         let value = Tensor::zeroed_with(resized(first.shape(), axis, total), |out| {
@@ -66,8 +64,7 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             }
         });
-        let op = Op::Concat { axis: u32::try_from(axis).expect("an axis below the rank"), sizes };
-        Ok(first.tape.record(op, xs, value, site, Keep::Nothing))
+        Ok(first.tape.record(Op::Concat { axis }, xs, value, site, Keep::Nothing))
     }
 
     /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank).
@@ -96,15 +93,11 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(
-    axis: u32,
-    sizes: &[usize],
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let (axis, site) = (axis as usize, Site::caller());
+pub(super) fn backward<'t, T: Float>(axis: usize, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+    let site = Site::caller();
     let mut start = 0;
-    for (i, &len) in sizes.iter().enumerate() {
+    for i in 0..ctx.arity() {
+        let len = ctx.input_shape(i)[axis];
         ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
         start += len;
     }

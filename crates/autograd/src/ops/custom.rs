@@ -6,8 +6,8 @@
 //! tensors and wraps the result with [`Var::constant`] is first-order only.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use std::sync::Arc;
 

@@ -2,8 +2,8 @@
 //! stays finite wherever `y` is (b² alone can underflow).
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -5,10 +5,10 @@
 //! The derivative is written `[x > 0] + [x ≤ 0]·α·e^min(x, 0)`, so the unused branch never
 //! computes `e^x` of a large `x` (no `0·∞ = NaN`), and it differentiates again correctly.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

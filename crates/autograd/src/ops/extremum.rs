@@ -15,9 +15,9 @@
 //! follows, so the backward never needs to know which axes were reduced.
 
 use super::{normalize_axes, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::for_each_pair;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -18,9 +18,9 @@
 //! [`Tensor::one_hot`] builds the constant one-hot matrix of a list of labels.
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{resized, Lanes};
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use std::sync::Arc;
 

@@ -2,10 +2,10 @@
 //! x = 0 the derivative is `slope`, as PyTorch (`self > 0 ? grad : grad·slope`), consistent with
 //! ReLU'(0) = 0 (the `slope = 0` case). Gradient checks treat `x = 0` as a kink.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

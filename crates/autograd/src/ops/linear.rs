@@ -10,9 +10,9 @@
 //! the rule is differentiable again. Smooth everywhere: no kinks.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::gemm;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 

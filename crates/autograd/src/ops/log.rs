@@ -1,10 +1,10 @@
 //! Natural logarithm: `y = ln x`; dy/dx = 1/x. `ln 0 = −∞` and `ln x = NaN` for `x < 0`, as
 //! IEEE 754 says; anomaly mode reports either at this op.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

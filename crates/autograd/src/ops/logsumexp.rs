@@ -6,9 +6,9 @@
 //! reshape follows, so the backward never needs to know which axis was reduced.
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
+use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -15,9 +15,9 @@
 //! mismatch error). Batch axes do not broadcast.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::gemm;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 

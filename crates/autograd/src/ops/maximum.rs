@@ -7,9 +7,9 @@
 //! Gradient checks treat `a = b` as a kink.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::broadcast;
+use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -6,8 +6,8 @@
 //! rule: one line per op, so the list reads as a table and the compiler points at every place a
 //! new variant must be handled.
 
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 pub(crate) use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
@@ -50,7 +50,6 @@ mod sum;
 mod tanh;
 #[cfg(test)]
 mod testing;
-mod unary;
 
 pub use custom::CustomOp;
 
@@ -142,10 +141,9 @@ pub(crate) enum Op<T: Float> {
     BroadcastTo,
     /// Axis `k` of the output is axis `perm[k]` of the input.
     Permute(Arc<[usize]>),
-    /// The inputs joined along `axis`; `sizes` are their lengths along it.
+    /// The inputs joined along `axis`.
     Concat {
-        axis: u32,
-        sizes: Arc<[usize]>,
+        axis: usize,
     },
     /// A slice from `start` along `axis`.
     Narrow {
@@ -311,7 +309,7 @@ impl<T: Float> Op<T> {
             Op::Reshape => reshape::backward(ctx, g),
             Op::BroadcastTo => broadcast::backward_broadcast(ctx, g),
             Op::Permute(perm) => permute::backward(perm, ctx, g),
-            Op::Concat { axis, sizes } => concat::backward(*axis, sizes, ctx, g),
+            Op::Concat { axis } => concat::backward(*axis, ctx, g),
             Op::Narrow { axis, start } => narrow::backward_narrow(*axis, *start, ctx, g),
             Op::Pad { axis, before } => narrow::backward_pad(*axis, *before, ctx, g),
             Op::Custom(op) => custom::backward(op.as_ref(), ctx, g),
@@ -324,7 +322,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[inline]
     pub(crate) fn unary(&self, op: Op<T>, keep: Keep, site: Site, f: impl Fn(T) -> T) -> Var<'t, T> {
         let value = self.value.map(f);
-        self.tape.record(op, &[self], value, site, keep)
+        self.tape.record_elementwise(op, &[self], value, site, keep)
     }
 
     /// Records an elementwise op of two inputs, broadcasting them to a common shape first
@@ -342,7 +340,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.same_tape(rhs, op.name(), site)?;
         if self.shape() == rhs.shape() {
             let value = self.value.zip_map(&rhs.value, f);
-            return Ok(self.tape.record(op, &[self, rhs], value, site, keep));
+            return Ok(self.tape.record_elementwise(op, &[self, rhs], value, site, keep));
         }
         let shape = self.shape().broadcast(rhs.shape()).ok_or_else(|| Error::ShapeMismatch {
             op: op.name(),
@@ -436,8 +434,8 @@ mod tests {
             Op::IndexAdd { axis: 0, index: index.clone() },
             Op::Reshape,
             Op::BroadcastTo,
-            Op::Permute(index.clone()),
-            Op::Concat { axis: 0, sizes: index },
+            Op::Permute(index),
+            Op::Concat { axis: 0 },
             Op::Narrow { axis: 0, start: 0 },
             Op::Pad { axis: 0, before: 0 },
         ];

@@ -1,8 +1,8 @@
 //! Multiplication: `y = a·b`; ∂y/∂a = b, ∂y/∂b = a. Also `y = c·x` for a scalar constant `c`.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -9,9 +9,9 @@
 //! no kinks.
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{resized, Lanes};
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -1,8 +1,8 @@
 //! Negation: `y = −x`; ∂y/∂x = −1.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -6,8 +6,8 @@
 //! products never need them: `matmul_t` folds transposes into the GEMM call.)
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 use std::sync::Arc;

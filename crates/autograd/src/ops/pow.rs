@@ -7,10 +7,10 @@
 //!   exponent's gradient with `0·(−∞)`; where `a = b = 0` the ∂/∂a is 0 (`0⁰ = 1` is constant
 //!   in `a`, as in PyTorch), not `0·0⁻¹ = NaN`.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -2,10 +2,10 @@
 //! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink. NaN stays
 //! NaN (and sends no gradient), as PyTorch.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

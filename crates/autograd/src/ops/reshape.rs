@@ -5,8 +5,8 @@
 
 use super::check_axis;
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
 

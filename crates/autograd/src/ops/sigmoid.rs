@@ -3,10 +3,11 @@
 //! The forward is evaluated as `1/(1+e⁻ˣ)` for x ≥ 0 and `eˣ/(1+eˣ)` for x < 0, so neither branch
 //! overflows.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::sigmoid;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -14,16 +15,6 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn sigmoid(&self) -> Var<'t, T> {
         self.unary(Op::Sigmoid, Keep::Output, Site::caller(), sigmoid)
-    }
-}
-
-/// σ(x), stable for large |x|.
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
     }
 }
 

@@ -2,10 +2,10 @@
 //! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
 //! checks see its kink at `x = 0` (where the true derivative does not exist).
 
-use super::abs::{sign, sign_branch};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::kernels::{sign, sign_branch};
+use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -1,9 +1,9 @@
 //! Sine: `y = sin x`; dy/dx = cos x.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

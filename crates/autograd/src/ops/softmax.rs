@@ -9,9 +9,9 @@
 //! `create_graph` the same formulas are recorded as `Var` ops, so every order works.
 
 use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
 use crate::kernels::{lane_max, map_lanes, Lanes};
+use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {

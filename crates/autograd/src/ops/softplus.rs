@@ -2,10 +2,10 @@
 //! overflows for large `x` nor loses precision for very negative `x`; dy/dx = σ(x). Smooth: no
 //! kinks (the `|x|` and `max` of the stable form cancel out).
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -2,10 +2,10 @@
 //! infinite derivative and `√x = NaN` for `x < 0`, as IEEE 754 and PyTorch; anomaly mode reports
 //! either at this op.
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -1,8 +1,8 @@
 //! Subtraction: `y = a − b`; ∂y/∂a = 1, ∂y/∂b = −1.
 
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -1,9 +1,9 @@
 //! Hyperbolic tangent: `y = tanh x`; dy/dx = 1 − y² (from the saved output).
 
-use super::unary::{chain, Derivative, Elementwise};
 use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::Ctx;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -6,8 +6,8 @@
 //! - on [`Var`]s, as recorded ops: what `create_graph` uses, so the derivative can be
 //!   differentiated again.
 
-use crate::backward::Ctx;
-use crate::{Float, Result, Var};
+use super::Ctx;
+use crate::{kernels, Float, Result, Var};
 
 /// Arithmetic available both on scalars and on `Var`s of one shape.
 pub(crate) trait Elementwise<T: Float>: Clone {
@@ -72,11 +72,11 @@ impl<T: Float> Elementwise<T> for T {
     }
     #[inline]
     fn sigmoid(&self) -> Self {
-        super::sigmoid::sigmoid(*self)
+        kernels::sigmoid(*self)
     }
     #[inline]
     fn clamp(&self, lo: T, hi: T) -> Self {
-        super::clamp::clamp(*self, lo, hi)
+        kernels::clamp(*self, lo, hi)
     }
     #[inline]
     fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
