@@ -11,7 +11,8 @@
 //! recorded like any other op, which is all that higher-order derivatives need.
 
 use crate::error::Site;
-use crate::ops::Op;
+use crate::op::Op;
+use crate::ops;
 use crate::parameter::add_into;
 use crate::rule::{accumulate, Ctx};
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
@@ -220,7 +221,7 @@ fn backprop<'t, T: Float>(
         };
         tape.set_backward_node(id);
         let mut ctx = Ctx::new(tape, id, &op, &saved, &inputs, &mut grads);
-        let result = op.backward(&mut ctx, &g);
+        let result = ops::backward(&op, &mut ctx, &g);
         tape.set_backward_node(NO_NODE);
         result?;
     }

@@ -75,6 +75,7 @@ mod float;
 mod gradcheck;
 mod inspect;
 mod kernels;
+mod op;
 mod operators;
 mod ops;
 mod parameter;
@@ -91,7 +92,7 @@ pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
     Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
-pub use ops::{CustomOp, PRIMITIVES};
+pub use op::{CustomOp, PRIMITIVES};
 pub use parameter::Parameter;
 pub use shape::Shape;
 pub use tape::Tape;

@@ -6,7 +6,7 @@
 //! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
 
 use crate::error::{Pass, Site};
-use crate::ops::Op;
+use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
 
@@ -290,13 +290,13 @@ impl<T: Float> Tape<T> {
     #[inline]
     pub(crate) fn record<'t>(
         &'t self,
-        op: Op<T>,
+        op: impl Into<Op<T>>,
         inputs: &[&Var<'t, T>],
         value: Tensor<T>,
         site: Site,
         keep: Keep,
     ) -> Var<'t, T> {
-        self.record_with::<false>(op, inputs, value, site, keep)
+        self.record_with::<false>(op.into(), inputs, value, site, keep)
     }
 
     /// [`record`](Tape::record) for an elementwise op, whose inputs all have the output's shape
@@ -304,12 +304,13 @@ impl<T: Float> Tape<T> {
     #[inline]
     pub(crate) fn record_elementwise<'t>(
         &'t self,
-        op: Op<T>,
+        op: impl Into<Op<T>>,
         inputs: &[&Var<'t, T>],
         value: Tensor<T>,
         site: Site,
         keep: Keep,
     ) -> Var<'t, T> {
+        let op = op.into();
         debug_assert!(inputs.iter().all(|v| v.shape() == value.shape()), "{}: inputs of another shape", op.name());
         self.record_with::<true>(op, inputs, value, site, keep)
     }

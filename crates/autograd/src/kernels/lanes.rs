@@ -1,7 +1,7 @@
 //! Lanes: the 1-D runs of a tensor along one axis (softmax, logsumexp, concatenation and
 //! indexing work lane by lane).
 
-use crate::{Float, Shape};
+use crate::{Float, Shape, Tensor};
 
 /// The sizes of a tensor viewed as `[outer, len, inner]` around one axis: a lane is the run of
 /// `len` elements at stride `inner` along the axis, one for each `(outer, inner)` position.
@@ -84,6 +84,25 @@ pub(crate) fn lane_max<T: Float>(lane: &[T]) -> T {
         }
     }
     m
+}
+
+/// Applies a lane kernel to every lane of `x` along `axis`, into a tensor of `x`'s shape.
+pub(crate) fn along_axis<T: Float>(x: &Tensor<T>, axis: usize, kernel: impl Fn(&[T], &mut [T])) -> Tensor<T> {
+    let lanes = Lanes::new(x.shape(), axis);
+    Tensor::zeroed_with(x.shape().clone(), |out| map_lanes([x.data()], lanes, out, lanes.len, |[x], y| kernel(x, y)))
+}
+
+/// Applies a backward lane kernel `(g, y) ↦ ∂L/∂x` to every lane of `g` and `y`.
+pub(crate) fn backward_along_axis<T: Float>(
+    g: &Tensor<T>,
+    y: &Tensor<T>,
+    axis: usize,
+    kernel: impl Fn(&[T], &[T], &mut [T]),
+) -> Tensor<T> {
+    let lanes = Lanes::new(g.shape(), axis);
+    Tensor::zeroed_with(g.shape().clone(), |out| {
+        map_lanes([g.data(), y.data()], lanes, out, lanes.len, |[g, y], dx| kernel(g, y, dx))
+    })
 }
 
 #[cfg(test)]

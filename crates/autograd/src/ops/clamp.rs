@@ -4,12 +4,12 @@
 //! `hi` and no gradient passes, as PyTorch. NaN inputs stay NaN. Gradient checks treat `x = lo`
 //! and `x = hi` as kinks.
 
-use super::{Keep, Op};
+use crate::op::Clamp;
+use crate::tape::Keep;
 use crate::error::Site;
 use crate::kernels::clamp;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(max(x, lo), hi)`.
@@ -18,14 +18,10 @@ impl<'t, T: Float> Var<'t, T> {
         if self.tape.probing_branches() {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x < lo) as u64 + 2 * (x > hi) as u64));
         }
-        self.unary(Op::Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
+        self.unary(Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
     }
 }
 
-struct Clamp<T> {
-    lo: T,
-    hi: T,
-}
 
 impl<T: Float> Derivative<T> for Clamp<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -34,9 +30,6 @@ impl<T: Float> Derivative<T> for Clamp<T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(lo: T, hi: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Clamp { lo, hi }, ctx, g)
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,13 @@
 //!
 //! Linear: no kinks.
 
-use super::{check_axis, Keep, Op};
 use crate::error::Site;
 use crate::kernels::{resized, Lanes};
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Tensor, Var};
+use super::check_axis;
+use crate::op::Concat;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Concatenates `xs` along `axis`; all other axes must agree.
@@ -64,7 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             }
         });
-        Ok(first.tape.record(Op::Concat { axis }, xs, value, site, Keep::Nothing))
+        Ok(first.tape.record(Concat { axis }, xs, value, site, Keep::Nothing))
     }
 
     /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank).
@@ -93,15 +95,18 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(axis: usize, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let site = Site::caller();
-    let mut start = 0;
-    for i in 0..ctx.arity() {
-        let len = ctx.input_shape(i)[axis];
-        ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
-        start += len;
+impl<T: Float> Rule<T> for Concat {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let axis = self.axis;
+        let site = Site::caller();
+        let mut start = 0;
+        for i in 0..ctx.arity() {
+            let len = ctx.input_shape(i)[axis];
+            ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
+            start += len;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]

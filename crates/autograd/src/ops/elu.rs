@@ -5,11 +5,11 @@
 //! The derivative is written `[x > 0] + [x ≤ 0]·α·e^min(x, 0)`, so the unused branch never
 //! computes `e^x` of a large `x` (no `0·∞ = NaN`), and it differentiates again correctly.
 
-use super::{Keep, Op};
+use crate::op::Elu;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `alpha·(eˣ − 1)` otherwise.
@@ -18,24 +18,20 @@ impl<'t, T: Float> Var<'t, T> {
         if self.tape.probing_branches() {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
         }
-        self.unary(Op::Elu(alpha), Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { alpha * x.exp_m1() })
+        self.unary(Elu { alpha }, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { alpha * x.exp_m1() })
     }
 }
 
-struct Elu<T>(T);
 
 impl<T: Float> Derivative<T> for Elu<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
-        let alpha = self.0;
+        let alpha = self.alpha;
         let right = x.piecewise(|x| if x > T::ZERO { T::ONE } else { T::ZERO });
         let left = x.piecewise(move |x| if x > T::ZERO { T::ZERO } else { alpha });
         right.add(&left.mul(&x.clamp(T::neg_infinity(), T::ZERO).exp()))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(alpha: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Elu(alpha), ctx, g)
-}
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,11 @@
 //! x = 0 the derivative is `slope`, as PyTorch (`self > 0 ? grad : grad·slope`), consistent with
 //! ReLU'(0) = 0 (the `slope = 0` case). Gradient checks treat `x = 0` as a kink.
 
-use super::{Keep, Op};
+use crate::op::LeakyRelu;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
@@ -15,22 +15,18 @@ impl<'t, T: Float> Var<'t, T> {
         if self.tape.probing_branches() {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
         }
-        self.unary(Op::LeakyRelu(slope), Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
+        self.unary(LeakyRelu { slope }, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
     }
 }
 
-struct LeakyRelu<T>(T);
 
 impl<T: Float> Derivative<T> for LeakyRelu<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
-        let slope = self.0;
+        let slope = self.slope;
         x.piecewise(|x| if x > T::ZERO { T::ONE } else { slope })
     }
 }
 
-pub(super) fn backward<'t, T: Float>(slope: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&LeakyRelu(slope), ctx, g)
-}
 
 #[cfg(test)]
 mod tests {

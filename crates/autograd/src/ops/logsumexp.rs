@@ -5,11 +5,13 @@
 //! as PyTorch. The op is recorded with the reduced axis kept (size 1); without `keepdim` a free
 //! reshape follows, so the backward never needs to know which axis was reduced.
 
-use super::{check_axis, Keep, Op};
 use crate::error::Site;
 use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
-use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
+use super::check_axis;
+use crate::op::Logsumexp;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `ln Σ eˣ` along `axis`, computed stably; with `keepdim` the axis stays as size 1.
@@ -30,7 +32,7 @@ impl<'t, T: Float> Var<'t, T> {
         let value = Tensor::zeroed_with(kept, |out| {
             map_lanes([self.value.data()], lanes, out, 1, |[x], y| y[0] = logsumexp(x))
         });
-        let y = self.tape.record(Op::LogSumExp, &[self], value, site, Keep::InputsAndOutput);
+        let y = self.tape.record(Logsumexp, &[self], value, site, Keep::InputsAndOutput);
         if keepdim {
             Ok(y)
         } else {
@@ -48,27 +50,29 @@ fn logsumexp<T: Float>(x: &[T]) -> T {
     m + x.iter().map(|&x| (x - m).exp()).sum::<T>().ln()
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    ctx.grad(0, || {
-        if g.tape.is_recording() && (g.is_tracked() || x.is_tracked() || y.is_tracked()) {
-            return g.mul(&x.sub(&y)?.exp());
-        }
-        // Fused: g and y repeat along the reduced axis of x.
-        let (xs, gs, ys) = (x.value.data(), g.value.data(), y.value.data());
-        let row_len = x.dims().last().copied().unwrap_or(1);
-        let value = Tensor::zeroed_with(x.shape().clone(), |dx| {
-            let mut start = 0;
-            for_each_row(y.shape(), x.shape(), |offset, step| {
-                for j in 0..row_len {
-                    let k = offset + j * step;
-                    dx[start + j] = gs[k] * (xs[start + j] - ys[k]).exp();
-                }
-                start += row_len;
+impl<T: Float> Rule<T> for Logsumexp {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        ctx.grad(0, || {
+            if g.tape.is_recording() && (g.is_tracked() || x.is_tracked() || y.is_tracked()) {
+                return g.mul(&x.sub(&y)?.exp());
+            }
+            // Fused: g and y repeat along the reduced axis of x.
+            let (xs, gs, ys) = (x.value.data(), g.value.data(), y.value.data());
+            let row_len = x.dims().last().copied().unwrap_or(1);
+            let value = Tensor::zeroed_with(x.shape().clone(), |dx| {
+                let mut start = 0;
+                for_each_row(y.shape(), x.shape(), |offset, step| {
+                    for j in 0..row_len {
+                        let k = offset + j * step;
+                        dx[start + j] = gs[k] * (xs[start + j] - ys[k]).exp();
+                    }
+                    start += row_len;
+                });
             });
-        });
-        Ok(g.constant(value))
-    })
+            Ok(g.constant(value))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -14,12 +14,13 @@
 //! into the rows; that fold needs the left operand untransposed (otherwise the shapes are a
 //! mismatch error). Batch axes do not broadcast.
 
-use super::{Keep, Op};
 use crate::error::Site;
 use crate::kernels::gemm;
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
+use crate::op::Matmul;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The matrix product `self · rhs` (batched over leading axes).
@@ -64,15 +65,17 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let dims = MatDims::new(a, b, ta, tb).ok_or_else(mismatch)?;
         let value = gemm_batched(&self.value, &rhs.value, &dims);
-        Ok(self.tape.record(Op::MatMul { transpose_a: ta, transpose_b: tb }, &[self, rhs], value, site, Keep::Inputs))
+        Ok(self.tape.record(Matmul { transpose_a: ta, transpose_b: tb }, &[self, rhs], value, site, Keep::Inputs))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ta: bool, tb: bool, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    let site = Site::caller();
-    ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;
-    ctx.grad(1, || if tb { g.matmul_at(&a, true, ta, site) } else { a.matmul_at(g, !ta, false, site) })
+impl<T: Float> Rule<T> for Matmul {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        let (ta, tb, site) = (self.transpose_a, self.transpose_b, Site::caller());
+        ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;
+        ctx.grad(1, || if tb { g.matmul_at(&a, true, ta, site) } else { a.matmul_at(g, !ta, false, site) })
+    }
 }
 
 /// Sizes and strides of `op(A)·op(B)` over a batch.

@@ -1,4 +1,5 @@
-//! Elementwise maximum and minimum of two tensors, broadcasting (NumPy rules).
+//! Elementwise maximum of two tensors, broadcasting (NumPy rules); `minimum.rs` reuses the
+//! kernel and the rule with the comparison reversed.
 //!
 //! `y = max(a, b)`: ∂y/∂a = 1 where a > b, ∂y/∂b = 1 where b > a, and at a tie (a = b, the kink)
 //! the gradient is split evenly, ½ to each, as PyTorch (`maximum`'s derivative) and JAX; `min`
@@ -6,11 +7,12 @@
 //! differentiates again. NaN propagates to the output and sends no gradient to either input.
 //! Gradient checks treat `a = b` as a kink.
 
-use super::{Keep, Op};
 use crate::error::Site;
 use crate::kernels::broadcast;
-use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
+use crate::op::Maximum;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(self, rhs)`, broadcasting; ties split the gradient evenly.
@@ -29,18 +31,11 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn maximum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
         self.note_ties(rhs);
-        self.binary(rhs, Op::Maximum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Max, a, b))
-    }
-
-    /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
-    #[track_caller]
-    pub fn minimum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.note_ties(rhs);
-        self.binary(rhs, Op::Minimum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Min, a, b))
+        self.binary(rhs, Maximum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Max, a, b))
     }
 
     /// In gradient checks, reports for each element which of the two is larger.
-    fn note_ties(&self, rhs: &Var<'t, T>) {
+    pub(super) fn note_ties(&self, rhs: &Var<'t, T>) {
         if !self.tape.probing_branches() {
             return;
         }
@@ -52,14 +47,14 @@ impl<'t, T: Float> Var<'t, T> {
 }
 
 #[derive(Clone, Copy)]
-enum Which {
+pub(super) enum Which {
     Max,
     Min,
 }
 
 /// The larger (smaller) of `a` and `b`; NaN if either is.
 #[inline]
-fn pick<T: Float>(which: Which, a: T, b: T) -> T {
+pub(super) fn pick<T: Float>(which: Which, a: T, b: T) -> T {
     let a_wins = match which {
         Which::Max => a > b,
         Which::Min => a < b,
@@ -89,7 +84,8 @@ fn share<T: Float>(which: Which, a: T, b: T) -> T {
     }
 }
 
-fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+/// The rule of both `maximum` and `minimum`.
+pub(super) fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     let composed = g.tape.is_recording() && g.is_tracked();
     // ∂L/∂x = g · share(x, other): fused, or as `g · w` with constant weights w.
@@ -104,12 +100,10 @@ fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>
     ctx.grad(1, || through(&b.value, &a.value))
 }
 
-pub(super) fn backward_maximum<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    backward(Which::Max, ctx, g)
-}
-
-pub(super) fn backward_minimum<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    backward(Which::Min, ctx, g)
+impl<T: Float> Rule<T> for Maximum {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        backward(Which::Max, ctx, g)
+    }
 }
 
 #[cfg(test)]

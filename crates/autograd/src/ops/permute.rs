@@ -5,12 +5,14 @@
 //! `transpose(a0, a1)` swaps two axes and `t()` transposes a matrix; both are permutes. (Matrix
 //! products never need them: `matmul_t` folds transposes into the GEMM call.)
 
-use super::{check_axis, Keep, Op};
 use crate::error::Site;
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 use std::sync::Arc;
+use super::check_axis;
+use crate::op::Permute;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self`.
@@ -69,7 +71,7 @@ impl<'t, T: Float> Var<'t, T> {
             return Ok(self.clone());
         }
         let value = permute(&self.value, &perm);
-        Ok(self.tape.record(Op::Permute(perm), &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Permute { perm }, &[self], value, site, Keep::Nothing))
     }
 }
 
@@ -117,12 +119,15 @@ fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
     })
 }
 
-pub(super) fn backward<'t, T: Float>(perm: &[usize], ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let mut inverse = vec![0; perm.len()];
-    for (k, &p) in perm.iter().enumerate() {
-        inverse[p] = k;
+impl<T: Float> Rule<T> for Permute {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let perm = &self.perm;
+        let mut inverse = vec![0; perm.len()];
+        for (k, &p) in perm.iter().enumerate() {
+            inverse[p] = k;
+        }
+        ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
     }
-    ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
 }
 
 #[cfg(test)]

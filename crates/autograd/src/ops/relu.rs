@@ -2,11 +2,11 @@
 //! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink. NaN stays
 //! NaN (and sends no gradient), as PyTorch.
 
-use super::{Keep, Op};
+use crate::op::Relu;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(x, 0)`.
@@ -16,11 +16,10 @@ impl<'t, T: Float> Var<'t, T> {
             self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
         }
         // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0`, so NaN passes through as in PyTorch.
-        self.unary(Op::Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
+        self.unary(Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
     }
 }
 
-struct Relu;
 
 impl<T: Float> Derivative<T> for Relu {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -28,6 +27,3 @@ impl<T: Float> Derivative<T> for Relu {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Relu, ctx, g)
-}

@@ -4,11 +4,12 @@
 //! `unsqueeze`, `squeeze` and `flatten` are reshapes (composites: no gradient code).
 
 use super::check_axis;
-use super::{Keep, Op};
 use crate::error::Site;
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
+use crate::op::Reshape;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a shape with the same number of elements.
@@ -102,13 +103,15 @@ impl<'t, T: Float> Var<'t, T> {
             return Err(Error::ShapeMismatch { op: "reshape", lhs: self.shape().clone(), rhs: shape, site });
         }
         let value = self.value.reshape(shape).expect("element counts were checked");
-        Ok(self.tape.record(Op::Reshape, &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Reshape, &[self], value, site, Keep::Nothing))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let from = ctx.input_shape(0);
-    ctx.grad(0, || g.reshape_at(from, Site::caller()))
+impl<T: Float> Rule<T> for Reshape {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let from = ctx.input_shape(0);
+        ctx.grad(0, || g.reshape_at(from, Site::caller()))
+    }
 }
 
 #[cfg(test)]

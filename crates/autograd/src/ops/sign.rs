@@ -2,11 +2,12 @@
 //! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
 //! checks see its kink at `x = 0` (where the true derivative does not exist).
 
-use super::{Keep, Op};
 use crate::error::Site;
 use crate::kernels::{sign, sign_branch};
-use crate::rule::Ctx;
 use crate::{Float, Result, Tensor, Var};
+use crate::op::Sign;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
@@ -15,13 +16,15 @@ impl<'t, T: Float> Var<'t, T> {
         if self.tape.probing_branches() {
             self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
         }
-        self.unary(Op::Sign, Keep::Nothing, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
+        self.unary(Sign, Keep::Nothing, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
-    ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+impl<T: Float> Rule<T> for Sign {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
+        ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+    }
 }
 
 #[cfg(test)]

@@ -1,20 +1,19 @@
 //! Sine: `y = sin x`; dy/dx = cos x.
 
-use super::{Keep, Op};
+use crate::op::Sin;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sine.
     #[track_caller]
     pub fn sin(&self) -> Var<'t, T> {
-        self.unary(Op::Sin, Keep::Inputs, Site::caller(), T::sin)
+        self.unary(Sin, Keep::Inputs, Site::caller(), T::sin)
     }
 }
 
-struct Sin;
 
 impl<T: Float> Derivative<T> for Sin {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -22,6 +21,3 @@ impl<T: Float> Derivative<T> for Sin {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Sin, ctx, g)
-}

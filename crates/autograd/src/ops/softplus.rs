@@ -2,17 +2,17 @@
 //! overflows for large `x` nor loses precision for very negative `x`; dy/dx = σ(x). Smooth: no
 //! kinks (the `|x|` and `max` of the stable form cancel out).
 
-use super::{Keep, Op};
+use crate::op::Softplus;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `ln(1 + eˣ)`, computed stably.
     #[track_caller]
     pub fn softplus(&self) -> Var<'t, T> {
-        self.unary(Op::Softplus, Keep::Inputs, Site::caller(), softplus)
+        self.unary(Softplus, Keep::Inputs, Site::caller(), softplus)
     }
 }
 
@@ -20,7 +20,6 @@ fn softplus<T: Float>(x: T) -> T {
     (-x.abs()).exp().ln_1p() + x.max(T::ZERO)
 }
 
-struct Softplus;
 
 impl<T: Float> Derivative<T> for Softplus {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -28,9 +27,6 @@ impl<T: Float> Derivative<T> for Softplus {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Softplus, ctx, g)
-}
 
 #[cfg(test)]
 mod tests {

@@ -2,21 +2,20 @@
 //! infinite derivative and `√x = NaN` for `x < 0`, as IEEE 754 and PyTorch; anomaly mode reports
 //! either at this op.
 
-use super::{Keep, Op};
+use crate::op::Sqrt;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `√x`.
     #[track_caller]
     pub fn sqrt(&self) -> Var<'t, T> {
-        self.unary(Op::Sqrt, Keep::Output, Site::caller(), T::sqrt)
+        self.unary(Sqrt, Keep::Output, Site::caller(), T::sqrt)
     }
 }
 
-struct Sqrt;
 
 impl<T: Float> Derivative<T> for Sqrt {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -24,9 +23,6 @@ impl<T: Float> Derivative<T> for Sqrt {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Sqrt, ctx, g)
-}
 
 #[cfg(test)]
 mod tests {

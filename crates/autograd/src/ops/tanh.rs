@@ -1,20 +1,19 @@
 //! Hyperbolic tangent: `y = tanh x`; dy/dx = 1 − y² (from the saved output).
 
-use super::{Keep, Op};
+use crate::op::Tanh;
+use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::Ctx;
-use crate::{Float, Result, Var};
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `tanh x`.
     #[track_caller]
     pub fn tanh(&self) -> Var<'t, T> {
-        self.unary(Op::Tanh, Keep::Output, Site::caller(), T::tanh)
+        self.unary(Tanh, Keep::Output, Site::caller(), T::tanh)
     }
 }
 
-struct Tanh;
 
 impl<T: Float> Derivative<T> for Tanh {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -22,6 +21,3 @@ impl<T: Float> Derivative<T> for Tanh {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Tanh, ctx, g)
-}

@@ -1,7 +1,7 @@
 //! [`Ctx`]: what a backward rule sees while the reverse walk differentiates one node.
 
 use crate::error::Pass;
-use crate::ops::Op;
+use crate::op::Op;
 use crate::tape::{NodeId, NO_NODE};
 use crate::{Float, Result, Shape, Tape, Var};
 

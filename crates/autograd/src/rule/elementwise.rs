@@ -1,12 +1,16 @@
-//! Shared machinery of the elementwise unary ops: the derivative formula is written once,
+//! Elementwise ops of one input, stated by their derivative: the formula is written once,
 //! generically over [`Elementwise`] values, and evaluated two ways:
 //!
 //! - on scalars, fused into one pass `∂L/∂x = g · f′(s)` over the gradient and the saved tensor
 //!   `s`: what every first-order backward uses (one allocation, no intermediate tensors);
 //! - on [`Var`]s, as recorded ops: what `create_graph` uses, so the derivative can be
 //!   differentiated again.
+//!
+//! An op whose row in the table says `derivative` implements only [`Derivative`]; its backward
+//! rule is [`Unary`]'s, below.
 
-use super::Ctx;
+use super::{Ctx, Rule};
+use crate::op::Unary;
 use crate::{kernels, Float, Result, Var};
 
 /// Arithmetic available both on scalars and on `Var`s of one shape.
@@ -132,6 +136,13 @@ impl<'t, T: Float> Elementwise<T> for Var<'t, T> {
 /// output, as the op chose when recording).
 pub(crate) trait Derivative<T: Float> {
     fn derivative<E: Elementwise<T>>(&self, saved: &E) -> E;
+}
+
+impl<T: Float, D: Derivative<T>> Rule<T> for Unary<D> {
+    #[inline]
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        chain(&self.0, ctx, g)
+    }
 }
 
 /// `∂L/∂x = g · f′(saved)`: fused when nothing is being recorded, composed otherwise.

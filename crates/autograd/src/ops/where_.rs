@@ -1,4 +1,4 @@
-//! Comparison masks and selection by mask.
+//! Selection by a mask, and the comparisons that make masks.
 //!
 //! - `gt`, `ge`, `lt`, `le`, `eq`: elementwise comparisons, broadcasting (NumPy rules), giving
 //!   1 where the comparison holds and 0 elsewhere. The result is a constant: a mask is
@@ -10,11 +10,12 @@
 //!   (no `0·g` products, so an infinite `g` in the unselected branch stays out), again a
 //!   `where_`, so every order works. `cond` gets no gradient.
 
-use super::{Keep, Op};
 use crate::error::Site;
 use crate::kernels::broadcast;
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::op::Where;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// 1 where `self > rhs`, 0 elsewhere (a constant), broadcasting.
@@ -93,7 +94,7 @@ impl<'t, T: Float> Var<'t, T> {
         let c = cond.constant(expand(&cond.value, &shape));
         let (a, b) = (a.broadcast_at(&shape, site)?, b.broadcast_at(&shape, site)?);
         let value = c.value.zip3_map(&a.value, &b.value, |c, a, b| if c != T::ZERO { a } else { b });
-        Ok(c.tape.record_elementwise(Op::Where, &[&c, &a, &b], value, site, Keep::Inputs))
+        Ok(c.tape.record_elementwise(Where, &[&c, &a, &b], value, site, Keep::Inputs))
     }
 }
 
@@ -111,23 +112,25 @@ fn expand<T: Float>(x: &Tensor<T>, shape: &Shape) -> Tensor<T> {
     }
 }
 
-pub(super) fn backward_where<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let c = ctx.saved(0).clone();
-    let composed = g.tape.is_recording() && g.is_tracked();
-    let site = Site::caller();
-    let zero = g.scalar(T::ZERO);
-    ctx.grad(1, || {
-        if composed {
-            return Var::where_at(&c, g, &zero, site);
-        }
-        Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { g } else { T::ZERO })))
-    })?;
-    ctx.grad(2, || {
-        if composed {
-            return Var::where_at(&c, &zero, g, site);
-        }
-        Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { T::ZERO } else { g })))
-    })
+impl<T: Float> Rule<T> for Where {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let c = ctx.saved(0).clone();
+        let composed = g.tape.is_recording() && g.is_tracked();
+        let site = Site::caller();
+        let zero = g.scalar(T::ZERO);
+        ctx.grad(1, || {
+            if composed {
+                return Var::where_at(&c, g, &zero, site);
+            }
+            Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { g } else { T::ZERO })))
+        })?;
+        ctx.grad(2, || {
+            if composed {
+                return Var::where_at(&c, &zero, g, site);
+            }
+            Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { T::ZERO } else { g })))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Max and min reductions over axes (or over all elements): `y = max_{i ∈ group} xᵢ`.
+//! Max over axes: `y = max_{i ∈ group} xᵢ`, and (a composite) over all elements, `max`.
+//! `min_axes.rs` reuses the kernel and the rule with the comparison reversed.
 //!
 //! Backward: `∂L/∂xᵢ = g / k` if `xᵢ` equals its group's extremum and `k` elements of the group
 //! tie for it, 0 otherwise. So without a tie the whole gradient goes to the one winning element
@@ -14,11 +15,13 @@
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use super::{normalize_axes, Keep, Op};
 use crate::error::Site;
 use crate::kernels::for_each_pair;
-use crate::rule::Ctx;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
+use super::normalize_axes;
+use crate::op::{MaxAxes, MinAxes, Op};
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The maximum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
@@ -38,13 +41,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum(Extremum::Max, axes, keepdim, Site::caller())
     }
 
-    /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
-    /// gradient evenly. An empty axis among `axes` is an error.
-    #[track_caller]
-    pub fn min_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        self.extremum(Extremum::Min, axes, keepdim, Site::caller())
-    }
-
     /// The largest element, as a scalar (−∞ for an empty tensor). Ties split the gradient
     /// evenly.
     #[track_caller]
@@ -52,14 +48,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum_all(Extremum::Max, Site::caller())
     }
 
-    /// The smallest element, as a scalar (+∞ for an empty tensor). Ties split the gradient
-    /// evenly.
-    #[track_caller]
-    pub fn min(&self) -> Var<'t, T> {
-        self.extremum_all(Extremum::Min, Site::caller())
-    }
-
-    fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
+    pub(super) fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
         let op = which.name();
         let axes = normalize_axes(op, axes, self.shape(), site)?;
         if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
@@ -74,7 +63,7 @@ impl<'t, T: Float> Var<'t, T> {
         }
     }
 
-    fn extremum_all(&self, which: Extremum, site: Site) -> Var<'t, T> {
+    pub(super) fn extremum_all(&self, which: Extremum, site: Site) -> Var<'t, T> {
         self.extremum_kept(which, Shape::from(vec![1; self.rank()]), site)
             .reshape_at(Shape::scalar(), site)
             .expect("a one-element shape reshapes to a scalar")
@@ -98,16 +87,16 @@ impl<'t, T: Float> Var<'t, T> {
             for_each_pair(&kept, self.shape(), |i, k| winners.push((x[i] == y[k]) as u64));
             self.tape.note_branches(winners.into_iter());
         }
-        let op = match which {
-            Extremum::Max => Op::MaxAxes,
-            Extremum::Min => Op::MinAxes,
+        let op: Op<T> = match which {
+            Extremum::Max => MaxAxes.into(),
+            Extremum::Min => MinAxes.into(),
         };
         self.tape.record(op, &[self], value, site, Keep::InputsAndOutput)
     }
 }
 
 #[derive(Clone, Copy)]
-enum Extremum {
+pub(super) enum Extremum {
     Max,
     Min,
 }
@@ -115,8 +104,8 @@ enum Extremum {
 impl Extremum {
     fn name(self) -> &'static str {
         match self {
-            Extremum::Max => "max",
-            Extremum::Min => "min",
+            Extremum::Max => "max_axes",
+            Extremum::Min => "min_axes",
         }
     }
 
@@ -157,6 +146,7 @@ fn split_among_winners<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: Option<&Tensor
     })
 }
 
+/// The rule of both `max_axes` and `min_axes`.
 pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     ctx.grad(0, || {
@@ -167,6 +157,12 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
         }
         Ok(g.constant(split_among_winners(&x.value, &y.value, Some(&g.value))))
     })
+}
+
+impl<T: Float> Rule<T> for MaxAxes {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        backward(ctx, g)
+    }
 }
 
 #[cfg(test)]
@@ -239,9 +235,9 @@ mod tests {
         let tape = Tape::<f32>::new();
         let x = tape.var(Tensor::zeros([2, 0]));
         let e = x.max_axes(&[1], false).unwrap_err().to_string();
-        assert!(e.starts_with("invalid argument to max: axis 1 of shape [2, 0] is empty"), "{e}");
+        assert!(e.starts_with("invalid argument to max_axes: axis 1 of shape [2, 0] is empty"), "{e}");
         let e = x.min_axes(&[2], false).unwrap_err().to_string();
-        assert!(e.starts_with("invalid argument to min: axis 2 out of range for shape [2, 0]"), "{e}");
+        assert!(e.starts_with("invalid argument to min_axes: axis 2 out of range for shape [2, 0]"), "{e}");
         assert!(x.max_axes(&[0, 0], false).is_err());
         assert_eq!(x.max_axes(&[0], false).unwrap().dims(), &[0]);
     }

@@ -1,0 +1,21 @@
+//! Adding a constant: `y = x + c` for a scalar `c`; dy/dx = 1.
+
+use crate::error::Site;
+use crate::op::AddScalar;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `self + c` for a scalar constant `c`.
+    #[track_caller]
+    pub fn add_scalar(&self, c: T) -> Var<'t, T> {
+        self.unary(AddScalar, Keep::Nothing, Site::caller(), |x| x + c)
+    }
+}
+
+impl<T: Float> Rule<T> for AddScalar {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        ctx.grad(0, || Ok(g.clone()))
+    }
+}

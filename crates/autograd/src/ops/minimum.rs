@@ -1,0 +1,28 @@
+//! Elementwise minimum of two tensors, broadcasting (NumPy rules): `y = min(a, b)`;
+//! ∂y/∂a = 1 where a < b, ∂y/∂b = 1 where b < a, and at a tie (the kink) the gradient is split
+//! evenly, ½ to each, as PyTorch and JAX. NaN propagates to the output and sends no gradient.
+//! The kernel and the rule are `maximum`'s with the comparison reversed. Gradient checks treat
+//! `a = b` as a kink.
+
+use super::maximum::{backward, pick, Which};
+use crate::error::Site;
+use crate::op::Minimum;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
+    #[track_caller]
+    pub fn minimum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
+        self.note_ties(rhs);
+        self.binary(rhs, Minimum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Min, a, b))
+    }
+
+}
+
+impl<T: Float> Rule<T> for Minimum {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        backward(Which::Min, ctx, g)
+    }
+}

@@ -1,0 +1,49 @@
+//! Power with a constant exponent: `y = xᵖ` for a real `p`; dy/dx = p·xᵖ⁻¹. For p = 0 the
+//! derivative is 0 everywhere (including x = 0, where 0·0⁻¹ would be NaN, and for an infinite
+//! incoming gradient), as in PyTorch.
+
+use crate::error::Site;
+use crate::op::Powf;
+use crate::rule::elementwise::{chain, Derivative, Elementwise};
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Tensor, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Elementwise `xᵖ` for a constant exponent.
+    #[track_caller]
+    pub fn powf(&self, p: T) -> Var<'t, T> {
+        self.unary(Powf { p }, Keep::Inputs, Site::caller(), |x| x.powf(p))
+    }
+}
+
+impl<T: Float> Rule<T> for Powf<T> {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        if self.p == T::ZERO {
+            // Zeros, not g·0: an infinite upstream gradient must not turn into NaN (as PyTorch).
+            return ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))));
+        }
+        chain(&PowerRule(self.p), ctx, g)
+    }
+}
+
+/// d/dx xᵖ = p·xᵖ⁻¹, through `powf` again, so every order works.
+struct PowerRule<T>(T);
+
+impl<T: Float> Derivative<T> for PowerRule<T> {
+    fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
+        let p = self.0;
+        x.powf(p - T::ONE).mul_scalar(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check_grad2, t};
+
+    #[test]
+    fn gradients_by_finite_differences() {
+        let a = t(&[0.3, 1.2, 2.5, 0.7, 1.1, 0.9], &[2, 3]);
+        check_grad2(&[&a], |v| v[0].powf(2.5));
+    }
+}
