@@ -124,8 +124,6 @@ pub struct Tape<T: Float = f32> {
     recording: Cell<bool>,
     anomaly_mode: Cell<bool>,
     first_anomaly: RefCell<Option<Error>>,
-    /// Active only inside gradient checks: a running hash of the branch every kinked op took.
-    branch_hash: Cell<Option<u64>>,
     /// While a backward rule runs, the node it differentiates: nodes the rule records (with
     /// `create_graph`) take that node's call site, so they point at the user's code.
     backward_node: Cell<NodeId>,
@@ -147,7 +145,6 @@ impl<T: Float> Tape<T> {
             recording: Cell::new(true),
             anomaly_mode: Cell::new(false),
             first_anomaly: RefCell::new(None),
-            branch_hash: Cell::new(None),
             backward_node: Cell::new(NO_NODE),
             tracing: Cell::new(false),
         }
@@ -426,30 +423,6 @@ impl<T: Float> Tape<T> {
             Some(c) if (c.node, c.input as usize) == (node, input) => c.shape.clone(),
             _ => graph.info[node as usize].shape.clone(),
         }
-    }
-
-    /// Whether a gradient check is probing branches (see [`Tape::note_branches`]).
-    #[inline]
-    pub(crate) fn probing_branches(&self) -> bool {
-        self.branch_hash.get().is_some()
-    }
-
-    /// Ops with kinks (ReLU at 0, ties in max, …) report which side of each kink every element
-    /// is on. Gradient checks compare these reports between `x − ε` and `x + ε`: if they differ,
-    /// the finite difference straddles a kink and says nothing about the derivative.
-    pub(crate) fn note_branches(&self, branches: impl Iterator<Item = u64>) {
-        if let Some(mut h) = self.branch_hash.get() {
-            for b in branches {
-                // FNV-1a over the branch labels.
-                h = (h ^ b).wrapping_mul(0x100_0000_01b3);
-            }
-            self.branch_hash.set(Some(h));
-        }
-    }
-
-    /// Starts (`true`) or stops branch probing, returning the hash accumulated so far.
-    pub(crate) fn probe_branches(&self, on: bool) -> Option<u64> {
-        self.branch_hash.replace(if on { Some(0xcbf2_9ce4_8422_2325) } else { None })
     }
 }
 

@@ -15,7 +15,7 @@ mod scalar;
 pub(crate) use broadcast::{broadcast, for_each_pair, for_each_row, sum_to};
 pub(crate) use gemm::gemm;
 pub(crate) use lanes::{along_axis, backward_along_axis, lane_max, map_lanes, resized, Lanes};
-pub(crate) use scalar::{clamp, sigmoid, sign, sign_branch};
+pub(crate) use scalar::{clamp, sigmoid, sign};
 
 use crate::{Float, Shape, Tensor};
 

@@ -34,8 +34,3 @@ pub(crate) fn sign<T: Float>(x: T) -> T {
         T::ZERO
     }
 }
-
-/// Which side of 0 a value is on: the kink of `abs` and `sign`.
-pub(crate) fn sign_branch<T: Float>(x: T) -> u64 {
-    (x > T::ZERO) as u64 + 2 * (x < T::ZERO) as u64
-}

@@ -4,7 +4,7 @@
 use crate::op::Abs;
 use crate::tape::Keep;
 use crate::error::Site;
-use crate::kernels::{sign, sign_branch};
+use crate::kernels::sign;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
 
@@ -12,9 +12,6 @@ impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `|x|`.
     #[track_caller]
     pub fn abs(&self) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
-        }
         self.unary(Abs, Keep::Inputs, Site::caller(), T::abs)
     }
 }

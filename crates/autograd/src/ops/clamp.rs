@@ -15,9 +15,6 @@ impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(max(x, lo), hi)`.
     #[track_caller]
     pub fn clamp(&self, lo: T, hi: T) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x < lo) as u64 + 2 * (x > hi) as u64));
-        }
         self.unary(Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
     }
 }

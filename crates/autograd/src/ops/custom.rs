@@ -7,7 +7,7 @@
 
 use crate::error::Site;
 use crate::op::{CustomOp, Op};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use std::sync::Arc;
@@ -24,9 +24,6 @@ impl<'t, T: Float> Var<'t, T> {
             first.same_tape(v, op.name(), site)?;
         }
         let tensors: Vec<&Tensor<T>> = inputs.iter().map(|v| &v.value).collect();
-        if first.tape.probing_branches() {
-            first.tape.note_branches(op.branches(&tensors).into_iter());
-        }
         let value = op.forward(&tensors)?;
         Ok(first.tape.record(Op::Custom(op.clone()), inputs, value, site, Keep::InputsAndOutput))
     }
@@ -51,5 +48,13 @@ impl<T: Float> Rule<T> for Arc<dyn CustomOp<T>> {
             ctx.grad(i, || Ok(gx))?;
         }
         Ok(())
+    }
+
+    /// The kinks the op declares ([`CustomOp::branches`]), from its saved inputs.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        let (_output, inputs) = saved.split_last().expect("custom ops save inputs and output");
+        for label in CustomOp::branches(self.as_ref(), inputs) {
+            labels.note(label);
+        }
     }
 }

@@ -15,9 +15,6 @@ impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `alpha·(eˣ − 1)` otherwise.
     #[track_caller]
     pub fn elu(&self, alpha: T) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
-        }
         self.unary(Elu { alpha }, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { alpha * x.exp_m1() })
     }
 }

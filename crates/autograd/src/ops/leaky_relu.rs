@@ -12,9 +12,6 @@ impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
     #[track_caller]
     pub fn leaky_relu(&self, slope: T) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
-        }
         self.unary(LeakyRelu { slope }, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
     }
 }

@@ -9,8 +9,8 @@
 //! and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
 //! no gradient.
 //!
-//! Kinks: where the set of winning elements changes. Gradient checks see them through the
-//! branch labels `[xᵢ = y]`.
+//! Kinks: where the set of winning elements changes. The rule declares them through the same
+//! weights `[xᵢ = y] / k`, so gradient checks see them.
 //!
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
@@ -20,7 +20,7 @@ use crate::kernels::for_each_pair;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use super::normalize_axes;
 use crate::op::{MaxAxes, MinAxes, Op};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -80,13 +80,6 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             });
         });
-        if self.tape.probing_branches() {
-            // The branch of each element: whether it is (one of) its group's winners.
-            let y = value.data();
-            let mut winners = Vec::with_capacity(x.len());
-            for_each_pair(&kept, self.shape(), |i, k| winners.push((x[i] == y[k]) as u64));
-            self.tape.note_branches(winners.into_iter());
-        }
         let op: Op<T> = match which {
             Extremum::Max => MaxAxes.into(),
             Extremum::Min => MinAxes.into(),
@@ -159,9 +152,19 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
     })
 }
 
+/// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
+/// which changes exactly where the set of winners does.
+pub(super) fn branches<T: Float>(saved: &[&Tensor<T>], labels: &mut Branches) {
+    labels.note_values(&split_among_winners(saved[0], saved[1], None));
+}
+
 impl<T: Float> Rule<T> for MaxAxes {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         backward(ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(saved, labels)
     }
 }
 

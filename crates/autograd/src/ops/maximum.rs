@@ -8,10 +8,9 @@
 //! Gradient checks treat `a = b` as a kink.
 
 use crate::error::Site;
-use crate::kernels::broadcast;
 use crate::{Float, Result, Tensor, Var};
 use crate::op::Maximum;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -30,19 +29,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn maximum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.note_ties(rhs);
         self.binary(rhs, Maximum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Max, a, b))
-    }
-
-    /// In gradient checks, reports for each element which of the two is larger.
-    pub(super) fn note_ties(&self, rhs: &Var<'t, T>) {
-        if !self.tape.probing_branches() {
-            return;
-        }
-        let Some(shape) = self.shape().broadcast(rhs.shape()) else { return };
-        let (a, b) = (broadcast(&self.value, &shape), broadcast(&rhs.value, &shape));
-        let labels = a.data().iter().zip(b.data()).map(|(&a, &b)| (a > b) as u64 + 2 * (a < b) as u64);
-        self.tape.note_branches(labels.collect::<Vec<_>>().into_iter());
     }
 }
 
@@ -100,9 +87,19 @@ pub(super) fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: 
     ctx.grad(1, || through(&b.value, &a.value))
 }
 
+/// The kinks of both `maximum` and `minimum`: an element's branch is the share of the gradient
+/// that goes to `a` (1, ½ or 0), which changes exactly where the winner does.
+pub(super) fn branches<T: Float>(which: Which, saved: &[&Tensor<T>], labels: &mut Branches) {
+    labels.note_values(&saved[0].zip_map(saved[1], |a, b| share(which, a, b)));
+}
+
 impl<T: Float> Rule<T> for Maximum {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         backward(Which::Max, ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(Which::Max, saved, labels)
     }
 }
 

@@ -3,11 +3,11 @@
 //! evenly among the elements equal to the minimum, as PyTorch's `amin` and JAX; NaN propagates
 //! and sends no gradient. Kinks: where the set of minimal elements changes.
 
-use super::max_axes::{backward, Extremum};
+use super::max_axes::{backward, branches, Extremum};
 use crate::error::Site;
 use crate::op::MinAxes;
-use crate::rule::{Ctx, Rule};
-use crate::{Float, Result, Var};
+use crate::rule::{Branches, Ctx, Rule};
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
@@ -29,5 +29,9 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for MinAxes {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         backward(ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(saved, labels)
     }
 }

@@ -4,18 +4,17 @@
 //! The kernel and the rule are `maximum`'s with the comparison reversed. Gradient checks treat
 //! `a = b` as a kink.
 
-use super::maximum::{backward, pick, Which};
+use super::maximum::{backward, branches, pick, Which};
 use crate::error::Site;
 use crate::op::Minimum;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Var};
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
     #[track_caller]
     pub fn minimum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.note_ties(rhs);
         self.binary(rhs, Minimum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Min, a, b))
     }
 
@@ -24,5 +23,9 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for Minimum {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         backward(Which::Min, ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(Which::Min, saved, labels)
     }
 }

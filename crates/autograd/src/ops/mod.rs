@@ -9,9 +9,9 @@
 
 use crate::error::Site;
 use crate::op::{primitives, Op};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Var};
+use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
 use smallvec::SmallVec;
 
 mod custom;
@@ -19,7 +19,7 @@ mod custom;
 mod testing;
 
 /// Generates, from the table's rows, the module of each primitive and the dispatch of a
-/// recorded op to its backward rule.
+/// recorded op to its backward rule and its kinks.
 macro_rules! define_ops {
     ($( $name:ident $backward:ident $variant:ident $(<$t:ident>)? $({ $($field:ident: $ty:ty),* })?, )*) => {
         $( mod $name; )*
@@ -34,10 +34,34 @@ macro_rules! define_ops {
                 Op::Custom(op) => Rule::backward(op, ctx, g),
             }
         }
+
+        /// Notes the branch each element of a recorded op is on (`Rule::branches`).
+        fn branches<T: Float>(op: &Op<T>, saved: &[&Tensor<T>], labels: &mut Branches) {
+            match op {
+                Op::Leaf(_) => {}
+                $( Op::$variant(op) => Rule::branches(op, saved, labels), )*
+                Op::Custom(op) => Rule::branches(op, saved, labels),
+            }
+        }
     };
 }
 
 primitives!(define_ops);
+
+/// The hash of the branch labels of every kinked op recorded on `tape`, in tape order: what a
+/// gradient check compares at `x` and `x ± ε`. Nodes whose saved tensors a backward pass already
+/// freed are skipped.
+pub(crate) fn branch_hash<T: Float>(tape: &Tape<T>) -> u64 {
+    let graph = tape.graph.borrow();
+    let mut labels = Branches::new();
+    let mut saved = Vec::new();
+    for node in graph.nodes.iter().filter(|node| !node.freed) {
+        saved.clear();
+        saved.extend(graph.saved[node.saved()].iter().map(|s| &s.value));
+        branches(&node.op, &saved, &mut labels);
+    }
+    labels.finish()
+}
 
 /// A list of axes, sorted and without repeats.
 pub(crate) type Axes = SmallVec<[usize; 4]>;

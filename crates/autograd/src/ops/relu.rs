@@ -12,9 +12,6 @@ impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(x, 0)`.
     #[track_caller]
     pub fn relu(&self) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
-        }
         // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0`, so NaN passes through as in PyTorch.
         self.unary(Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
     }

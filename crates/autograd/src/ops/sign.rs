@@ -3,20 +3,17 @@
 //! checks see its kink at `x = 0` (where the true derivative does not exist).
 
 use crate::error::Site;
-use crate::kernels::{sign, sign_branch};
+use crate::kernels::sign;
 use crate::{Float, Result, Tensor, Var};
 use crate::op::Sign;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
     #[track_caller]
     pub fn sign(&self) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
-        }
-        self.unary(Sign, Keep::Nothing, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
+        self.unary(Sign, Keep::Inputs, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
     }
 }
 
@@ -24,6 +21,11 @@ impl<T: Float> Rule<T> for Sign {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
         ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+    }
+
+    /// Its only kink, a jump at 0: the branch is the sign of the saved input.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        labels.note_values(&saved[0].map(sign));
     }
 }
 

@@ -109,11 +109,10 @@ pub(crate) fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
     Tensor::from_vec(data.to_vec(), shape).unwrap()
 }
 
-/// The hash of the branch labels that kinked ops report while evaluating `f(x)` (see
-/// `Tape::note_branches`): equal hashes at `x ± ε` mean no kink lies between.
+/// The hash of the branch labels that the kinked ops recorded while evaluating `f(x)` declare
+/// (see `ops::branch_hash`): equal hashes at `x ± ε` mean no kink lies between.
 pub(crate) fn branch_hash(x: &Tensor<f64>, f: impl for<'t> Fn(&Var<'t, f64>) -> Var<'t, f64>) -> u64 {
     let tape = Tape::new();
-    tape.probe_branches(true);
-    let _ = f(&tape.constant(x.clone()));
-    tape.probe_branches(false).expect("probing was on")
+    let _ = f(&tape.var(x.clone()));
+    super::branch_hash(&tape)
 }

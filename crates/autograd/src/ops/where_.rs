@@ -3,8 +3,9 @@
 //! - `gt`, `ge`, `lt`, `le`, `eq`: elementwise comparisons, broadcasting (NumPy rules), giving
 //!   1 where the comparison holds and 0 elsewhere. The result is a constant: a mask is
 //!   piecewise constant, so its derivative is zero wherever it exists and no node is recorded.
-//!   In gradient checks each mask reports its values as branch labels, so an expression that
-//!   switches on a comparison (`where_(x.gt(&zero)?, …)`) has its kink recognised.
+//!   The kink of an expression that switches on a comparison is declared by the `where` that
+//!   consumes the mask: its branches are the mask's values, so gradient checks recognise it
+//!   (a mask used as a multiplier, `x · x.gt(0)`, is not: write `where_`).
 //! - `where_(cond, a, b)`: `y = a` where `cond ≠ 0` (NaN counts as true), `b` elsewhere, all
 //!   three broadcast together. Backward: `∂L/∂a = where(cond, g, 0)`, `∂L/∂b = where(cond, 0, g)`
 //!   (no `0·g` products, so an infinite `g` in the unselected branch stays out), again a
@@ -14,7 +15,7 @@ use crate::error::Site;
 use crate::kernels::broadcast;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use crate::op::Where;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -62,9 +63,6 @@ impl<'t, T: Float> Var<'t, T> {
         let shape = broadcast_shape(op, self.shape(), rhs.shape(), site)?;
         let (a, b) = (expand(&self.value, &shape), expand(&rhs.value, &shape));
         let mask = a.zip_map(&b, |a, b| if f(a, b) { T::ONE } else { T::ZERO });
-        if self.tape.probing_branches() {
-            self.tape.note_branches(mask.data().iter().map(|&m| (m != T::ZERO) as u64));
-        }
         Ok(self.constant(mask))
     }
 
@@ -130,6 +128,13 @@ impl<T: Float> Rule<T> for Where {
             }
             Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { T::ZERO } else { g })))
         })
+    }
+
+    /// The selection switches where the mask does.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        for &c in saved[0].data() {
+            labels.note((c != T::ZERO) as u64);
+        }
     }
 }
 

@@ -9,9 +9,9 @@
 //! An op whose row in the table says `derivative` implements only [`Derivative`]; its backward
 //! rule is [`Unary`]'s, below.
 
-use super::{Ctx, Rule};
+use super::{Branches, Ctx, Rule};
 use crate::op::Unary;
-use crate::{kernels, Float, Result, Var};
+use crate::{kernels, Float, Result, Tensor, Var};
 
 /// Arithmetic available both on scalars and on `Var`s of one shape.
 pub(crate) trait Elementwise<T: Float>: Clone {
@@ -142,6 +142,85 @@ impl<T: Float, D: Derivative<T>> Rule<T> for Unary<D> {
     #[inline]
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         chain(&self.0, ctx, g)
+    }
+
+    /// The kinks are where the derivative's pieces change: each element's label is the trail of
+    /// values its `piecewise` (and `clamp`) calls took.
+    fn branches(&self, saved: &[&Tensor<T>], branches: &mut Branches) {
+        for &s in saved[0].data() {
+            branches.note(self.0.derivative(&Piece { value: s, label: 0 }).label);
+        }
+    }
+}
+
+/// A scalar that remembers the pieces of a piecewise definition it went through: evaluating a
+/// derivative formula on it gives, besides the value, a label of the branch it took.
+#[derive(Clone, Copy)]
+struct Piece<T> {
+    value: T,
+    label: u64,
+}
+
+impl<T: Float> Piece<T> {
+    fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Piece { value: f(self.value), label: self.label }
+    }
+
+    fn zip(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
+        Piece { value: f(self.value, other.value), label: mix(self.label, other.label) }
+    }
+
+    /// The same value, on a piece labelled `piece` as well.
+    fn on(self, piece: u64) -> Self {
+        Piece { value: self.value, label: mix(self.label, piece) }
+    }
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl<T: Float> Elementwise<T> for Piece<T> {
+    fn add(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a + b)
+    }
+    fn mul(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a * b)
+    }
+    fn neg(&self) -> Self {
+        self.map(|x| -x)
+    }
+    fn recip(&self) -> Self {
+        self.map(|x| T::ONE / x)
+    }
+    fn add_scalar(&self, c: T) -> Self {
+        self.map(|x| x + c)
+    }
+    fn mul_scalar(&self, c: T) -> Self {
+        self.map(|x| x * c)
+    }
+    fn powf(&self, p: T) -> Self {
+        self.map(|x| x.powf(p))
+    }
+    fn exp(&self) -> Self {
+        self.map(T::exp)
+    }
+    fn sin(&self) -> Self {
+        self.map(T::sin)
+    }
+    fn cos(&self) -> Self {
+        self.map(T::cos)
+    }
+    fn sigmoid(&self) -> Self {
+        self.map(kernels::sigmoid)
+    }
+    fn clamp(&self, lo: T, hi: T) -> Self {
+        let x = self.value;
+        self.map(|x| kernels::clamp(x, lo, hi)).on((x < lo) as u64 + 2 * (x > hi) as u64)
+    }
+    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+        let piece = self.map(f);
+        piece.on(piece.value.to_f64().to_bits())
     }
 }
 
