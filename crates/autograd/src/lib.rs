@@ -83,6 +83,8 @@ mod rule;
 mod shape;
 mod tape;
 mod tensor;
+#[cfg(test)]
+mod testing;
 mod var;
 
 pub use backward::{grad, grad_with, GradOptions};

@@ -111,7 +111,7 @@ impl<T: Float> Rule<T> for Concat {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2};
+    use crate::testing::{check_grad, check_grad2};
     use crate::{Tape, Tensor, Var};
 
     #[test]

@@ -107,7 +107,7 @@ impl<T: Float> Rule<T> for Gather {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, t};
     use crate::{Error, Tape, Tensor};
 
     fn x() -> Tensor<f64> {

@@ -60,7 +60,7 @@ impl<T: Float> Rule<T> for LogSoftmax {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     fn input() -> Tensor<f64> {
@@ -85,4 +85,20 @@ mod tests {
         assert_all_close(x.grad().unwrap().data(), &expected, 1e-15);
     }
 
+    #[test]
+    fn gradients_by_finite_differences() {
+        let x = t(&[0.3, -1.2, 0.8, 2.0, -0.5, 0.1, 0.7, -0.9, 1.4, 0.2, -0.3, 0.6], &[2, 3, 2]);
+        for axis in 0..3 {
+            check_grad(&[&x], |v| v[0].log_softmax(axis).unwrap());
+            check_grad2(&[&x], |v| v[0].log_softmax(axis).unwrap());
+        }
+    }
+
+    #[test]
+    fn bad_axis_is_an_error() {
+        let tape = Tape::<f32>::new();
+        let x = tape.var(Tensor::zeros([2, 3]));
+        let e = x.log_softmax(2).unwrap_err().to_string();
+        assert!(e.starts_with("invalid argument to log_softmax: axis 2 out of range for shape [2, 3]"), "{e}");
+    }
 }

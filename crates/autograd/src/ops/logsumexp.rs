@@ -77,7 +77,7 @@ impl<T: Float> Rule<T> for Logsumexp {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     // PyTorch 2.15 (float64): x = torch.tensor([[1., 2., 3.], [-1., 0.5, 1000.]]);

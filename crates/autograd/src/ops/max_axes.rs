@@ -170,7 +170,7 @@ impl<T: Float> Rule<T> for MaxAxes {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     fn input() -> Tensor<f64> {

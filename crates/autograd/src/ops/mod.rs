@@ -15,8 +15,6 @@ use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
 use smallvec::SmallVec;
 
 mod custom;
-#[cfg(test)]
-mod testing;
 
 /// Generates, from the table's rows, the module of each primitive and the dispatch of a
 /// recorded op to its backward rule and its kinks.

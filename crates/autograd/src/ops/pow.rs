@@ -38,7 +38,7 @@ impl<T: Float> Rule<T> for Pow {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: a = [0, 0, 2, 0.5], b = [0, 2, 0, 1.5]; (a ** b).sum().backward()

@@ -39,7 +39,7 @@ impl<T: Float> Derivative<T> for PowerRule<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad2, t};
+    use crate::testing::{check_grad2, t};
 
     #[test]
     fn gradients_by_finite_differences() {

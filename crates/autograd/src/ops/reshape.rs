@@ -116,7 +116,7 @@ impl<T: Float> Rule<T> for Reshape {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::check_grad2;
+    use crate::testing::check_grad2;
     use crate::{Tape, Tensor};
 
     #[test]

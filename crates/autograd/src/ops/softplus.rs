@@ -30,7 +30,7 @@ impl<T: Float> Derivative<T> for Softplus {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: F.softplus(x) at x = [-2.5, -1, 0, 0.3, 1.7, 25], seed r = [1, -2, 0.5, 3, 1.5, -1]

@@ -26,7 +26,7 @@ impl<T: Float> Derivative<T> for Sqrt {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: x = [0.25, 1, 2, 9, 1e-6, 100]; (x.sqrt() * [1, -2, 0.5, 3, 1.5, -1]).sum().backward()
