@@ -95,6 +95,7 @@ pub use gradcheck::{
     Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use op::{CustomOp, PRIMITIVES};
+pub use ops::primitive_checks;
 pub use parameter::Parameter;
 pub use shape::Shape;
 pub use tape::Tape;

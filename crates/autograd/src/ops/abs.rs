@@ -7,6 +7,7 @@ use crate::error::Site;
 use crate::kernels::sign;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `|x|`.
@@ -23,3 +24,10 @@ impl<T: Float> Derivative<T> for Abs {
     }
 }
 
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("abs", 1, |x| Ok(x[0].abs())).domain(Domain::AwayFromZero(0.1)),
+    ]
+}

@@ -5,6 +5,7 @@ use crate::op::AddScalar;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `self + c` for a scalar constant `c`.
@@ -18,4 +19,12 @@ impl<T: Float> Rule<T> for AddScalar {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || Ok(g.clone()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("add_scalar", 1, |x| Ok(x[0].add_scalar(0.7))),
+    ]
 }

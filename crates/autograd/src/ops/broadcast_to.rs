@@ -9,6 +9,7 @@ use crate::op::BroadcastTo;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Repeats the value to `shape` under NumPy's broadcasting rules.
@@ -47,4 +48,13 @@ impl<T: Float> Rule<T> for BroadcastTo {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.sum_to_at(&from, Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("broadcast_to", 1, |x| x[0].broadcast_to([2, 2, 3])).shapes(&[&[&[3]], &[&[2, 1]], &[&[]]]),
+        OpCheck::new("broadcast_to (expand)", 1, |x| x[0].expand([3, 2])).shapes(&[&[&[3, 1]], &[&[2]]]),
+    ]
 }

@@ -10,6 +10,7 @@ use crate::error::Site;
 use crate::kernels::clamp;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(max(x, lo), hi)`.
@@ -27,6 +28,15 @@ impl<T: Float> Derivative<T> for Clamp<T> {
     }
 }
 
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // Samples landing within eps of ±0.5 are kinks: OpCheck moves them off.
+        OpCheck::new("clamp", 1, |x| Ok(x[0].clamp(-0.5, 0.5))),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

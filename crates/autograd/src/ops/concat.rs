@@ -14,6 +14,7 @@ use super::check_axis;
 use crate::op::Concat;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Concatenates `xs` along `axis`; all other axes must agree.
@@ -107,6 +108,16 @@ impl<T: Float> Rule<T> for Concat {
         }
         Ok(())
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("concat", 3, |x| Var::concat(&[&x[0], &x[1], &x[2]], 0))
+            .shapes(&[&[&[2, 3], &[1, 3], &[2, 3]], &[&[1], &[3], &[2]]]),
+        OpCheck::new("concat (stack)", 2, |x| Var::stack(&[&x[0], &x[1]], 1)).shapes(&[&[&[2, 3], &[2, 3]], &[&[3], &[3]]]),
+    ]
 }
 
 #[cfg(test)]

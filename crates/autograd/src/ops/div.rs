@@ -6,6 +6,7 @@ use crate::{Float, Result, Var};
 use crate::op::Div;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self / rhs`, broadcasting (NumPy rules). Division by zero gives ±∞ or NaN
@@ -23,4 +24,12 @@ impl<T: Float> Rule<T> for Div {
         ctx.grad(1, || Ok(g_over_b.mul(&a.div(&b)?)?.neg()))?;
         ctx.grad(0, || Ok(g_over_b))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)]),
+    ]
 }

@@ -10,6 +10,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `alpha·(eˣ − 1)` otherwise.
@@ -29,6 +30,15 @@ impl<T: Float> Derivative<T> for Elu<T> {
     }
 }
 
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("elu", 1, |x| Ok(x[0].elu(0.7))).domain(Domain::AwayFromZero(0.1)),
+        OpCheck::new("elu (alpha = 1)", 1, |x| Ok(x[0].elu(1.0))).domain(Domain::AwayFromZero(0.1)),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

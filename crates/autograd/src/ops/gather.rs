@@ -14,6 +14,7 @@ use crate::op::{AxisIndex, Gather};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Picks one element along `axis` for every position of the other axes: `index[p]` is the
@@ -103,6 +104,22 @@ impl<T: Float> Rule<T> for Gather {
         let size = ctx.input_shape(0)[axis];
         ctx.grad(0, || g.scatter_add_at(self.index.clone(), size, Site::caller()))
     }
+}
+
+/// `count` positions below `size`, spread out and with repeats once `count > size`: index lists
+/// for the indexing ops' check rows, which depend on the sampled shape.
+pub(super) fn spread(count: usize, size: usize) -> Vec<usize> {
+    (0..count).map(|p| (3 * p + 1) % size).collect()
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // Positions along axis 1, depending on the sampled shape.
+        OpCheck::new("gather", 1, |x| x[0].gather(1, &spread(x[0].numel() / x[0].dims()[1], x[0].dims()[1])))
+            .shapes(&[&[&[3, 4]], &[&[2, 3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

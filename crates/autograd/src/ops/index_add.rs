@@ -10,6 +10,8 @@ use crate::op::{AxisIndex, IndexAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
+use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`index_select`](Var::index_select): a tensor of zeros with `self`'s shape
@@ -49,4 +51,13 @@ impl<T: Float> Rule<T> for IndexAdd {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || g.index_select_at(self.index.clone(), Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("index_add", 1, |x| x[0].index_add(1, &spread(x[0].dims()[1], 2), 2))
+            .shapes(&[&[&[2, 3]], &[&[2, 4, 2]]]),
+    ]
 }

@@ -11,6 +11,8 @@ use crate::op::{AxisIndex, IndexSelect};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
+use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
@@ -55,4 +57,13 @@ impl<T: Float> Rule<T> for IndexSelect {
         let size = ctx.input_shape(0)[self.index.axis()];
         ctx.grad(0, || g.index_add_at(self.index.clone(), size, Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
+            .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+    ]
 }

@@ -7,6 +7,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
@@ -24,6 +25,14 @@ impl<T: Float> Derivative<T> for LeakyRelu<T> {
     }
 }
 
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("leaky_relu", 1, |x| Ok(x[0].leaky_relu(0.1))).domain(Domain::AwayFromZero(0.1)),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ use smallvec::SmallVec;
 use crate::op::Linear;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `self · wᵀ + b`, where `self` is `[.., in]`, `w` is `[out, in]` and `b` is `[out]`; the
@@ -127,6 +128,19 @@ impl<T: Float> Rule<T> for Linear {
         }
         Ok(())
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("linear", 3, |x| x[0].linear(&x[1], Some(&x[2]))).shapes(&[
+            &[&[2, 3], &[4, 3], &[4]],
+            &[&[2, 2, 3], &[4, 3], &[4]],
+            &[&[3], &[2, 3], &[2]],
+        ]),
+        OpCheck::new("linear (no bias)", 2, |x| x[0].linear(&x[1], None)).shapes(&[&[&[2, 3], &[4, 3]]]),
+    ]
 }
 
 #[cfg(test)]

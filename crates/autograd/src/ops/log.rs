@@ -6,6 +6,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise natural logarithm.
@@ -22,3 +23,10 @@ impl<T: Float> Derivative<T> for Log {
     }
 }
 
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("log", 1, |x| Ok(x[0].log())).domain(Domain::Positive),
+    ]
+}

@@ -12,6 +12,7 @@ use crate::op::LogSoftmax;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Log-softmax along `axis`: `x − logsumexp(x)`, computed stably.
@@ -56,6 +57,15 @@ impl<T: Float> Rule<T> for LogSoftmax {
             })))
         })
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("log_softmax", 1, |x| x[0].log_softmax(1)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("log_softmax (axis 0)", 1, |x| x[0].log_softmax(0)).shapes(&[&[&[4]], &[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::check_axis;
 use crate::op::Logsumexp;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `ln Σ eˣ` along `axis`, computed stably; with `keepdim` the axis stays as size 1.
@@ -73,6 +74,15 @@ impl<T: Float> Rule<T> for Logsumexp {
             Ok(g.constant(value))
         })
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("logsumexp", 1, |x| x[0].logsumexp(1, false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("logsumexp (axis 0, keepdim)", 1, |x| x[0].logsumexp(0, true)).shapes(&[&[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 use crate::op::Matmul;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The matrix product `self · rhs` (batched over leading axes).
@@ -154,4 +155,24 @@ fn output_shape(d: &MatDims) -> Shape {
     let mut shape = d.batch.clone();
     shape.extend([d.m, d.n]);
     Shape::from(shape)
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("matmul", 2, |x| x[0].matmul(&x[1])).shapes(&[
+            &[&[2, 3], &[3, 4]],
+            &[&[2, 2, 3], &[2, 3, 1]], // batched
+            &[&[2, 2, 3], &[3, 4]],    // a shared right-hand matrix
+        ]),
+        OpCheck::new("matmul (rhs transposed)", 2, |x| x[0].matmul_t(&x[1], false, true)).shapes(&[
+            &[&[2, 3], &[4, 3]],
+            &[&[2, 2, 3], &[2, 1, 3]],
+            &[&[2, 2, 3], &[4, 3]],
+        ]),
+        OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false))
+            .shapes(&[&[&[3, 2], &[3, 4]], &[&[2, 3, 2], &[2, 3, 1]]]),
+        OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true)).shapes(&[&[&[3, 2], &[4, 3]]]),
+    ]
 }

@@ -22,6 +22,7 @@ use super::normalize_axes;
 use crate::op::{MaxAxes, MinAxes, Op};
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The maximum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
@@ -166,6 +167,16 @@ impl<T: Float> Rule<T> for MaxAxes {
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(saved, labels)
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("max_axes", 1, |x| x[0].max_axes(&[1], false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("max_axes (keepdim)", 1, |x| x[0].max_axes(&[0, 2], true)).shapes(&[&[&[2, 3, 2]]]),
+        OpCheck::new("max", 1, |x| Ok(x[0].max())).shapes(&[&[&[4]], &[&[2, 3]]]),
+    ]
 }
 
 #[cfg(test)]

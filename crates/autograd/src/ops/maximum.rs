@@ -12,6 +12,7 @@ use crate::{Float, Result, Tensor, Var};
 use crate::op::Maximum;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(self, rhs)`, broadcasting; ties split the gradient evenly.
@@ -101,6 +102,14 @@ impl<T: Float> Rule<T> for Maximum {
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(Which::Max, saved, labels)
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1])),
+    ]
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::error::Site;
 use crate::op::MinAxes;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
@@ -34,4 +35,13 @@ impl<T: Float> Rule<T> for MinAxes {
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(saved, labels)
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("min_axes", 1, |x| x[0].min_axes(&[0], true)).shapes(&[&[&[2, 3]], &[&[3, 2, 2]]]),
+        OpCheck::new("min", 1, |x| Ok(x[0].min())).shapes(&[&[&[4]], &[&[2, 3]]]),
+    ]
 }

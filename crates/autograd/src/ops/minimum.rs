@@ -10,6 +10,7 @@ use crate::op::Minimum;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
@@ -28,4 +29,12 @@ impl<T: Float> Rule<T> for Minimum {
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(Which::Min, saved, labels)
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("minimum", 2, |x| x[0].minimum(&x[1])),
+    ]
 }

@@ -8,6 +8,7 @@
 //! of primitives in `op.rs`; this file adds the recording helpers every primitive uses.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::{primitives, Op};
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
@@ -31,6 +32,31 @@ macro_rules! define_ops {
                 $( Op::$variant(op) => Rule::backward(op, ctx, g), )*
                 Op::Custom(op) => Rule::backward(op, ctx, g),
             }
+        }
+
+        /// The gradient-check rows of every primitive, as each op's file states them (arity,
+        /// shapes, the domain its inputs are sampled from, tolerance where the default does not
+        /// fit), in the order of the table of primitives; rows for composites built on an op
+        /// (`mean` on `sum_to`, `stack` on `concat`) come with it. Running each (first and second
+        /// order) is what `tests/op_table.rs` does; [`PRIMITIVES`](crate::PRIMITIVES) lists the
+        /// ops they cover.
+        ///
+        /// ```
+        /// let rows = autograd::primitive_checks();
+        /// assert!(rows.iter().any(|row| row.name() == "relu"));
+        /// let relu = rows.iter().find(|row| row.name() == "relu").unwrap();
+        /// relu.run().unwrap();
+        /// ```
+        pub fn primitive_checks() -> Vec<OpCheck<'static>> {
+            let mut rows = Vec::new();
+            $( rows.extend($name::checks()); )*
+            rows
+        }
+
+        /// Each primitive's own rows, by name.
+        #[cfg(test)]
+        fn checks_by_primitive() -> Vec<(&'static str, Vec<OpCheck<'static>>)> {
+            crate::PRIMITIVES.iter().copied().zip(vec![$( $name::checks() ),*]).collect()
         }
 
         /// Notes the branch each element of a recorded op is on (`Rule::branches`).
@@ -135,4 +161,20 @@ pub(crate) fn normalize_axes(op: &'static str, axes: &[usize], shape: &Shape, si
         check_axis(op, a, shape, site)?;
     }
     Ok(sorted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checks_by_primitive;
+
+    #[test]
+    fn every_primitive_states_rows_that_record_it() {
+        for (name, rows) in checks_by_primitive() {
+            assert!(!rows.is_empty(), "{name} has no gradient-check row");
+            for row in rows {
+                let recorded = row.recorded_ops().unwrap_or_else(|e| panic!("{}: {e}", row.name()));
+                assert!(recorded.contains(name), "{name}'s row {} does not record {name}: {recorded:?}", row.name());
+            }
+        }
+    }
 }

@@ -5,6 +5,7 @@ use crate::op::Mul;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self · rhs`, broadcasting (NumPy rules).
@@ -20,4 +21,12 @@ impl<T: Float> Rule<T> for Mul {
         ctx.grad(0, || g.mul(&b))?;
         ctx.grad(1, || g.mul(&a))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("mul", 2, |x| x[0].mul(&x[1])),
+    ]
 }

@@ -9,6 +9,7 @@ use super::check_axis;
 use crate::op::Narrow;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The `len` elements from `start` along `axis` (PyTorch's `narrow`, a slice without step).
@@ -62,6 +63,14 @@ impl<T: Float> Rule<T> for Narrow {
         let after = n - start - g.dims()[axis];
         ctx.grad(0, || g.pad_at(axis, start, after, Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("narrow", 1, |x| x[0].narrow(1, 1, 2)).shapes(&[&[&[2, 4]], &[&[2, 3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

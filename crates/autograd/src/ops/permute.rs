@@ -13,6 +13,7 @@ use super::check_axis;
 use crate::op::Permute;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self`.
@@ -128,6 +129,16 @@ impl<T: Float> Rule<T> for Permute {
         }
         ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("permute", 1, |x| x[0].permute(&[2, 0, 1])).shapes(&[&[&[2, 3, 4]]]),
+        OpCheck::new("permute (transpose, t)", 1, |x| x[0].transpose(0, 1)?.t()?.transpose(1, 0))
+            .shapes(&[&[&[2, 3]], &[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

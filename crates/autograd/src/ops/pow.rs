@@ -9,6 +9,7 @@ use crate::rule::elementwise::Elementwise;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `selfʳʰˢ`, broadcasting (NumPy rules).
@@ -34,6 +35,14 @@ impl<T: Float> Rule<T> for Pow {
             g.mul(&y.mul(&a.add(&zero_base)?.log())?)
         })
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real]),
+    ]
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::rule::elementwise::{chain, Derivative, Elementwise};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `xᵖ` for a constant exponent.
@@ -35,6 +36,17 @@ impl<T: Float> Derivative<T> for PowerRule<T> {
         let p = self.0;
         x.powf(p - T::ONE).mul_scalar(p)
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("powf", 1, |x| Ok(x[0].powf(2.5))).domain(Domain::Positive),
+        OpCheck::new("powf (integer exponent, negative base)", 1, |x| Ok(x[0].powf(3.0))),
+        OpCheck::new("powf (negative exponent)", 1, |x| Ok(x[0].powf(-1.5))).domain(Domain::Positive),
+        OpCheck::new("powf (p = 0)", 1, |x| Ok(x[0].powf(0.0))),
+    ]
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(x, 0)`.
@@ -24,3 +25,10 @@ impl<T: Float> Derivative<T> for Relu {
     }
 }
 
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("relu", 1, |x| Ok(x[0].relu())).domain(Domain::AwayFromZero(0.1)),
+    ]
+}

@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 use crate::op::Reshape;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a shape with the same number of elements.
@@ -112,6 +113,18 @@ impl<T: Float> Rule<T> for Reshape {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.reshape_at(from, Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("reshape", 1, |x| x[0].reshape([x[0].numel()])).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("unsqueeze / squeeze / flatten", 1, |x| {
+            x[0].unsqueeze(1)?.flatten(1, 2)?.unsqueeze(0)?.squeeze(0)
+        })
+        .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use crate::op::{AxisIndex, ScatterAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
+use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`gather`](Var::gather): a tensor of zeros with `self`'s shape except
@@ -46,4 +48,13 @@ impl<T: Float> Rule<T> for ScatterAdd {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || g.gather_at(self.index.clone(), Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("scatter_add", 1, |x| x[0].scatter_add(1, &spread(x[0].numel(), 3), 3))
+            .shapes(&[&[&[4, 1]], &[&[2, 1, 2]]]),
+    ]
 }

@@ -9,6 +9,7 @@ use crate::error::Site;
 use crate::kernels::sigmoid;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise logistic sigmoid.
@@ -25,3 +26,10 @@ impl<T: Float> Derivative<T> for Sigmoid {
     }
 }
 
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("sigmoid", 1, |x| Ok(x[0].sigmoid())),
+    ]
+}

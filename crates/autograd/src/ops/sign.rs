@@ -8,6 +8,7 @@ use crate::{Float, Result, Tensor, Var};
 use crate::op::Sign;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
@@ -27,6 +28,14 @@ impl<T: Float> Rule<T> for Sign {
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         labels.note_values(&saved[0].map(sign));
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("sign", 1, |x| Ok(x[0].sign())).domain(Domain::AwayFromZero(0.1)),
+    ]
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::Softmax;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Softmax along `axis`: non-negative values summing to 1 along it.
@@ -61,6 +62,15 @@ impl<T: Float> Rule<T> for Softmax {
             })))
         })
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("softmax", 1, |x| x[0].softmax(1)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("softmax (axis 0)", 1, |x| x[0].softmax(0)).shapes(&[&[&[4]], &[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]

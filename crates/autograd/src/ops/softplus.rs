@@ -7,6 +7,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `ln(1 + eˣ)`, computed stably.
@@ -27,6 +28,14 @@ impl<T: Float> Derivative<T> for Softplus {
     }
 }
 
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("softplus", 1, |x| Ok(x[0].softplus())),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ use crate::tape::Keep;
 use crate::error::Site;
 use crate::rule::elementwise::{Derivative, Elementwise};
 use crate::{Float, Var};
+use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `√x`.
@@ -23,6 +24,14 @@ impl<T: Float> Derivative<T> for Sqrt {
     }
 }
 
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("sqrt", 1, |x| Ok(x[0].sqrt())).domain(Domain::Positive),
+    ]
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use crate::op::Sub;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self − rhs`, broadcasting (NumPy rules).
@@ -19,4 +20,12 @@ impl<T: Float> Rule<T> for Sub {
         ctx.grad(0, || Ok(g.clone()))?;
         ctx.grad(1, || Ok(g.neg()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("sub", 2, |x| x[0].sub(&x[1])),
+    ]
 }

@@ -12,6 +12,7 @@ use crate::op::SumTo;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Sums the value down to `shape`, which must broadcast to the value's shape: the adjoint of
@@ -75,4 +76,17 @@ impl<T: Float> Rule<T> for SumTo {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.broadcast_at(&from, Site::caller()))
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("sum_to", 1, |x| x[0].sum_to([2, 1])).shapes(&[&[&[2, 3]], &[&[3, 2, 3]]]),
+        OpCheck::new("sum", 1, |x| Ok(x[0].sum())),
+        OpCheck::new("sum_axes", 1, |x| x[0].sum_axes(&[0], false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("sum_axes (keepdim)", 1, |x| x[0].sum_axes(&[0, 2], true)).shapes(&[&[&[2, 3, 2]]]),
+        OpCheck::new("mean", 1, |x| Ok(x[0].mean())),
+        OpCheck::new("mean_axes", 1, |x| x[0].mean_axes(&[1], true)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+    ]
 }

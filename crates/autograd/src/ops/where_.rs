@@ -17,6 +17,7 @@ use crate::{Error, Float, Result, Shape, Tensor, Var};
 use crate::op::Where;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
+use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// 1 where `self > rhs`, 0 elsewhere (a constant), broadcasting.
@@ -136,6 +137,17 @@ impl<T: Float> Rule<T> for Where {
             labels.note((c != T::ZERO) as u64);
         }
     }
+}
+
+/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
+/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // The mask is computed from input 0, held constant (masks have no gradient).
+        OpCheck::new("where", 3, |x| Var::where_(&x[0].gt(&x[0].scalar(0.0))?, &x[1], &x[2]))
+            .shapes(&[&[&[2, 3], &[2, 3], &[2, 3]], &[&[2, 3], &[3], &[2, 1]], &[&[3], &[2, 3], &[]]])
+            .wrt(&[1, 2]),
+    ]
 }
 
 #[cfg(test)]
