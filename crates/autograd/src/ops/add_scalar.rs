@@ -1,11 +1,11 @@
 //! Adding a constant: `y = x + c` for a scalar `c`; dy/dx = 1.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::AddScalar;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `self + c` for a scalar constant `c`.
@@ -24,7 +24,5 @@ impl<T: Float> Rule<T> for AddScalar {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("add_scalar", 1, |x| Ok(x[0].add_scalar(0.7))),
-    ]
+    vec![OpCheck::new("add_scalar", 1, |x| Ok(x[0].add_scalar(0.7)))]
 }

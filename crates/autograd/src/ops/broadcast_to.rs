@@ -4,12 +4,12 @@
 //! no elementwise backward rule reasons about shapes. Linear: no kinks.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
 use crate::op::BroadcastTo;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Repeats the value to `shape` under NumPy's broadcasting rules.

@@ -4,13 +4,13 @@
 //! `hi` and no gradient passes, as PyTorch. NaN inputs stay NaN. Gradient checks treat `x = lo`
 //! and `x = hi` as kinks.
 
-use crate::op::Clamp;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::kernels::clamp;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::kernels::clamp;
+use crate::op::Clamp;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(max(x, lo), hi)`.
@@ -20,14 +20,12 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-
 impl<T: Float> Derivative<T> for Clamp<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         let (lo, hi) = (self.lo, self.hi);
         x.piecewise(|x| if lo <= x && x <= hi { T::ONE } else { T::ZERO })
     }
 }
-
 
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).

@@ -7,14 +7,14 @@
 //!
 //! Linear: no kinks.
 
-use crate::error::Site;
-use crate::kernels::{resized, Lanes};
-use crate::{Error, Float, Result, Tensor, Var};
 use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
 use crate::op::Concat;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Concatenates `xs` along `axis`; all other axes must agree.
@@ -116,7 +116,8 @@ pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("concat", 3, |x| Var::concat(&[&x[0], &x[1], &x[2]], 0))
             .shapes(&[&[&[2, 3], &[1, 3], &[2, 3]], &[&[1], &[3], &[2]]]),
-        OpCheck::new("concat (stack)", 2, |x| Var::stack(&[&x[0], &x[1]], 1)).shapes(&[&[&[2, 3], &[2, 3]], &[&[3], &[3]]]),
+        OpCheck::new("concat (stack)", 2, |x| Var::stack(&[&x[0], &x[1]], 1))
+            .shapes(&[&[&[2, 3], &[2, 3]], &[&[3], &[3]]]),
     ]
 }
 

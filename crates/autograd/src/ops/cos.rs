@@ -1,11 +1,11 @@
 //! Cosine: `y = cos x`; dy/dx = −sin x.
 
-use crate::op::Cos;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::op::Cos;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise cosine.
@@ -14,7 +14,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Cos, Keep::Inputs, Site::caller(), T::cos)
     }
 }
-
 
 impl<T: Float> Derivative<T> for Cos {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -25,7 +24,5 @@ impl<T: Float> Derivative<T> for Cos {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("cos", 1, |x| Ok(x[0].cos())),
-    ]
+    vec![OpCheck::new("cos", 1, |x| Ok(x[0].cos()))]
 }

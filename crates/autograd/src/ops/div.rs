@@ -2,11 +2,11 @@
 //! stays finite wherever `y` is (b² alone can underflow).
 
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Div;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::{Domain, OpCheck};
+use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self / rhs`, broadcasting (NumPy rules). Division by zero gives ±∞ or NaN
@@ -29,7 +29,5 @@ impl<T: Float> Rule<T> for Div {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)]),
-    ]
+    vec![OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)])]
 }

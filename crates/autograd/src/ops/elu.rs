@@ -5,12 +5,12 @@
 //! The derivative is written `[x > 0] + [x ≤ 0]·α·e^min(x, 0)`, so the unused branch never
 //! computes `e^x` of a large `x` (no `0·∞ = NaN`), and it differentiates again correctly.
 
-use crate::op::Elu;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Elu;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `alpha·(eˣ − 1)` otherwise.
@@ -20,7 +20,6 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-
 impl<T: Float> Derivative<T> for Elu<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         let alpha = self.alpha;
@@ -29,7 +28,6 @@ impl<T: Float> Derivative<T> for Elu<T> {
         right.add(&left.mul(&x.clamp(T::neg_infinity(), T::ZERO).exp()))
     }
 }
-
 
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).

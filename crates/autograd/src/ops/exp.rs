@@ -1,11 +1,11 @@
 //! Exponential: `y = eˣ`; dy/dx = eˣ = y (from the saved output, so no second `exp`).
 
-use crate::op::Exp;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::op::Exp;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `eˣ`.
@@ -14,7 +14,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Exp, Keep::Output, Site::caller(), T::exp)
     }
 }
-
 
 impl<T: Float> Derivative<T> for Exp {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -25,7 +24,5 @@ impl<T: Float> Derivative<T> for Exp {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("exp", 1, |x| Ok(x[0].exp())),
-    ]
+    vec![OpCheck::new("exp", 1, |x| Ok(x[0].exp()))]
 }

@@ -9,12 +9,12 @@
 
 use super::check_axis;
 use crate::error::Site;
-use crate::kernels::{Lanes};
+use crate::gradcheck::OpCheck;
+use crate::kernels::Lanes;
 use crate::op::{AxisIndex, Gather};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Picks one element along `axis` for every position of the other axes: `index[p]` is the

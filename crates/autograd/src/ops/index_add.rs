@@ -4,14 +4,14 @@
 
 use super::check_axis;
 use super::gather::check_range;
+use super::gather::spread;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
-use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`index_select`](Var::index_select): a tensor of zeros with `self`'s shape
@@ -56,8 +56,6 @@ impl<T: Float> Rule<T> for IndexAdd {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("index_add", 1, |x| x[0].index_add(1, &spread(x[0].dims()[1], 2), 2))
-            .shapes(&[&[&[2, 3]], &[&[2, 4, 2]]]),
-    ]
+    vec![OpCheck::new("index_add", 1, |x| x[0].index_add(1, &spread(x[0].dims()[1], 2), 2))
+        .shapes(&[&[&[2, 3]], &[&[2, 4, 2]]])]
 }

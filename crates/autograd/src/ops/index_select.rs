@@ -5,14 +5,14 @@
 
 use super::check_axis;
 use super::gather::check_range;
+use super::gather::spread;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexSelect};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
-use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
@@ -62,8 +62,6 @@ impl<T: Float> Rule<T> for IndexSelect {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
-            .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
-    ]
+    vec![OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
+        .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]])]
 }

@@ -2,12 +2,12 @@
 //! x = 0 the derivative is `slope`, as PyTorch (`self > 0 ? grad : grad·slope`), consistent with
 //! ReLU'(0) = 0 (the `slope = 0` case). Gradient checks treat `x = 0` as a kink.
 
-use crate::op::LeakyRelu;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::{Domain, OpCheck};
+use crate::op::LeakyRelu;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
@@ -17,7 +17,6 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-
 impl<T: Float> Derivative<T> for LeakyRelu<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         let slope = self.slope;
@@ -25,13 +24,10 @@ impl<T: Float> Derivative<T> for LeakyRelu<T> {
     }
 }
 
-
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("leaky_relu", 1, |x| Ok(x[0].leaky_relu(0.1))).domain(Domain::AwayFromZero(0.1)),
-    ]
+    vec![OpCheck::new("leaky_relu", 1, |x| Ok(x[0].leaky_relu(0.1))).domain(Domain::AwayFromZero(0.1))]
 }
 
 #[cfg(test)]

@@ -10,13 +10,13 @@
 //! the rule is differentiable again. Smooth everywhere: no kinks.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
-use smallvec::SmallVec;
 use crate::op::Linear;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
+use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `self · wᵀ + b`, where `self` is `[.., in]`, `w` is `[out, in]` and `b` is `[out]`; the

@@ -7,12 +7,12 @@
 
 use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::LogSoftmax;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Log-softmax along `axis`: `x − logsumexp(x)`, computed stably.

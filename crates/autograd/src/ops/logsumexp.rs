@@ -5,14 +5,14 @@
 //! as PyTorch. The op is recorded with the reduced axis kept (size 1); without `keepdim` a free
 //! reshape follows, so the backward never needs to know which axis was reduced.
 
-use crate::error::Site;
-use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
-use crate::{Float, Result, Tensor, Var};
 use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
 use crate::op::Logsumexp;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// `ln Σ eˣ` along `axis`, computed stably; with `keepdim` the axis stays as size 1.

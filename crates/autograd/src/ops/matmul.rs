@@ -15,13 +15,13 @@
 //! mismatch error). Batch axes do not broadcast.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
-use smallvec::SmallVec;
 use crate::op::Matmul;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
+use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The matrix product `self · rhs` (batched over leading axes).
@@ -173,6 +173,7 @@ pub(super) fn checks() -> Vec<OpCheck<'static>> {
         ]),
         OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false))
             .shapes(&[&[&[3, 2], &[3, 4]], &[&[2, 3, 2], &[2, 3, 1]]]),
-        OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true)).shapes(&[&[&[3, 2], &[4, 3]]]),
+        OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true))
+            .shapes(&[&[&[3, 2], &[4, 3]]]),
     ]
 }

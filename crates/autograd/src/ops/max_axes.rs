@@ -15,14 +15,14 @@
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use crate::error::Site;
-use crate::kernels::for_each_pair;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
 use super::normalize_axes;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::for_each_pair;
 use crate::op::{MaxAxes, MinAxes, Op};
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The maximum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the

@@ -8,11 +8,11 @@
 //! Gradient checks treat `a = b` as a kink.
 
 use crate::error::Site;
-use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
 use crate::op::Maximum;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(self, rhs)`, broadcasting; ties split the gradient evenly.
@@ -107,9 +107,7 @@ impl<T: Float> Rule<T> for Maximum {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1])),
-    ]
+    vec![OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1]))]
 }
 
 #[cfg(test)]

@@ -5,10 +5,10 @@
 
 use super::max_axes::{backward, branches, Extremum};
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::MinAxes;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::{Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
@@ -24,7 +24,6 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn min(&self) -> Var<'t, T> {
         self.extremum_all(Extremum::Min, Site::caller())
     }
-
 }
 
 impl<T: Float> Rule<T> for MinAxes {

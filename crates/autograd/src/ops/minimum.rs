@@ -6,11 +6,11 @@
 
 use super::maximum::{backward, branches, pick, Which};
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::Minimum;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
@@ -18,7 +18,6 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn minimum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
         self.binary(rhs, Minimum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Min, a, b))
     }
-
 }
 
 impl<T: Float> Rule<T> for Minimum {
@@ -34,7 +33,5 @@ impl<T: Float> Rule<T> for Minimum {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("minimum", 2, |x| x[0].minimum(&x[1])),
-    ]
+    vec![OpCheck::new("minimum", 2, |x| x[0].minimum(&x[1]))]
 }

@@ -1,11 +1,11 @@
 //! Multiplication: `y = a·b`; ∂y/∂a = b, ∂y/∂b = a.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::Mul;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self · rhs`, broadcasting (NumPy rules).
@@ -26,7 +26,5 @@ impl<T: Float> Rule<T> for Mul {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("mul", 2, |x| x[0].mul(&x[1])),
-    ]
+    vec![OpCheck::new("mul", 2, |x| x[0].mul(&x[1]))]
 }

@@ -1,11 +1,11 @@
 //! Scaling by a constant: `y = c·x` for a scalar `c`; dy/dx = c.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::MulScalar;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// `c · self` for a scalar constant `c`.
@@ -24,7 +24,5 @@ impl<T: Float> Rule<T> for MulScalar<T> {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("mul_scalar", 1, |x| Ok(x[0].mul_scalar(-1.3))),
-    ]
+    vec![OpCheck::new("mul_scalar", 1, |x| Ok(x[0].mul_scalar(-1.3)))]
 }

@@ -2,14 +2,14 @@
 //! `j < len`. Backward: `pad` the gradient with zeros back to the input's size. `pad` is its
 //! adjoint, so both are differentiable at every order. Linear: no kinks.
 
-use crate::error::Site;
-use crate::kernels::{resized, Lanes};
-use crate::{Error, Float, Result, Tensor, Var};
 use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
 use crate::op::Narrow;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The `len` elements from `start` along `axis` (PyTorch's `narrow`, a slice without step).
@@ -68,9 +68,7 @@ impl<T: Float> Rule<T> for Narrow {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("narrow", 1, |x| x[0].narrow(1, 1, 2)).shapes(&[&[&[2, 4]], &[&[2, 3, 2]]]),
-    ]
+    vec![OpCheck::new("narrow", 1, |x| x[0].narrow(1, 1, 2)).shapes(&[&[&[2, 4]], &[&[2, 3, 2]]])]
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Negation: `y = −x`; dy/dx = −1.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::Neg;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `−self`.
@@ -24,7 +24,5 @@ impl<T: Float> Rule<T> for Neg {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("neg", 1, |x| Ok(x[0].neg())),
-    ]
+    vec![OpCheck::new("neg", 1, |x| Ok(x[0].neg()))]
 }

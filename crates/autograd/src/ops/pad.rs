@@ -4,12 +4,12 @@
 
 use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Pad;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Pads with `before` zeros at the start and `after` zeros at the end of `axis`.
@@ -53,7 +53,5 @@ impl<T: Float> Rule<T> for Pad {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("pad", 1, |x| x[0].pad(1, 1, 2)).shapes(&[&[&[2, 3]], &[&[2, 1, 2]]]),
-    ]
+    vec![OpCheck::new("pad", 1, |x| x[0].pad(1, 1, 2)).shapes(&[&[&[2, 3]], &[&[2, 1, 2]]])]
 }

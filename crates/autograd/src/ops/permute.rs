@@ -5,15 +5,15 @@
 //! `transpose(a0, a1)` swaps two axes and `t()` transposes a matrix; both are permutes. (Matrix
 //! products never need them: `matmul_t` folds transposes into the GEMM call.)
 
-use crate::error::Site;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
-use smallvec::SmallVec;
-use std::sync::Arc;
 use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::Permute;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
+use smallvec::SmallVec;
+use std::sync::Arc;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self`.

@@ -4,12 +4,12 @@
 //! `a`, as in PyTorch), not `0·0⁻¹ = NaN`. (`powf` is the power with a constant exponent.)
 
 use crate::error::Site;
+use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Pow;
 use crate::rule::elementwise::Elementwise;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `selfʳʰˢ`, broadcasting (NumPy rules).
@@ -40,9 +40,7 @@ impl<T: Float> Rule<T> for Pow {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real]),
-    ]
+    vec![OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real])]
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 //! incoming gradient), as in PyTorch.
 
 use crate::error::Site;
+use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Powf;
 use crate::rule::elementwise::{chain, Derivative, Elementwise};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
-use crate::gradcheck::{Domain, OpCheck};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `xᵖ` for a constant exponent.

@@ -2,12 +2,12 @@
 //! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink. NaN stays
 //! NaN (and sends no gradient), as PyTorch.
 
-use crate::op::Relu;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Relu;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(x, 0)`.
@@ -18,7 +18,6 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-
 impl<T: Float> Derivative<T> for Relu {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         x.piecewise(|x| if x > T::ZERO { T::ONE } else { T::ZERO })
@@ -28,7 +27,5 @@ impl<T: Float> Derivative<T> for Relu {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("relu", 1, |x| Ok(x[0].relu())).domain(Domain::AwayFromZero(0.1)),
-    ]
+    vec![OpCheck::new("relu", 1, |x| Ok(x[0].relu())).domain(Domain::AwayFromZero(0.1))]
 }

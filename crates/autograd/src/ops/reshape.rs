@@ -5,12 +5,12 @@
 
 use super::check_axis;
 use crate::error::Site;
-use crate::{Error, Float, Result, Shape, Var};
-use smallvec::SmallVec;
+use crate::gradcheck::OpCheck;
 use crate::op::Reshape;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Var};
+use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a shape with the same number of elements.

@@ -3,15 +3,15 @@
 //! Linear: no kinks.
 
 use super::check_axis;
+use super::gather::spread;
 use super::gather::{check_positions, check_range};
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, ScatterAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
-use crate::gradcheck::OpCheck;
-use super::gather::spread;
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`gather`](Var::gather): a tensor of zeros with `self`'s shape except
@@ -53,8 +53,6 @@ impl<T: Float> Rule<T> for ScatterAdd {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("scatter_add", 1, |x| x[0].scatter_add(1, &spread(x[0].numel(), 3), 3))
-            .shapes(&[&[&[4, 1]], &[&[2, 1, 2]]]),
-    ]
+    vec![OpCheck::new("scatter_add", 1, |x| x[0].scatter_add(1, &spread(x[0].numel(), 3), 3))
+        .shapes(&[&[&[4, 1]], &[&[2, 1, 2]]])]
 }

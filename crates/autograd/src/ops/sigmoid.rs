@@ -3,13 +3,13 @@
 //! The forward is evaluated as `1/(1+e⁻ˣ)` for x ≥ 0 and `eˣ/(1+eˣ)` for x < 0, so neither branch
 //! overflows.
 
-use crate::op::Sigmoid;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::kernels::sigmoid;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::kernels::sigmoid;
+use crate::op::Sigmoid;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise logistic sigmoid.
@@ -18,7 +18,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Sigmoid, Keep::Output, Site::caller(), sigmoid)
     }
 }
-
 
 impl<T: Float> Derivative<T> for Sigmoid {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -29,7 +28,5 @@ impl<T: Float> Derivative<T> for Sigmoid {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("sigmoid", 1, |x| Ok(x[0].sigmoid())),
-    ]
+    vec![OpCheck::new("sigmoid", 1, |x| Ok(x[0].sigmoid()))]
 }

@@ -3,12 +3,12 @@
 //! checks see its kink at `x = 0` (where the true derivative does not exist).
 
 use crate::error::Site;
+use crate::gradcheck::{Domain, OpCheck};
 use crate::kernels::sign;
-use crate::{Float, Result, Tensor, Var};
 use crate::op::Sign;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::{Domain, OpCheck};
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
@@ -33,9 +33,7 @@ impl<T: Float> Rule<T> for Sign {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("sign", 1, |x| Ok(x[0].sign())).domain(Domain::AwayFromZero(0.1)),
-    ]
+    vec![OpCheck::new("sign", 1, |x| Ok(x[0].sign())).domain(Domain::AwayFromZero(0.1))]
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@
 //! Smooth: no kinks. First-order backward runs as one fused pass per lane; with `create_graph`
 //! the same formula is recorded as `Var` ops, so every order works.
 
-use crate::error::Site;
-use crate::{Float, Result, Var};
 use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::Softmax;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Softmax along `axis`: non-negative values summing to 1 along it.

@@ -2,12 +2,12 @@
 //! overflows for large `x` nor loses precision for very negative `x`; dy/dx = σ(x). Smooth: no
 //! kinks (the `|x|` and `max` of the stable form cancel out).
 
-use crate::op::Softplus;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::op::Softplus;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `ln(1 + eˣ)`, computed stably.
@@ -21,20 +21,16 @@ fn softplus<T: Float>(x: T) -> T {
     (-x.abs()).exp().ln_1p() + x.max(T::ZERO)
 }
 
-
 impl<T: Float> Derivative<T> for Softplus {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         x.sigmoid()
     }
 }
 
-
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("softplus", 1, |x| Ok(x[0].softplus())),
-    ]
+    vec![OpCheck::new("softplus", 1, |x| Ok(x[0].softplus()))]
 }
 
 #[cfg(test)]

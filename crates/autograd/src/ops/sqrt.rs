@@ -2,12 +2,12 @@
 //! infinite derivative and `√x = NaN` for `x < 0`, as IEEE 754 and PyTorch; anomaly mode reports
 //! either at this op.
 
-use crate::op::Sqrt;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Sqrt;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `√x`.
@@ -17,20 +17,16 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-
 impl<T: Float> Derivative<T> for Sqrt {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
         y.recip().mul_scalar(T::from_f64(0.5))
     }
 }
 
-
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("sqrt", 1, |x| Ok(x[0].sqrt())).domain(Domain::Positive),
-    ]
+    vec![OpCheck::new("sqrt", 1, |x| Ok(x[0].sqrt())).domain(Domain::Positive)]
 }
 
 #[cfg(test)]

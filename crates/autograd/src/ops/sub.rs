@@ -1,11 +1,11 @@
 //! Subtraction: `y = a − b`; ∂y/∂a = 1, ∂y/∂b = −1.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::op::Sub;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self − rhs`, broadcasting (NumPy rules).
@@ -25,7 +25,5 @@ impl<T: Float> Rule<T> for Sub {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("sub", 2, |x| x[0].sub(&x[1])),
-    ]
+    vec![OpCheck::new("sub", 2, |x| x[0].sub(&x[1]))]
 }

@@ -7,12 +7,12 @@
 
 use super::normalize_axes;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::sum_to;
 use crate::op::SumTo;
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
-use crate::gradcheck::OpCheck;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Sums the value down to `shape`, which must broadcast to the value's shape: the adjoint of

@@ -1,11 +1,11 @@
 //! Hyperbolic tangent: `y = tanh x`; dy/dx = 1 − y² (from the saved output).
 
-use crate::op::Tanh;
-use crate::tape::Keep;
 use crate::error::Site;
-use crate::rule::elementwise::{Derivative, Elementwise};
-use crate::{Float, Var};
 use crate::gradcheck::OpCheck;
+use crate::op::Tanh;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `tanh x`.
@@ -14,7 +14,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Tanh, Keep::Output, Site::caller(), T::tanh)
     }
 }
-
 
 impl<T: Float> Derivative<T> for Tanh {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -25,7 +24,5 @@ impl<T: Float> Derivative<T> for Tanh {
 /// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
 /// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![
-        OpCheck::new("tanh", 1, |x| Ok(x[0].tanh())),
-    ]
+    vec![OpCheck::new("tanh", 1, |x| Ok(x[0].tanh()))]
 }

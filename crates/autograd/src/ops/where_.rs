@@ -12,12 +12,12 @@
 //!   `where_`, so every order works. `cond` gets no gradient.
 
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
 use crate::op::Where;
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::gradcheck::OpCheck;
+use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// 1 where `self > rhs`, 0 elsewhere (a constant), broadcasting.
