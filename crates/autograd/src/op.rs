@@ -37,7 +37,6 @@ macro_rules! primitives {
             mul            rule         Mul,
             mul_scalar     rule         MulScalar<T> { c: T },
             div            rule         Div,
-            neg            rule         Neg,
             powf           rule         Powf<T> { p: T },
             pow            rule         Pow,
             // Elementwise functions of one input.

@@ -1,4 +1,7 @@
 //! Scaling by a constant: `y = c·x` for a scalar `c`; dy/dx = c.
+//!
+//! Negation is this op with `c = −1` (a composite: as fast as a primitive of its own, measured
+//! by `benches/composites.rs`, and the same at ±0).
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
@@ -12,6 +15,12 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn mul_scalar(&self, c: T) -> Var<'t, T> {
         self.unary(MulScalar { c }, Keep::Nothing, Site::caller(), |x| x * c)
+    }
+
+    /// Elementwise `−self`: `self.mul_scalar(−1)`.
+    #[track_caller]
+    pub fn neg(&self) -> Var<'t, T> {
+        self.mul_scalar(-T::ONE)
     }
 }
 
