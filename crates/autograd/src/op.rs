@@ -139,9 +139,11 @@ macro_rules! define_op {
         /// [`CustomOp`]); each has its own gradient-check rows ([`primitive_checks`](crate::primitive_checks)).
         pub const PRIMITIVES: &[&str] = &[$( primitive_name(stringify!($name)) ),*];
 
+        /// Every row as written: `(name, backward, variant)`, for the tests that the names, the
+        /// files and the docs agree with the table.
         #[cfg(test)]
-        /// `(name, variant)` of every row, for the test that they agree.
-        pub(crate) const VARIANTS: &[(&str, &str)] = &[$( (primitive_name(stringify!($name)), stringify!($variant)) ),*];
+        pub(crate) const ROWS: &[(&str, &str, &str)] =
+            &[$( (stringify!($name), stringify!($backward), stringify!($variant)) ),*];
     };
     (@data $variant:ident) => {
         #[derive(Clone, Copy)]
@@ -234,7 +236,9 @@ pub trait CustomOp<T: Float>: Send + Sync + 'static {
 
 #[cfg(test)]
 mod tests {
-    use super::{Op, PRIMITIVES, VARIANTS};
+    use super::{primitive_name, Op, PRIMITIVES, ROWS};
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
 
     #[test]
     fn op_stays_small() {
@@ -248,10 +252,93 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), PRIMITIVES.len(), "names are unique");
-        for (name, variant) in VARIANTS {
-            let camel: String = name.split('_').map(|word| word[..1].to_uppercase() + &word[1..]).collect();
-            assert_eq!(&camel, variant, "the variant of {name} is its name in CamelCase");
+        for (row, _, variant) in ROWS {
+            let camel: String =
+                primitive_name(row).split('_').map(|word| word[..1].to_uppercase() + &word[1..]).collect();
+            assert_eq!(&camel, variant, "the variant of {row} is its name in CamelCase");
         }
         assert_eq!(PRIMITIVES.iter().find(|&&n| n.starts_with("where")), Some(&"where"));
+    }
+
+    /// A file of the repository, read from the crate's directory.
+    fn read(relative: &str) -> String {
+        let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::read_to_string(root.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+
+    /// The op names in the first column of a markdown table: backticked names, arguments and a
+    /// keyword-escaping trailing `_` removed.
+    fn first_column_ops(table: &str) -> BTreeSet<String> {
+        let mut ops = BTreeSet::new();
+        for line in table.lines().filter(|l| l.starts_with('|')) {
+            let cell = line.split('|').nth(1).unwrap_or("");
+            for (k, piece) in cell.split('`').enumerate() {
+                if k % 2 == 1 {
+                    let name = piece.split('(').next().unwrap_or("").trim().trim_end_matches('_');
+                    for word in name.split_whitespace() {
+                        ops.insert(word.to_string());
+                    }
+                }
+            }
+        }
+        ops
+    }
+
+    /// The recipe in `docs/architecture.md` ("Adding a primitive") holds for every primitive:
+    /// its file is named after it and holds what step 1 lists, its row is in this table (step 2),
+    /// its kinks are in the table of conventions (step 3); the docs that list ops agree with the
+    /// table.
+    #[test]
+    fn docs_agree_with_the_table() {
+        let architecture = read("docs/architecture.md");
+        let recipe = architecture.split("## Adding a primitive").nth(1).expect("the recipe in docs/architecture.md");
+        let recipe = recipe.split("\n## ").next().unwrap_or(recipe);
+        for step in
+            ["1. Write `crates/autograd/src/ops/<name>.rs`", "2. Add one row", "3. If the op has kinks", "4. Run"]
+        {
+            assert!(recipe.contains(step), "the recipe lost its step {step:?}");
+        }
+        for path in ["crates/autograd/src/op.rs", "docs/derivatives.md", "crates/autograd/tests/op_table.rs"] {
+            assert!(recipe.contains(path), "the recipe names {path}");
+            read(path);
+        }
+        let table = read("crates/autograd/src/op.rs");
+        for (row, backward, variant) in ROWS {
+            // Step 1: the file, its doc comment, its method, its backward and its rows.
+            let file = read(&format!("crates/autograd/src/ops/{row}.rs"));
+            assert!(file.starts_with("//! "), "ops/{row}.rs starts with the op's formula");
+            assert!(file.contains(&format!("pub fn {row}(")), "ops/{row}.rs defines Var::{row}");
+            let implemented = match *backward {
+                "derivative" => format!("Derivative<T> for {variant}"),
+                _ => format!("Rule<T> for {variant}"),
+            };
+            assert!(file.contains(&implemented), "ops/{row}.rs implements {implemented}");
+            assert!(file.contains("pub(super) fn checks() -> Vec<OpCheck<'static>>"), "ops/{row}.rs states its rows");
+            // Step 2: the row.
+            let row_line = table.lines().any(|l| {
+                let words: Vec<&str> = l.split_whitespace().collect();
+                words.len() >= 3 && words[0] == *row && words[1] == *backward && words[2].starts_with(variant)
+            });
+            assert!(row_line, "op.rs has the row of {row}");
+        }
+        // Step 3: the conventions at kinks list exactly the primitives that declare kinks.
+        let derivatives = read("docs/derivatives.md");
+        let conventions =
+            derivatives.split("## Conventions at kinks and ties").nth(1).expect("the table of conventions");
+        let conventions = conventions.split("\n## ").next().unwrap_or(conventions);
+        let listed: BTreeSet<String> =
+            first_column_ops(conventions).into_iter().filter(|op| PRIMITIVES.contains(&op.as_str())).collect();
+        let kinked: BTreeSet<String> = crate::ops::kinked_primitives().into_iter().map(str::to_string).collect();
+        assert!(kinked.len() >= 8, "only {kinked:?} declare kinks");
+        assert_eq!(listed, kinked, "docs/derivatives.md's conventions must list the primitives that declare kinks");
+        // The README's count of primitives, if it gives one.
+        let readme = read("README.md");
+        for (i, _) in readme.match_indices(" primitive") {
+            let before: String = readme[..i].chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+            if !before.is_empty() {
+                let count: usize = before.chars().rev().collect::<String>().parse().expect("digits");
+                assert_eq!(count, PRIMITIVES.len(), "README.md counts {count} primitives");
+            }
+        }
     }
 }

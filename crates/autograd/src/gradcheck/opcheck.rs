@@ -170,6 +170,12 @@ impl<'a> OpCheck<'a> {
         self
     }
 
+    /// Applies the op to `inputs` (for the crate's own tests of its table).
+    #[cfg(test)]
+    pub(crate) fn apply<'t>(&self, inputs: &[Var<'t, f64>]) -> Result<Var<'t, f64>> {
+        (self.f)(inputs)
+    }
+
     /// The op's name.
     pub fn name(&self) -> &str {
         &self.name

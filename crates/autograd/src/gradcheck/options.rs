@@ -20,11 +20,11 @@ pub enum Mode {
 /// What to do with an element whose finite difference straddles a kink.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KinkPolicy {
-    /// Do not compare it; list it in [`Report::kinks`].
+    /// Do not compare it; list it in [`Report::kinks`](crate::Report::kinks).
     Report,
     /// Move the element by a random offset of 10–100·eps (either sign) and check it there,
     /// up to `attempts` times until `x ± ε` no longer straddles a kink; list it in
-    /// [`Report::kinks`] with the offset used ([`Kink::resampled`]). In fast mode the whole
+    /// [`Report::kinks`](crate::Report::kinks) with the offset used ([`Kink::resampled`](crate::Kink::resampled)). In fast mode the whole
     /// point moves, each element by its own offset.
     Resample {
         /// How many points to try before giving up (and only reporting the kink).
@@ -57,7 +57,7 @@ pub struct GradcheckOptions {
     /// What to do at kinks.
     pub kinks: KinkPolicy,
     /// Seed of every random choice (fast-mode directions, `gradgradcheck`'s `u`, resampling
-    /// offsets, [`OpCheck`] inputs): a check is reproducible.
+    /// offsets, [`OpCheck`](crate::OpCheck) inputs): a check is reproducible.
     pub seed: u64,
     /// Which inputs to differentiate (by position); `None` means all. The others enter the
     /// function as constants (PyTorch's `requires_grad = False`).

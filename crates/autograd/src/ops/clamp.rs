@@ -27,8 +27,7 @@ impl<T: Float> Derivative<T> for Clamp<T> {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         // Samples landing within eps of ±0.5 are kinks: OpCheck moves them off.

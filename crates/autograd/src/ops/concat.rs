@@ -1,11 +1,9 @@
-//! Joining along an axis.
+//! Concatenation: `concat(xs, axis)` puts the inputs one after another along `axis` (all other
+//! axes equal). Backward: input `i` gets the `narrow` of the gradient at its offset (read from
+//! the inputs' shapes), so every order works. Linear: no kinks.
 //!
-//! - `concat(xs, axis)`: the inputs one after another along `axis` (all other axes equal).
-//!   Backward: input `i` gets the `narrow` of the gradient at its offset, so every order works.
-//! - `stack(xs, axis)`: the inputs (all of one shape) along a new axis at `axis`: a composite,
-//!   `unsqueeze` then `concat`.
-//!
-//! Linear: no kinks.
+//! `stack(xs, axis)` joins inputs of one shape along a new axis: a composite, `unsqueeze` then
+//! `concat`.
 
 use super::check_axis;
 use crate::error::Site;
@@ -110,8 +108,7 @@ impl<T: Float> Rule<T> for Concat {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("concat", 3, |x| Var::concat(&[&x[0], &x[1], &x[2]], 0))

@@ -112,8 +112,7 @@ pub(super) fn spread(count: usize, size: usize) -> Vec<usize> {
     (0..count).map(|p| (3 * p + 1) % size).collect()
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         // Positions along axis 1, depending on the sampled shape.

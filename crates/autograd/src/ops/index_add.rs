@@ -53,8 +53,7 @@ impl<T: Float> Rule<T> for IndexAdd {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("index_add", 1, |x| x[0].index_add(1, &spread(x[0].dims()[1], 2), 2))
         .shapes(&[&[&[2, 3]], &[&[2, 4, 2]]])]

@@ -59,8 +59,7 @@ impl<T: Float> Rule<T> for IndexSelect {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
         .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]])]

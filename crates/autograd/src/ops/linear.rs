@@ -1,13 +1,13 @@
 //! Affine map, fused: `y = x·wᵀ + b` for `x: [.., in]`, `w: [out, in]` (PyTorch's layout),
-//! optional `b: [out]`; `y: [.., out]`.
+//! optional `b: [out]`, `y: [.., out]`; `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`.
 //!
 //! Forward: one GEMM per call, with `wᵀ` read through swapped strides (never materialized) and
 //! the bias written into the output first so that the GEMM adds onto it (β = 1): no broadcast
 //! node, no temporary.
 //!
-//! Backward, for `G = ∂L/∂y` with the leading axes of `x` and `G` folded into rows:
-//! `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`. Each is a recorded `matmul`/`sum_to`, so
-//! the rule is differentiable again. Smooth everywhere: no kinks.
+//! Backward, for `G = ∂L/∂y` with the leading axes of `x` and `G` folded into rows: each product
+//! is a recorded `matmul`/`sum_to`, so the rule is differentiable again. Whether there is a bias
+//! is the op's arity. Smooth everywhere: no kinks.
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
@@ -130,8 +130,7 @@ impl<T: Float> Rule<T> for Linear {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("linear", 3, |x| x[0].linear(&x[1], Some(&x[2]))).shapes(&[

@@ -1,7 +1,8 @@
-//! Matrix multiplication with optional transposes folded into the GEMM call:
-//! `C = op(A)·op(B)`, where `op(X)` is `X` or `Xᵀ` (of the last two axes).
+//! Matrix multiplication, `C = op(A)·op(B)` where `op(X)` is `X` or `Xᵀ` (of the last two axes),
+//! the transposes folded into the GEMM call; `∂L/∂op(A) = G·op(B)ᵀ`, `∂L/∂op(B) = op(A)ᵀ·G` for
+//! `G = ∂L/∂C`. Linear in each operand: no kinks.
 //!
-//! Backward, for `G = ∂L/∂C`:
+//! Backward, in detail:
 //! - `∂L/∂op(A) = G·op(B)ᵀ`, so `∂L/∂A = G·op(B)ᵀ`, or its transpose `op(B)·Gᵀ` when A was
 //!   transposed;
 //! - `∂L/∂op(B) = op(A)ᵀ·G`, so `∂L/∂B = op(A)ᵀ·G`, or `Gᵀ·op(A)` when B was transposed.
@@ -157,8 +158,7 @@ fn output_shape(d: &MatDims) -> Shape {
     Shape::from(shape)
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("matmul", 2, |x| x[0].matmul(&x[1])).shapes(&[

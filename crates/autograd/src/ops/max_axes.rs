@@ -1,11 +1,11 @@
-//! Max over axes: `y = max_{i ∈ group} xᵢ`, and (a composite) over all elements, `max`.
-//! `min_axes.rs` reuses the kernel and the rule with the comparison reversed.
+//! Max over axes: `y = max_{i ∈ group} xᵢ`; `∂L/∂xᵢ = g / k` if `xᵢ` equals its group's maximum
+//! and `k` elements of the group tie for it, 0 otherwise: ties split the gradient evenly, as
+//! PyTorch's `amax`. `max` (over all elements) is a composite of it; `min_axes.rs` reuses the
+//! kernel and the rule with the comparison reversed.
 //!
-//! Backward: `∂L/∂xᵢ = g / k` if `xᵢ` equals its group's extremum and `k` elements of the group
-//! tie for it, 0 otherwise. So without a tie the whole gradient goes to the one winning element
-//! (what lets Maxout train only the winning piece), and ties split it evenly, as PyTorch's
-//! `amax`/`amin` and JAX's `max` (which differ from `torch.max(dim)`, which picks one index).
-//! The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
+//! Without a tie the whole gradient goes to the one winning element (what lets Maxout train only
+//! the winning piece); ties split it evenly, as PyTorch's `amax`/`amin` and JAX's `max` (which
+//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
 //! and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
 //! no gradient.
 //!
@@ -169,8 +169,7 @@ impl<T: Float> Rule<T> for MaxAxes {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("max_axes", 1, |x| x[0].max_axes(&[1], false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),

@@ -1,11 +1,11 @@
-//! Elementwise maximum of two tensors, broadcasting (NumPy rules); `minimum.rs` reuses the
-//! kernel and the rule with the comparison reversed.
+//! Elementwise maximum of two tensors, broadcasting (NumPy rules): `y = max(a, b)`; ∂y/∂a = 1
+//! where a > b, ∂y/∂b = 1 where b > a, and at a tie (a = b, the kink) the gradient is split
+//! evenly, ½ to each, as PyTorch (`maximum`'s derivative) and JAX. NaN propagates to the output
+//! and sends no gradient to either input. Gradient checks treat `a = b` as a kink.
 //!
-//! `y = max(a, b)`: ∂y/∂a = 1 where a > b, ∂y/∂b = 1 where b > a, and at a tie (a = b, the kink)
-//! the gradient is split evenly, ½ to each, as PyTorch (`maximum`'s derivative) and JAX; `min`
-//! likewise. The weights are piecewise constant, so the rule is `g · w` with constant `w` and
-//! differentiates again. NaN propagates to the output and sends no gradient to either input.
-//! Gradient checks treat `a = b` as a kink.
+//! The weights are piecewise constant, so the rule is `g · w` with constant `w` and
+//! differentiates again; the same weights declare the kinks. `minimum.rs` reuses the kernel,
+//! the rule and the kinks with the comparison reversed.
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
@@ -104,8 +104,7 @@ impl<T: Float> Rule<T> for Maximum {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1]))]
 }

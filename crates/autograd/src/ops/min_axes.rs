@@ -36,8 +36,7 @@ impl<T: Float> Rule<T> for MinAxes {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("min_axes", 1, |x| x[0].min_axes(&[0], true)).shapes(&[&[&[2, 3]], &[&[3, 2, 2]]]),

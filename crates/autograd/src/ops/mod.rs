@@ -1,11 +1,14 @@
-//! The primitive ops, one file each, named after the op: its public method(s) on [`Var`] with
-//! the forward kernel, its backward rule (the vector-Jacobian product) or, for an elementwise op
-//! of one input, its derivative, and the formula with its conventions at kinks in the file's doc
-//! comment. Composites built from an op (`stack` from `concat`, `mean` from `sum_to`) sit in its
-//! file. See `README.md` here for how to add one.
+//! The primitive ops, one module (one file, `src/ops/<name>.rs`) each, named after the op. A
+//! module's documentation states the op's formula, its derivative and its convention where the
+//! derivative does not exist, so the list of modules below is the table of derivatives; it is
+//! generated from the table of primitives (`src/op.rs`), one row per op.
 //!
-//! The module list and the dispatch from a recorded op to its rule are generated from the table
-//! of primitives in `op.rs`; this file adds the recording helpers every primitive uses.
+//! Each file holds the op's public method(s) on [`Var`] with the forward kernel, its backward rule
+//! (for an elementwise op of one input, only its derivative, from which the rule and its kinks
+//! follow), and its rows of the gradient-check table ([`primitive_checks`]). Composites built on
+//! an op (`stack` on `concat`, `mean` on `sum_to`, `neg` on `mul_scalar`) sit in its file and
+//! have no gradient code. `docs/derivatives.md` collects the conventions at kinks;
+//! `docs/architecture.md` has the recipe for adding a primitive.
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
@@ -21,7 +24,7 @@ mod custom;
 /// recorded op to its backward rule and its kinks.
 macro_rules! define_ops {
     ($( $name:ident $backward:ident $variant:ident $(<$t:ident>)? $({ $($field:ident: $ty:ty),* })?, )*) => {
-        $( mod $name; )*
+        $( pub mod $name; )*
 
         /// Runs the backward rule of a recorded op: one line per primitive, generated from the
         /// table, so that every primitive has one and the compiler checks it.
@@ -161,6 +164,31 @@ pub(crate) fn normalize_axes(op: &'static str, axes: &[usize], shape: &Shape, si
         check_axis(op, a, shape, site)?;
     }
     Ok(sorted)
+}
+
+/// The primitives whose rule declares kinks, found by evaluating each one's check rows and
+/// asking its recorded node for branches.
+#[cfg(test)]
+pub(crate) fn kinked_primitives() -> std::collections::BTreeSet<&'static str> {
+    let mut kinked = std::collections::BTreeSet::new();
+    for (name, rows) in checks_by_primitive() {
+        for row in rows {
+            let inputs = row.sample(0).expect("a row samples its first case");
+            let tape = Tape::<f64>::new();
+            let vars: Vec<Var<'_, f64>> = inputs.into_iter().map(|x| tape.var(x)).collect();
+            row.apply(&vars).expect("the row's op applies");
+            let graph = tape.graph.borrow();
+            for node in graph.nodes.iter().filter(|node| node.op.name() == name) {
+                let saved: Vec<&Tensor<f64>> = graph.saved[node.saved()].iter().map(|s| &s.value).collect();
+                let (mut labels, nothing) = (Branches::new(), Branches::new().finish());
+                branches(&node.op, &saved, &mut labels);
+                if labels.finish() != nothing {
+                    kinked.insert(name);
+                }
+            }
+        }
+    }
+    kinked
 }
 
 #[cfg(test)]

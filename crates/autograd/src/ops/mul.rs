@@ -23,8 +23,7 @@ impl<T: Float> Rule<T> for Mul {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("mul", 2, |x| x[0].mul(&x[1]))]
 }

@@ -115,8 +115,7 @@ impl<T: Float> Rule<T> for Reshape {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("reshape", 1, |x| x[0].reshape([x[0].numel()])).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),

@@ -50,8 +50,7 @@ impl<T: Float> Rule<T> for ScatterAdd {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("scatter_add", 1, |x| x[0].scatter_add(1, &spread(x[0].numel(), 3), 3))
         .shapes(&[&[&[4, 1]], &[&[2, 1, 2]]])]

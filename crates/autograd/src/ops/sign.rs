@@ -1,6 +1,7 @@
 //! Sign: `y = sign(x) ∈ {−1, 0, 1}` (0 at ±0; NaN stays NaN, as NumPy and JAX, where PyTorch
-//! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
-//! checks see its kink at `x = 0` (where the true derivative does not exist).
+//! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape
+//! like any op so that it shows in listings and gradient checks see its kink at `x = 0` (where
+//! the true derivative does not exist).
 
 use crate::error::Site;
 use crate::gradcheck::{Domain, OpCheck};
@@ -30,8 +31,7 @@ impl<T: Float> Rule<T> for Sign {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("sign", 1, |x| Ok(x[0].sign())).domain(Domain::AwayFromZero(0.1))]
 }

@@ -64,8 +64,7 @@ impl<T: Float> Rule<T> for Softmax {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("softmax", 1, |x| x[0].softmax(1)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),

@@ -22,8 +22,7 @@ impl<T: Float> Rule<T> for Sub {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![OpCheck::new("sub", 2, |x| x[0].sub(&x[1]))]
 }

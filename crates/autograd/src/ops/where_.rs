@@ -1,4 +1,6 @@
-//! Selection by a mask, and the comparisons that make masks.
+//! Selection by a mask: `y = where(cond, a, b)`; `∂L/∂a = where(cond, g, 0)`,
+//! `∂L/∂b = where(cond, 0, g)`, `cond` gets none. The kink is where the mask switches. Here too,
+//! the comparisons that make masks (not primitives: they record nothing).
 //!
 //! - `gt`, `ge`, `lt`, `le`, `eq`: elementwise comparisons, broadcasting (NumPy rules), giving
 //!   1 where the comparison holds and 0 elsewhere. The result is a constant: a mask is
@@ -139,8 +141,7 @@ impl<T: Float> Rule<T> for Where {
     }
 }
 
-/// This op's rows of the gradient-check table: each is gradchecked and gradgradchecked over its
-/// shapes, with inputs sampled from its domain (`tests/op_table.rs` runs them all).
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         // The mask is computed from input 0, held constant (masks have no gradient).

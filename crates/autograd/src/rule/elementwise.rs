@@ -145,10 +145,14 @@ impl<T: Float, D: Derivative<T>> Rule<T> for Unary<D> {
     }
 
     /// The kinks are where the derivative's pieces change: each element's label is the trail of
-    /// values its `piecewise` (and `clamp`) calls took.
+    /// values its `piecewise` (and `clamp`) calls took. A derivative without pieces (a smooth op)
+    /// notes nothing.
     fn branches(&self, saved: &[&Tensor<T>], branches: &mut Branches) {
         for &s in saved[0].data() {
-            branches.note(self.0.derivative(&Piece { value: s, label: 0 }).label);
+            let piece = self.0.derivative(&Piece { value: s, label: NO_PIECE });
+            if piece.label != NO_PIECE {
+                branches.note(piece.label);
+            }
         }
     }
 }
@@ -161,13 +165,20 @@ struct Piece<T> {
     label: u64,
 }
 
+/// The label of a value that went through no piece.
+const NO_PIECE: u64 = 0;
+
 impl<T: Float> Piece<T> {
     fn map(&self, f: impl Fn(T) -> T) -> Self {
         Piece { value: f(self.value), label: self.label }
     }
 
     fn zip(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
-        Piece { value: f(self.value, other.value), label: mix(self.label, other.label) }
+        let label = match (self.label, other.label) {
+            (NO_PIECE, label) | (label, NO_PIECE) => label,
+            (a, b) => mix(a, b),
+        };
+        Piece { value: f(self.value, other.value), label }
     }
 
     /// The same value, on a piece labelled `piece` as well.
@@ -176,8 +187,9 @@ impl<T: Float> Piece<T> {
     }
 }
 
-fn mix(a: u64, b: u64) -> u64 {
-    (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+/// Folds a piece into a label; never `NO_PIECE`.
+fn mix(label: u64, piece: u64) -> u64 {
+    (label.rotate_left(23) ^ piece).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
 }
 
 impl<T: Float> Elementwise<T> for Piece<T> {
