@@ -54,6 +54,7 @@ macro_rules! primitives {
             elu            derivative   Elu<T> { alpha: T },
             softplus       derivative   Softplus,
             clamp          derivative   Clamp<T> { lo: T, hi: T },
+            erf            derivative   Erf,
             // Elementwise functions of two inputs, and selection by a mask.
             maximum        rule         Maximum,
             minimum        rule         Minimum,
