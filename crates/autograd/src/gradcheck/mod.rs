@@ -13,10 +13,10 @@
 //!
 //! Kink awareness. A finite difference across a point where the function is not
 //! differentiable (ReLU or `abs` at 0, a tie in `max`) measures nothing, and a check that
-//! compares it gives a false failure. Every evaluation runs with the tape's branch probe on:
-//! each kinked op folds the branch every element takes into a hash (custom ops declare theirs
-//! with [`CustomOp::branches`](crate::CustomOp::branches)). When the hash at `x ± ε` differs
-//! from the one at `x`, the difference straddles a kink and the element is reported in
+//! compares it gives a false failure. The ops declare their kinks with their derivatives (custom
+//! ops with [`CustomOp::branches`](crate::CustomOp::branches)); after every evaluation the check
+//! hashes the branch each element of each kinked op on the tape is on. When the hash at `x ± ε`
+//! differs from the one at `x`, the difference straddles a kink and the element is reported in
 //! [`Report::kinks`] instead of being compared, or, with [`KinkPolicy::Resample`], moved
 //! 10–100·eps off the kink and checked there.
 //!
