@@ -1,119 +1,140 @@
 //! # MNIST: a multilayer perceptron learns to read handwritten digits
 //!
-//! The whole pipeline in one file: read the digits, build a 784-256-128-10 ReLU network, and
-//! train it by mini-batch gradient descent on the cross-entropy loss, every gradient derived
-//! by the tape. Data: `data/mnist-10k` (10,000 MNIST digits, vendored), the first 8,000 to
-//! train and the last 2,000 to test.
+//! The whole job in one file: read the digits, build a 784-256-128-10 ReLU network, and train
+//! it with `train::Fit` by mini-batch gradient descent on the cross-entropy loss, every
+//! gradient derived by the tape. A seeded tenth of the training digits is held out for
+//! validation; training stops early when the validation loss stops improving and keeps the
+//! weights of its best epoch; the test digits are used once, at the end.
+//!
+//! Data: `data/mnist-10k` (10,000 MNIST digits, vendored: the first 8,000 train, the last 2,000
+//! test), or `--data DIR` with the official files (`train-images-idx3-ubyte.gz`,
+//! `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz`, `t10k-labels-idx1-ubyte.gz`: 60,000
+//! to train, 10,000 to test; see `train::data::load_mnist` for the accepted names).
 //!
 //! ```text
 //! cargo run --release --example mnist
 //! cargo run --release --example mnist -- --optimizer adam --lr 1e-3 --epochs 10
-//! cargo run --release --example mnist -- --shift 0 --schedule constant --epochs 10   # the plain loop
+//! cargo run --release --example mnist -- --dropout 0.2 --l2 1e-4 --patience 5
+//! cargo run --release --example mnist -- --data ~/mnist            # the full 60k/10k files
+//! cargo run --release --example mnist -- --resume runs/mnist-0/last.safetensors
 //! ```
 //!
-//! The defaults (SGD with momentum 0.9, η = 0.05 annealed along a cosine, batch 64, 15 epochs,
-//! digits shifted by up to a pixel) reach about 97% on the test digits. Without the two
-//! extras (`--shift 0 --schedule constant --epochs 10`) the same network stops near 96%, as
-//! PyTorch does: `scripts/mnist_pytorch.py` is this program in PyTorch, for comparison.
+//! It writes into an output folder (`--out`, default `runs/mnist-N`, the first N free), named
+//! on the last line: `last.safetensors` (the whole training state, for `--resume`),
+//! `model.safetensors` (the final weights), `history.csv`, `history.json` and `curves.svg`.
+//! `scripts/mnist_pytorch.py` is this program in PyTorch, for comparison.
 
-use chainrule::autograd::{Tape, Tensor};
-use chainrule::nn::{cross_entropy, LinearConfig, Module, Reduction, Relu, Sequential};
+use chainrule::nn::{l2_penalty, weight_matrices, DropoutConfig, LinearConfig, Module, Relu, Sequential};
 use chainrule::optim::{Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr};
-use chainrule::optim::{LrScheduler, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
-use chainrule::train::data::{random_shift, DataLoader, Dataset};
+use chainrule::optim::{Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
+use chainrule::train::data::{load_mnist, random_shift};
+use chainrule::train::{cross_entropy, evaluate, EarlyStopping, Fit};
 use rand::{rngs::StdRng, SeedableRng};
-use std::error::Error;
-use std::time::Instant;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-fn run() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse(std::env::args().skip(1))?;
-
+fn run(args: &Args) -> chainrule::Result<()> {
     // 1. Data: 28×28 grey levels scaled to [0, 1], one digit per row of a [N, 784] tensor.
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k");
-    let mnist: Dataset =
-        Dataset::from_idx(format!("{dir}/images-idx3-ubyte.gz"), format!("{dir}/labels-idx1-ubyte.gz"), 10)?;
-    let (train_set, test_set) = mnist.split_at(8_000)?;
+    let (train_set, test_set) = load_mnist(&args.data)?;
 
-    // 2. Model: He-initialized linear layers (seeded: same seed, same network) with ReLUs.
+    // 2. Model: He-initialized linear layers (seeded: same seed, same network) with ReLUs,
+    //    and dropout after each hidden layer if asked for.
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let model = Sequential::<f32>::new()
-        .push(LinearConfig::new(784, 256).init(&mut rng)?)
-        .push(Relu)
-        .push(LinearConfig::new(256, 128).init(&mut rng)?)
-        .push(Relu)
-        .push(LinearConfig::new(128, 10).init(&mut rng)?);
+    let mut model = Sequential::<f32>::new();
+    for (inputs, outputs) in [(784, 256), (256, 128)] {
+        model = model.push(LinearConfig::new(inputs, outputs).init(&mut rng)?).push(Relu);
+        if args.dropout > 0.0 {
+            model = model.push(DropoutConfig::new(args.dropout).init(&mut rng)?);
+        }
+    }
+    let model = model.push(LinearConfig::new(128, 10).init(&mut rng)?);
 
-    // 3. Optimizer and learning-rate schedule.
+    // 3. Optimizer, learning-rate schedule, and the loss: cross-entropy plus an optional L2
+    //    penalty on the weights (not the biases).
     let mut optimizer = args.build_optimizer(&model)?;
-    let mut cosine = if args.cosine { Some(CosineAnnealingLr::new(&*optimizer, args.epochs, 0.0)?) } else { None };
+    let cosine = CosineAnnealingLr::new(&*optimizer, args.epochs, 0.0)?;
+    let penalized = weight_matrices(&model);
 
-    // 4. Training: each epoch visits the 8,000 digits once, in a fresh order, batch by batch.
-    let loader = DataLoader::new(&train_set, args.batch_size)?.shuffle(args.seed);
+    // 4. Training: each epoch visits the training digits once, in a fresh order, each digit
+    //    shifted by up to `shift` pixels; a tenth of them is held out for validation.
     println!(
-        "{} parameters; {} train / {} test digits; {} with lr {}, batch {}, {} epochs ({} updates each), seed {}",
+        "{} parameters; {} training digits ({:.0} % held out for validation), {} test digits; \
+         {} with lr {}, batch {}, up to {} epochs, seed {}",
         model.num_parameters(),
         train_set.len(),
+        args.val_fraction * 100.0,
         test_set.len(),
         args.optimizer,
         args.lr,
         args.batch_size,
         args.epochs,
-        loader.batches_per_epoch(),
         args.seed,
     );
-    let mut tape = Tape::new();
-    let mut train_seconds = 0.0;
-    let mut test_accuracy = 0.0;
-    for epoch in 0..args.epochs {
-        let start = Instant::now();
-        let mut loss_sum = 0.0;
-        for batch in loader.epoch(epoch as u64) {
-            let images = random_shift(&batch.images, 28, 28, args.shift, &mut rng)?;
-            let x = tape.constant(images);
-            let loss = cross_entropy(&model.forward(&x)?, &batch.labels, Reduction::Mean)?;
-            loss.backward()?; // fills every parameter's gradient
-            loss_sum += f64::from(loss.item()) * batch.len() as f64;
-            optimizer.step()?; // updates the parameters and consumes the gradients
-            tape.clear(); // the tape is recorded afresh for every batch
-        }
-        if let Some(cosine) = &mut cosine {
-            cosine.step(&mut *optimizer)?; // the next epoch's learning rate
-        }
-        train_seconds += start.elapsed().as_secs_f64();
-        let mean_loss = loss_sum / train_set.len() as f64;
-        test_accuracy = 100.0 * accuracy(&model, &test_set)?; // not timed: it is not training
-        println!("epoch {:2}: loss {mean_loss:.4}, test accuracy {test_accuracy:.2}%", epoch + 1);
+    let mut fit = Fit::new(&model, &mut *optimizer, &train_set)
+        .loss(|logits, batch| {
+            let loss = cross_entropy(logits, batch)?;
+            if args.l2 == 0.0 {
+                return Ok(loss);
+            }
+            Ok(loss.add(&l2_penalty(logits.tape(), &penalized, args.l2)?)?)
+        })
+        .epochs(args.epochs)
+        .batch_size(args.batch_size)
+        .seed(args.seed)
+        .stratified_validation_split(args.val_fraction)
+        .augment(|images, rng| random_shift(images, 28, 28, args.shift, rng))
+        .out_dir(&args.out);
+    if let Some(patience) = args.patience {
+        fit = fit.callback(EarlyStopping::new("val_loss").patience(patience).restore_best_weights(true));
     }
+    if args.cosine {
+        fit = fit.lr_schedule(cosine);
+    }
+    if let Some(state) = &args.resume {
+        fit = fit.resume_from(state);
+    }
+    let history = fit.run()?;
 
-    // 5. Results: the last epoch's model on the test digits, and the training speed.
-    println!("test accuracy: {test_accuracy:.2}% of {} digits", test_set.len());
-    let samples = (args.epochs * train_set.len()) as f64;
-    println!("training: {:.0} samples/s ({train_seconds:.2} s)", samples / train_seconds);
+    // 5. Results: the final model (the best epoch's, with early stopping) on the test digits,
+    //    used here for the first and only time.
+    let test = evaluate(&model, &test_set, 1_000, cross_entropy)?;
+    let kept = match history.best_epoch {
+        Some(best) => format!("the weights of epoch {best}"),
+        None => "the last epoch's weights".to_string(),
+    };
+    println!(
+        "test accuracy: {:.2} % of {} digits ({kept}), loss {:.4}",
+        100.0 * test.accuracy,
+        test_set.len(),
+        test.loss
+    );
+    // Every epoch trains on the same number of digits, so the overall speed is the harmonic
+    // mean of the epochs' speeds.
+    let epochs = history.epochs.len() as f64;
+    let speed = epochs / history.epochs.iter().map(|e| e.samples_per_second.recip()).sum::<f64>();
+    let seconds: f64 = history.epochs.iter().map(|e| e.seconds).sum();
+    println!("training: {speed:.0} samples/s; {epochs} epochs in {seconds:.1} s, validation included");
+    chainrule::nn::checkpoint::save(&model, args.out.join("model.safetensors"))?;
+    println!("wrote last.safetensors, model.safetensors, history.csv, history.json, curves.svg to");
+    println!("{}", args.out.display());
     Ok(())
-}
-
-/// The fraction of `data` whose largest logit is at the right class. A forward pass without
-/// recording: nothing here needs a gradient.
-fn accuracy(model: &Sequential<f32>, data: &Dataset) -> Result<f64, Box<dyn Error>> {
-    let tape = Tape::new();
-    let logits = tape.no_grad(|| model.forward(&tape.constant(data.images().clone())))?;
-    let predictions = argmax_rows(logits.value());
-    let correct = predictions.iter().zip(data.labels()).filter(|(p, y)| p == y).count();
-    Ok(correct as f64 / data.len() as f64)
-}
-
-/// The index of the largest value in each row of a `[N, C]` tensor.
-fn argmax_rows(t: &Tensor<f32>) -> Vec<usize> {
-    let classes = t.dims()[1];
-    let best = |row: &[f32]| (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
-    t.data().chunks_exact(classes).map(best).collect()
 }
 
 /// The command line: `--flag value` pairs, each optional.
@@ -125,55 +146,96 @@ struct Args {
     seed: u64,
     shift: usize,
     cosine: bool,
+    data: PathBuf,
+    out: PathBuf,
+    patience: Option<usize>,
+    dropout: f64,
+    l2: f64,
+    val_fraction: f64,
+    resume: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: mnist [--epochs 15] [--batch-size 64] [--optimizer momentum] [--lr <per optimizer>] \
-                     [--seed 0] [--shift 1] [--schedule cosine|constant]
-optimizers (default lr): sgd (0.1), momentum (0.05), nesterov (0.05), adagrad (0.01), rmsprop (0.001), \
-                     adam (0.001), adamw (0.001)";
+const USAGE: &str = "\
+usage: mnist [--epochs 15] [--batch-size 64] [--optimizer momentum] [--lr <per optimizer>] [--seed 0]
+             [--shift 1] [--schedule cosine|constant] [--data data/mnist-10k] [--out runs/mnist-N]
+             [--patience 3|off] [--dropout 0] [--l2 0] [--val-fraction 0.1] [--resume FILE]
+optimizers (default lr): sgd (0.1), momentum (0.05), nesterov (0.05), adagrad (0.01), rmsprop (0.001),
+                         adam (0.001), adamw (0.001)
+--resume continues the run saved in FILE (a last.safetensors), writing to FILE's folder unless --out
+is given; every other flag must be as in the original run.";
 
 impl Args {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-        let (mut epochs, mut batch_size, mut optimizer, mut lr, mut seed, mut shift, mut cosine) =
-            (15, 64, "momentum".to_string(), None, 0, 1, true);
+        let mut parsed = Args {
+            epochs: 15,
+            batch_size: 64,
+            optimizer: "momentum".to_string(),
+            lr: f64::NAN,
+            seed: 0,
+            shift: 1,
+            cosine: true,
+            data: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist-10k")),
+            out: PathBuf::new(),
+            patience: Some(3),
+            dropout: 0.0,
+            l2: 0.0,
+            val_fraction: 0.1,
+            resume: None,
+        };
+        let (mut lr, mut out) = (None, None);
         while let Some(flag) = args.next() {
             if flag == "--help" || flag == "-h" {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             let value = args.next().ok_or(format!("{flag} needs a value\n{USAGE}"))?;
-            let bad = |e: &dyn std::fmt::Display| format!("bad value {value:?} for {flag}: {e}");
+            let bad = |e: &dyn std::fmt::Display| format!("bad value {value:?} for {flag}: {e}\n{USAGE}");
             match flag.as_str() {
-                "--epochs" => epochs = value.parse().map_err(|e| bad(&e))?,
-                "--batch-size" => batch_size = value.parse().map_err(|e| bad(&e))?,
-                "--optimizer" => optimizer = value.clone(),
+                "--epochs" => parsed.epochs = value.parse().map_err(|e| bad(&e))?,
+                "--batch-size" => parsed.batch_size = value.parse().map_err(|e| bad(&e))?,
+                "--optimizer" => parsed.optimizer = value.clone(),
                 "--lr" => lr = Some(value.parse().map_err(|e| bad(&e))?),
-                "--seed" => seed = value.parse().map_err(|e| bad(&e))?,
-                "--shift" => shift = value.parse().map_err(|e| bad(&e))?,
+                "--seed" => parsed.seed = value.parse().map_err(|e| bad(&e))?,
+                "--shift" => parsed.shift = value.parse().map_err(|e| bad(&e))?,
                 "--schedule" => match value.as_str() {
-                    "cosine" => cosine = true,
-                    "constant" => cosine = false,
+                    "cosine" => parsed.cosine = true,
+                    "constant" => parsed.cosine = false,
                     _ => return Err(bad(&"expected cosine or constant")),
                 },
+                "--data" => parsed.data = PathBuf::from(&value),
+                "--out" => out = Some(PathBuf::from(&value)),
+                "--patience" => {
+                    parsed.patience = if value == "off" { None } else { Some(value.parse().map_err(|e| bad(&e))?) }
+                }
+                "--dropout" => parsed.dropout = value.parse().map_err(|e| bad(&e))?,
+                "--l2" => parsed.l2 = value.parse().map_err(|e| bad(&e))?,
+                "--val-fraction" => parsed.val_fraction = value.parse().map_err(|e| bad(&e))?,
+                "--resume" => parsed.resume = Some(PathBuf::from(&value)),
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
             }
         }
-        let default_lr = match optimizer.as_str() {
+        let default_lr = match parsed.optimizer.as_str() {
             "sgd" => 0.1,
             "momentum" | "nesterov" => 0.05,
             "adagrad" => 0.01,
             "rmsprop" | "adam" | "adamw" => 1e-3,
-            _ => return Err(format!("unknown optimizer {optimizer:?}\n{USAGE}")),
+            _ => return Err(format!("unknown optimizer {:?}\n{USAGE}", parsed.optimizer)),
         };
-        let lr = lr.unwrap_or(default_lr);
-        if epochs == 0 {
+        parsed.lr = lr.unwrap_or(default_lr);
+        if parsed.epochs == 0 {
             return Err(format!("--epochs must be at least 1\n{USAGE}"));
         }
-        Ok(Args { epochs, batch_size, optimizer, lr, seed, shift, cosine })
+        // Dropout's and the split's own checks report a bad --dropout or --val-fraction.
+        parsed.out = match (out, &parsed.resume) {
+            (Some(out), _) => out,
+            (None, Some(state)) => state.parent().map_or_else(|| PathBuf::from("."), PathBuf::from),
+            (None, None) => (0..).map(|n| PathBuf::from(format!("runs/mnist-{n}"))).find(|p| !p.exists()).unwrap(),
+        };
+        Ok(parsed)
     }
 
     /// The chosen optimizer over the model's parameters, with PyTorch's defaults otherwise.
-    fn build_optimizer(&self, model: &Sequential<f32>) -> Result<Box<dyn Optimizer<f32>>, Box<dyn Error>> {
+    fn build_optimizer(&self, model: &Sequential<f32>) -> chainrule::Result<Box<dyn Optimizer<f32>>> {
         let params = model.named_parameters();
         let lr = self.lr;
         Ok(match self.optimizer.as_str() {

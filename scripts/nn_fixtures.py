@@ -17,11 +17,18 @@ Writes:
   forward pass), `fixture.loss` [] (mean cross-entropy) and `grad.<name>` (the gradient of
   every parameter).
 - losses.json: PyTorch's values and input gradients, in float64, for every loss and reduction
-  on small inputs, including logits of 1e4.
+  on small inputs, including logits of 1e4; cross-entropy and NLL with class weights,
+  ignore_index and label smoothing alone and combined; BCE with weight and pos_weight; L1,
+  Huber, smooth L1 (beta > 0 and beta = 0); KL divergence with probability and log-probability
+  targets and every reduction, batchmean included. Regression residuals stay away from the
+  Huber/smooth-L1 thresholds (the kinks are pinned by literal tests instead).
+- activations.json: SiLU, Mish and tanh-GELU on a grid of inputs: values, first derivatives
+  times a fixed grad-output, and second derivatives times the same grad-output, in float64.
 """
 
 import json
 import pathlib
+import warnings
 
 import numpy as np
 import torch
@@ -31,6 +38,8 @@ from safetensors.torch import save_file as save_torch
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "nn" / "tests" / "fixtures"
 torch.set_num_threads(1)
+# kl_div's reduction="mean" warns that it is not the KL divergence; the fixture records it anyway.
+warnings.filterwarnings("ignore", message="reduction: 'mean' divides the total loss")
 
 
 def small_numpy():
@@ -86,6 +95,17 @@ def losses():
     mse_y = torch.tensor([[0.0, -1.5], [1.0, 1.0], [0.25, -0.5]], dtype=d)
     big = torch.tensor([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]], dtype=d)
     big_labels = torch.tensor([1, 2])
+    class_weight = torch.tensor([0.5, 2.0, 1.0, 3.0], dtype=d)
+    # Sample 1 carries the ignored label 7, which is not a class (as a "void" label would be).
+    ignored_labels = torch.tensor([3, 7, 1])
+    pos_weight = torch.tensor([2.0, 0.5, 3.0], dtype=d)
+    bce_weight = torch.tensor([[1.0], [0.25]], dtype=d)
+    # Residuals x − y: both sides of 0 and of the thresholds 0.5 and 1, none within 0.05 of them.
+    reg_x = torch.tensor([[0.3, -1.2, 2.0, 0.05], [-0.2, 0.9, -3.5, 0.7]], dtype=d)
+    reg_y = torch.tensor([[0.0, 0.0, 0.25, 0.4], [-0.55, 0.0, -1.0, 0.1]], dtype=d)
+    kl_input = F.log_softmax(torch.tensor([[0.2, 1.0, -1.0], [2.0, 0.0, 0.5]], dtype=d), 1)
+    kl_target = torch.tensor([[0.0, 0.7, 0.3], [0.5, 0.25, 0.25]], dtype=d)  # a zero: 0·log 0 = 0
+    kl_log_target = torch.log(torch.tensor([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]], dtype=d))
 
     cases = {
         "cross_entropy": (logits, lambda x, r: F.cross_entropy(x, labels, reduction=r)),
@@ -94,6 +114,44 @@ def losses():
         "binary_cross_entropy_with_logits": (bce_x, lambda x, r: F.binary_cross_entropy_with_logits(x, bce_y, reduction=r)),
         "mse_loss": (mse_x, lambda x, r: F.mse_loss(x, mse_y, reduction=r)),
         "cross_entropy_big": (big, lambda x, r: F.cross_entropy(x, big_labels, reduction=r)),
+        "cross_entropy_weighted": (logits, lambda x, r: F.cross_entropy(x, labels, weight=class_weight, reduction=r)),
+        "cross_entropy_ignored": (logits, lambda x, r: F.cross_entropy(x, ignored_labels, ignore_index=7, reduction=r)),
+        "cross_entropy_ignored_class": (logits, lambda x, r: F.cross_entropy(x, labels, ignore_index=0, reduction=r)),
+        "cross_entropy_smoothed": (logits, lambda x, r: F.cross_entropy(x, labels, label_smoothing=0.2, reduction=r)),
+        "cross_entropy_weighted_smoothed": (
+            logits,
+            lambda x, r: F.cross_entropy(x, labels, weight=class_weight, label_smoothing=0.2, reduction=r),
+        ),
+        "cross_entropy_weighted_ignored_smoothed": (
+            logits,
+            lambda x, r: F.cross_entropy(
+                x, ignored_labels, weight=class_weight, ignore_index=7, label_smoothing=0.2, reduction=r
+            ),
+        ),
+        "cross_entropy_soft_weighted_smoothed": (
+            logits,
+            lambda x, r: F.cross_entropy(x, probs, weight=class_weight, label_smoothing=0.2, reduction=r),
+        ),
+        "nll_loss_weighted_ignored": (
+            logits,
+            lambda x, r: F.nll_loss(F.log_softmax(x, 1), ignored_labels, weight=class_weight, ignore_index=7, reduction=r),
+        ),
+        "bce_pos_weight": (
+            bce_x,
+            lambda x, r: F.binary_cross_entropy_with_logits(x, bce_y, pos_weight=pos_weight, reduction=r),
+        ),
+        "bce_weight_pos_weight": (
+            bce_x,
+            lambda x, r: F.binary_cross_entropy_with_logits(x, bce_y, weight=bce_weight, pos_weight=pos_weight, reduction=r),
+        ),
+        "l1_loss": (reg_x, lambda x, r: F.l1_loss(x, reg_y, reduction=r)),
+        "huber_loss_1": (reg_x, lambda x, r: F.huber_loss(x, reg_y, delta=1.0, reduction=r)),
+        "huber_loss_0.5": (reg_x, lambda x, r: F.huber_loss(x, reg_y, delta=0.5, reduction=r)),
+        "smooth_l1_loss_1": (reg_x, lambda x, r: F.smooth_l1_loss(x, reg_y, beta=1.0, reduction=r)),
+        "smooth_l1_loss_0.5": (reg_x, lambda x, r: F.smooth_l1_loss(x, reg_y, beta=0.5, reduction=r)),
+        "smooth_l1_loss_0": (reg_x, lambda x, r: F.smooth_l1_loss(x, reg_y, beta=0.0, reduction=r)),
+        "kl_div": (kl_input, lambda x, r: F.kl_div(x, kl_target, reduction=r)),
+        "kl_div_log_target": (kl_input, lambda x, r: F.kl_div(x, kl_log_target, reduction=r, log_target=True)),
     }
     out = {
         "inputs": {
@@ -106,11 +164,21 @@ def losses():
             "mse_y": mse_y.tolist(),
             "big": big.tolist(),
             "big_labels": big_labels.tolist(),
+            "class_weight": class_weight.tolist(),
+            "ignored_labels": ignored_labels.tolist(),
+            "pos_weight": pos_weight.tolist(),
+            "bce_weight": bce_weight.tolist(),
+            "reg_x": reg_x.tolist(),
+            "reg_y": reg_y.tolist(),
+            "kl_input": kl_input.tolist(),
+            "kl_target": kl_target.tolist(),
+            "kl_log_target": kl_log_target.tolist(),
         },
         "cases": {},
     }
     for name, (x0, f) in cases.items():
-        for r in ["mean", "sum", "none"]:
+        reductions = ["mean", "sum", "none"] + (["batchmean"] if name.startswith("kl_div") else [])
+        for r in reductions:
             x = x0.clone().requires_grad_(True)
             value = f(x, r)
             # A fixed, non-uniform grad-output so that per-sample gradients are distinguishable.
@@ -124,10 +192,31 @@ def losses():
     (OUT / "losses.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
+def activations():
+    d = torch.float64
+    x0 = torch.tensor([-6.0, -2.5, -1.0, -0.3, 0.0, 0.2, 0.7, 1.0, 2.5, 6.0], dtype=d)
+    seed = torch.linspace(0.5, 2.0, x0.numel(), dtype=d)  # a grad-output that is not all ones
+    functions = {
+        "silu": F.silu,
+        "mish": F.mish,
+        "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    }
+    out = {"x": x0.tolist(), "seed": seed.tolist(), "cases": {}}
+    for name, f in functions.items():
+        x = x0.clone().requires_grad_(True)
+        y = f(x)
+        (grad,) = torch.autograd.grad((y * seed).sum(), x, create_graph=True)
+        # Elementwise, so the Hessian of Σ seed·f(x) is diagonal: d/dx of Σ grad is seed·f''(x).
+        (grad2,) = torch.autograd.grad(grad.sum(), x)
+        out["cases"][name] = {"value": y.tolist(), "grad": grad.tolist(), "grad2": grad2.tolist()}
+    (OUT / "activations.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     small_numpy()
     mlp()
     losses()
+    activations()
     for f in sorted(OUT.iterdir()):
         print(f"{f.relative_to(OUT.parent.parent.parent.parent)}: {f.stat().st_size} bytes")

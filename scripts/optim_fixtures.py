@@ -4,12 +4,15 @@
 Writes crates/optim/tests/fixtures/{optimizers,schedules,clip}.json:
 
 * optimizers.json: for every optimizer and option, the parameter trajectory (values after each
-  of STEPS steps, float64) on two problems, with gradients from torch.autograd:
+  of STEPS steps, float64) on two problems, with gradients from torch.autograd (and, under
+  "group_cases", trajectories with x and y in two parameter groups of different options):
     - "quadratic":  f(θ) = ½ θᵀAθ − bᵀθ, θ a 3×1 parameter named "theta";
     - "rosenbrock": f(x, y) = (1 − x)² + 100 (y − x²)², two scalar parameters "x" and "y".
   A case with "negate": true minimizes −(−f), i.e. runs `maximize=True` on the loss −f.
-* schedules.json: learning-rate sequences of StepLR, ExponentialLR, CosineAnnealingLR, LinearLR
-  and ReduceLROnPlateau (the lr after construction, then after each scheduler step).
+* schedules.json: learning-rate sequences of StepLR, MultiStepLR, ExponentialLR,
+  CosineAnnealingLR, CosineAnnealingWarmRestarts (also stepped at fractional epochs), LinearLR,
+  OneCycleLR and ReduceLROnPlateau (the lr of each of two parameter groups after construction,
+  then after each scheduler step; and the momentum or beta1 where OneCycleLR cycles it).
 Every option given in a case is checked to change that case's numbers (optimizers, schedules),
 so a Rust implementation that ignored it would fail the comparison.
 * clip.json: clip_grad_norm_ (total norm and clipped gradients) and clip_grad_value_.
@@ -118,20 +121,85 @@ OPTIMIZERS = {
              "maximize": True},
         ],
     },
+    "Adamax": {
+        "lr": {"quadratic": 0.1, "rosenbrock": 0.02},
+        "cases": [
+            {},
+            {"betas": [0.8, 0.99]},
+            {"betas": [0.9, 0.9]},
+            {"eps": {"quadratic": 0.1, "rosenbrock": 5.0}},
+            {"weight_decay": {"quadratic": 0.1, "rosenbrock": 1.0}},
+            {"maximize": True},
+            {"betas": [0.5, 0.9], "eps": {"quadratic": 1e-2, "rosenbrock": 1.0}, "weight_decay": {"quadratic": 0.05, "rosenbrock": 1.0},
+             "maximize": True},
+        ],
+    },
+    "NAdam": {
+        "lr": {"quadratic": 0.1, "rosenbrock": 0.02},
+        "cases": [
+            {},
+            {"betas": [0.8, 0.99]},
+            {"eps": {"quadratic": 1e-2, "rosenbrock": 1.0}},
+            {"weight_decay": {"quadratic": 0.1, "rosenbrock": 1.0}},
+            {"weight_decay": {"quadratic": 0.1, "rosenbrock": 1.0}, "decoupled_weight_decay": True},
+            {"momentum_decay": 0.05},
+            {"maximize": True},
+            {"betas": [0.5, 0.9], "eps": {"quadratic": 1e-2, "rosenbrock": 1.0}, "weight_decay": 0.05,
+             "momentum_decay": 0.2, "decoupled_weight_decay": True, "maximize": True},
+        ],
+    },
+    "RAdam": {
+        "lr": {"quadratic": 0.1, "rosenbrock": 1e-3},
+        "cases": [
+            {},
+            {"betas": [0.8, 0.99]},
+            {"betas": [0.9, 0.9]},
+            {"eps": {"quadratic": 1e-2, "rosenbrock": 1.0}},
+            {"weight_decay": {"quadratic": 0.1, "rosenbrock": 1.0}},
+            {"weight_decay": {"quadratic": 0.1, "rosenbrock": 1.0}, "decoupled_weight_decay": True},
+            {"maximize": True},
+            {"betas": [0.5, 0.9], "eps": {"quadratic": 1e-2, "rosenbrock": 1.0}, "weight_decay": 0.05,
+             "decoupled_weight_decay": True, "maximize": True},
+        ],
+    },
 }
+
+# Parameter groups, on the Rosenbrock function: x in group 0 with the optimizer's options, y in
+# group 1 with some of them overridden (PyTorch's per-group dicts). Every override must change
+# the trajectory.
+GROUP_CASES = [
+    ("SGD", {"lr": 1e-3, "momentum": 0.9, "weight_decay": 0.1}, {"lr": 5e-4, "weight_decay": 0.0}),
+    ("SGD", {"lr": 1e-3}, {"momentum": 0.5, "nesterov": True}),
+    ("AdamW", {"lr": 0.02, "weight_decay": 0.1}, {"lr": 0.005, "weight_decay": 0.0}),
+    ("AdamW", {"lr": 0.02}, {"betas": [0.5, 0.9], "amsgrad": True}),
+    ("Adam", {"lr": 0.02, "weight_decay": 0.5}, {"weight_decay": 0.0, "maximize": True}),
+    ("RMSprop", {"lr": 1e-3}, {"lr": 3e-3, "centered": True}),
+    ("NAdam", {"lr": 0.02}, {"momentum_decay": 0.05, "weight_decay": 0.5, "decoupled_weight_decay": True}),
+]
 
 
 def flat(params):
     return [v for p in params for v in p.detach().reshape(-1).tolist()]
 
 
-def trajectory(opt_name, kwargs, problem, negate):
-    init = PROBLEMS[problem]
-    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in init.values()]
+def pytorch_kwargs(kwargs):
     kw = dict(kwargs)
     if "betas" in kw:
         kw["betas"] = tuple(kw["betas"])
-    opt = getattr(torch.optim, opt_name)(params, foreach=False, **kw)
+    return kw
+
+
+def trajectory(opt_name, kwargs, problem, negate, group1=None):
+    """With `group1`, the second parameter (y) is a parameter group of its own with these
+    options overriding `kwargs`."""
+    init = PROBLEMS[problem]
+    params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in init.values()]
+    kw = pytorch_kwargs(kwargs)
+    if group1 is None:
+        groups = params
+    else:
+        groups = [{"params": params[:1]}, {"params": params[1:], **pytorch_kwargs(group1)}]
+    opt = getattr(torch.optim, opt_name)(groups, foreach=False, **kw)
     out = []
     for _ in range(STEPS):
         opt.zero_grad()
@@ -174,22 +242,54 @@ def optimizers():
                     if d < SENSITIVITY:
                         raise SystemExit(f"{name} {kwargs} on {problem}: option {key} changes the trajectory by only {d:.2e}")
                 cases.append(case)
-    return {"torch": torch.__version__, "steps": STEPS, "A": A, "b": B, "cases": cases}
+    group_cases = []
+    for name, kwargs, group1 in GROUP_CASES:
+        case = {"optimizer": name, "kwargs": kwargs, "group1": group1, "problem": "rosenbrock", "negate": False}
+        case.update(trajectory(name, kwargs, "rosenbrock", False, group1))
+        for key in group1:
+            other = trajectory(name, kwargs, "rosenbrock", False, {k: v for k, v in group1.items() if k != key})
+            d = max_rel_diff(case["trajectory"], other["trajectory"])
+            if d < SENSITIVITY:
+                raise SystemExit(f"{name} {kwargs} group 1 {group1}: option {key} changes the trajectory by only {d:.2e}")
+        group_cases.append(case)
+    return {"torch": torch.__version__, "steps": STEPS, "A": A, "b": B, "cases": cases, "group_cases": group_cases}
 
 
 SCHEDULES = [
     ("StepLR", {"step_size": 3, "gamma": 0.5}, 0.1, 30),
     ("StepLR", {"step_size": 1, "gamma": 0.9}, 1.0, 30),
+    ("MultiStepLR", {"milestones": [3, 7, 7, 12], "gamma": 0.5}, 0.1, 20),
+    ("MultiStepLR", {"milestones": [8, 2]}, 1.0, 12),
     ("ExponentialLR", {"gamma": 0.9}, 0.1, 40),
     ("ExponentialLR", {"gamma": 1.0}, 0.1, 10),
     ("CosineAnnealingLR", {"T_max": 10}, 0.1, 35),
     ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}, 0.05, 40),
     ("CosineAnnealingLR", {"T_max": 1, "eta_min": 0.01}, 0.1, 8),
+    ("CosineAnnealingWarmRestarts", {"T_0": 5}, 0.1, 30),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 0.001}, 0.05, 40),
+    ("CosineAnnealingWarmRestarts", {"T_0": 1, "T_mult": 3}, 0.1, 20),
     ("LinearLR", {}, 0.1, 10),
     ("LinearLR", {"start_factor": 0.1, "total_iters": 10}, 0.01, 20),
     ("LinearLR", {"start_factor": 1.0, "end_factor": 0.2, "total_iters": 6}, 0.5, 12),
     ("LinearLR", {"start_factor": 0.5, "end_factor": 0.0, "total_iters": 4}, 1.0, 8),
+    # OneCycleLR steps per batch, to its last step; its momentum (SGD's, or Adam's beta1) cycles.
+    ("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}, 0.1, 30),
+    ("OneCycleLR", {"max_lr": 1.0, "epochs": 4, "steps_per_epoch": 10, "pct_start": 0.25, "anneal_strategy": "linear",
+                    "div_factor": 10.0, "final_div_factor": 100.0}, 0.1, 40),
+    ("OneCycleLR", {"max_lr": [0.5, 0.2], "total_steps": 40, "three_phase": True, "base_momentum": 0.8,
+                    "max_momentum": 0.9}, 0.1, 40),
+    ("OneCycleLR", {"max_lr": 0.2, "total_steps": 20, "cycle_momentum": False}, 0.1, 20),
+    ("OneCycleLR", {"max_lr": 0.05, "total_steps": 25, "pct_start": 0.4, "optimizer": "Adam"}, 0.1, 25),
 ]
+
+# CosineAnnealingWarmRestarts stepped at fractional epochs (PyTorch's `step(epoch + i / iters)`).
+FRACTIONAL = [
+    ({"T_0": 2, "T_mult": 2, "eta_min": 0.001}, 0.1, [e + i / 4 for e in range(10) for i in range(1, 5)]),
+    ({"T_0": 3}, 0.1, [e + i / 5 for e in range(8) for i in range(5)][1:]),
+]
+
+# Group 1's rate is this multiple of group 0's, so that each group's sequence is checked.
+GROUP1_SCALE = 3.0
 
 # Metrics fed to ReduceLROnPlateau: improvements, plateaus, tiny (sub-threshold) improvements.
 METRICS = [10.0, 9.0, 8.5, 8.5, 8.6, 8.4999, 8.7, 8.8, 7.0, 7.0, 7.0, 7.0, 7.0, 6.0, 6.0, 5.9995,
@@ -208,43 +308,65 @@ PLATEAU = [
 ]
 
 
-def lr_sequence(name, kwargs, base_lr, epochs, metrics=None):
-    """The lr after construction, then after each of `epochs` scheduler steps (ReduceLROnPlateau
-    steps with the given metrics)."""
-    p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=base_lr)
+def lr_sequence(name, kwargs, base_lr, epochs, metrics=None, step_epochs=None):
+    """The rates of both parameter groups (and group 0's momentum where OneCycleLR cycles it)
+    after construction, then after each of `epochs` scheduler steps (ReduceLROnPlateau steps with
+    the given metrics; with `step_epochs`, `step(epoch)` at each of them)."""
+    kwargs = dict(kwargs)
+    optimizer = kwargs.pop("optimizer", "SGD")
+    p, q = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    groups = [{"params": [p]}, {"params": [q], "lr": base_lr * GROUP1_SCALE}]
+    opt = getattr(torch.optim, optimizer)(groups, lr=base_lr)
     sched = getattr(torch.optim.lr_scheduler, name)(opt, **kwargs)
-    lrs = [opt.param_groups[0]["lr"]]
-    for i in range(epochs):
+    momentum_key = "betas" if optimizer != "SGD" else "momentum"
+
+    def record():
+        g0, g1 = opt.param_groups
+        m = g0[momentum_key]
+        return g0["lr"], g1["lr"], m[0] if isinstance(m, tuple) else m
+
+    out = [record()]
+    for i in range(len(step_epochs) if step_epochs else epochs):
         if name == "ReduceLROnPlateau":
             sched.step(metrics[i])
         else:
             opt.step()  # no gradient: a no-op that keeps the scheduler's order check quiet
-            sched.step()
-        lrs.append(opt.param_groups[0]["lr"])
-    return lrs
+            sched.step(step_epochs[i]) if step_epochs else sched.step()
+        out.append(record())
+    return out
 
 
 def schedules():
     out = []
-    cases = [(name, kwargs, base_lr, epochs, None) for name, kwargs, base_lr, epochs in SCHEDULES]
+    cases = [(name, kwargs, base_lr, epochs, None, None) for name, kwargs, base_lr, epochs in SCHEDULES]
     for kwargs in PLATEAU:
         metrics = METRICS_UP if kwargs.get("mode") == "max" else METRICS
-        cases.append(("ReduceLROnPlateau", kwargs, 0.1, len(metrics), metrics))
-    for name, kwargs, base_lr, epochs, metrics in cases:
-        lrs = lr_sequence(name, kwargs, base_lr, epochs, metrics)
-        # As for the optimizers: every option given must change the sequence, or the case could
-        # not tell an implementation that ignores it from one that honours it.
+        cases.append(("ReduceLROnPlateau", kwargs, 0.1, len(metrics), metrics, None))
+    for kwargs, base_lr, step_epochs in FRACTIONAL:
+        cases.append(("CosineAnnealingWarmRestarts", kwargs, base_lr, len(step_epochs), None, step_epochs))
+    for name, kwargs, base_lr, epochs, metrics, step_epochs in cases:
+        seq = lr_sequence(name, kwargs, base_lr, epochs, metrics, step_epochs)
+        # As for the optimizers: every option given must change the sequence (of rates or
+        # momenta), or the case could not tell an implementation that ignores it from one that
+        # honours it.
         for key in kwargs:
-            try:
-                other = lr_sequence(name, {k: v for k, v in kwargs.items() if k != key}, base_lr, epochs, metrics)
-            except TypeError:  # a required argument (StepLR's step_size, ExponentialLR's gamma, …)
+            if key == "optimizer":  # which optimizer the schedule drives, not one of its options
                 continue
-            if other == lrs:
+            try:
+                other = lr_sequence(name, {k: v for k, v in kwargs.items() if k != key}, base_lr, epochs, metrics,
+                                    step_epochs)
+            except (TypeError, ValueError):  # a required argument (StepLR's step_size, OneCycleLR's max_lr, …)
+                continue
+            if other == seq:
                 raise SystemExit(f"{name} {kwargs}: option {key} does not change the learning rates")
-        case = {"scheduler": name, "kwargs": kwargs, "base_lr": base_lr, "lrs": lrs}
+        case = {"scheduler": name, "kwargs": kwargs, "base_lr": base_lr, "group1_lr": base_lr * GROUP1_SCALE,
+                "lrs": [r[0] for r in seq], "lrs_group1": [r[1] for r in seq]}
+        if name == "OneCycleLR" and kwargs.get("cycle_momentum", True):
+            case["momentums"] = [r[2] for r in seq]
         if metrics is not None:
             case["metrics"] = metrics
+        if step_epochs is not None:
+            case["step_epochs"] = step_epochs
         out.append(case)
     return {"torch": torch.__version__, "cases": out}
 

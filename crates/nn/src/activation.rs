@@ -9,32 +9,42 @@
 //! | [`relu`] | [`Relu`] | max(0, x) | 0 at x = 0 |
 //! | [`leaky_relu`] | [`LeakyRelu`] | max(0, x) + s·min(0, x) | s at x = 0 |
 //! | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned | a at x = 0 (∂/∂a = 0 there) |
+//! | [`silu`] | [`Silu`] | x·σ(x) (also called swish) | — |
+//! | [`mish`] | [`Mish`] | x·tanh(softplus(x)) | — |
+//! | [`gelu`] | [`Gelu`] | ½x(1 + tanh(√(2/π)(x + 0.044715x³))) ([`GeluApproximation::Tanh`]) | — |
 //! | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ along an axis | — |
 //! | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ along an axis | — |
 //!
 //! The conventions at x = 0 are PyTorch's. Maxout, which has its own linear pieces, is in
 //! `maxout.rs`.
+//!
+//! Every function and every module's `forward` is `#[track_caller]`: the ops they record (and
+//! any error) carry the caller's line, so a tape listing or an anomaly names the user's code.
 
 use crate::{Error, Module, Result};
-use autograd::{Float, Parameter, Tensor, Var};
+use autograd::{Float, Parameter, Site, Tensor, Var};
 
 /// σ(x) = 1 / (1 + e⁻ˣ), elementwise.
+#[track_caller]
 pub fn sigmoid<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
     x.sigmoid()
 }
 
 /// tanh x, elementwise.
+#[track_caller]
 pub fn tanh<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
     x.tanh()
 }
 
 /// max(0, x), elementwise; the derivative at 0 is 0 (as PyTorch).
+#[track_caller]
 pub fn relu<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
     x.relu()
 }
 
 /// Leaky ReLU: x for x > 0, `slope`·x otherwise (autograd's `leaky_relu`; the derivative at
 /// 0 is `slope`, as PyTorch).
+#[track_caller]
 pub fn leaky_relu<'t, T: Float>(x: &Var<'t, T>, slope: f64) -> Var<'t, T> {
     x.leaky_relu(T::from_f64(slope))
 }
@@ -46,21 +56,26 @@ pub fn leaky_relu<'t, T: Float>(x: &Var<'t, T>, slope: f64) -> Var<'t, T> {
 /// Composed from ops as `relu(x) + a·(x − relu(x))`, so the gradient reaches both `x` and `a`:
 /// ∂/∂x = 1 if x > 0 else a (a at x = 0, as PyTorch, since ReLU′(0) = 0), and
 /// ∂/∂a = min(0, x) = x − relu(x), exactly 0 for x ≥ 0.
+#[track_caller]
 pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>> {
+    let site = Site::caller();
     let a = match a.rank() {
         0 => a.clone(),
         1 => {
             let c = a.dims()[0];
             if x.rank() < 2 || x.dims()[1] != c {
                 let expected = format!("[N, {c}, …]");
-                return Err(Error::InputShape { layer: "PRelu", expected, got: x.shape().clone() });
+                return Err(Error::InputShape { layer: "PRelu", expected, got: x.shape().clone(), site });
             }
             // [C] → [C, 1, …, 1] so that it lines up with axis 1 when broadcast.
             let mut dims = vec![c];
             dims.resize(x.rank() - 1, 1);
             a.reshape(dims)?
         }
-        _ => return Err(Error::config("PRelu", format!("slope must be a scalar or a vector, got {}", a.shape()))),
+        _ => {
+            let msg = format!("slope must be a scalar or a vector, got {}", a.shape());
+            return Err(Error::config_at("PRelu", msg, site));
+        }
     };
     let positive_part = x.relu();
     let negative_part = x.sub(&positive_part)?; // min(0, x)
@@ -69,14 +84,80 @@ pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>>
 
 /// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (autograd's fused op: computed with the maximum
 /// subtracted, so large logits do not overflow).
+#[track_caller]
 pub fn softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
     Ok(x.softmax(axis)?)
 }
 
 /// Log-softmax along `axis`: xᵢ − log Σⱼ eˣʲ, stable for any magnitude of `x` (autograd's
 /// fused op).
+#[track_caller]
 pub fn log_softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
     Ok(x.log_softmax(axis)?)
+}
+
+/// SiLU (sigmoid-weighted linear unit, also called swish; Elfwing et al., 2018;
+/// Ramachandran et al., 2017): x·σ(x), elementwise. Smooth; its derivative is
+/// σ(x)·(1 + x·(1 − σ(x))), derived by the tape from the product.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::vector(&[0.0, 2.0]));
+/// let y = nn::silu(&x);
+/// assert_eq!(y.value().at(&[0]), 0.0);
+/// assert!((y.value().at(&[1]) - 2.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
+/// y.sum().backward().unwrap();
+/// assert_eq!(x.grad().unwrap().at(&[0]), 0.5); // σ(0)
+/// ```
+#[track_caller]
+pub fn silu<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.mul(&x.sigmoid()).expect("x and a function of x: one tape, one shape")
+}
+
+/// Mish (Misra, 2019): x·tanh(softplus(x)), elementwise, with softplus(x) = log(1 + eˣ) computed
+/// stably (autograd's `softplus`), so large |x| neither overflows nor loses the tail. Smooth.
+#[track_caller]
+pub fn mish<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.mul(&x.softplus().tanh()).expect("x and a function of x: one tape, one shape")
+}
+
+/// Which form of GELU to compute: PyTorch's `approximate` argument.
+///
+/// Only the tanh form exists for now. The exact form, x·Φ(x) with the standard normal CDF
+/// Φ(x) = ½(1 + erf(x/√2)), which is PyTorch's default (`approximate='none'`), needs an `erf`
+/// primitive in autograd; it will be added as `GeluApproximation::None` and become the default
+/// then. The enum is `#[non_exhaustive]` so that adding it breaks no `match`.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeluApproximation {
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel, 2016), PyTorch's
+    /// `approximate='tanh'`; within 4.8·10⁻⁴ of the exact GELU everywhere.
+    Tanh,
+}
+
+/// GELU (Gaussian error linear unit; Hendrycks & Gimpel, 2016) in the form `approximate`
+/// selects, elementwise. See [`GeluApproximation`].
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::GeluApproximation;
+/// let tape = Tape::<f64>::new();
+/// let y = nn::gelu(&tape.var(Tensor::vector(&[0.0, 1.0])), GeluApproximation::Tanh);
+/// assert_eq!(y.value().at(&[0]), 0.0);
+/// assert!((y.value().at(&[1]) - 0.8411919906082768).abs() < 1e-15); // PyTorch's value
+/// ```
+#[track_caller]
+pub fn gelu<'t, T: Float>(x: &Var<'t, T>, approximate: GeluApproximation) -> Var<'t, T> {
+    match approximate {
+        GeluApproximation::Tanh => {
+            // √(2/π)·(x + 0.044715·x³)
+            let cubic = x.powf(T::from_f64(3.0)).mul_scalar(T::from_f64(0.044715));
+            let inner = x.add(&cubic).expect("x and a function of x: one tape, one shape");
+            let gate = inner.mul_scalar(T::from_f64((2.0 / std::f64::consts::PI).sqrt())).tanh().add_scalar(T::ONE);
+            x.mul(&gate).expect("x and a function of x: one tape, one shape").mul_scalar(T::from_f64(0.5))
+        }
+    }
 }
 
 macro_rules! stateless_activation {
@@ -86,6 +167,7 @@ macro_rules! stateless_activation {
         pub struct $name;
 
         impl<T: Float> Module<T> for $name {
+            #[track_caller]
             fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
                 Ok($f(x))
             }
@@ -108,6 +190,16 @@ stateless_activation!(
     Relu,
     relu
 );
+stateless_activation!(
+    /// [`silu`] as a module.
+    Silu,
+    silu
+);
+stateless_activation!(
+    /// [`mish`] as a module.
+    Mish,
+    mish
+);
 
 /// [`leaky_relu`] as a module.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,12 +215,39 @@ impl Default for LeakyRelu {
 }
 
 impl<T: Float> Module<T> for LeakyRelu {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         Ok(leaky_relu(x, self.slope))
     }
 
     fn describe(&self) -> String {
         format!("LeakyRelu({})", self.slope)
+    }
+}
+
+/// [`gelu`] as a module.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{Gelu, GeluApproximation, Module};
+/// let act = Gelu { approximate: GeluApproximation::Tanh };
+/// let tape = Tape::<f32>::new();
+/// assert_eq!(act.forward(&tape.constant(Tensor::vector(&[0.0]))).unwrap().value().at(&[0]), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gelu {
+    /// The form to compute (PyTorch's `approximate`).
+    pub approximate: GeluApproximation,
+}
+
+impl<T: Float> Module<T> for Gelu {
+    #[track_caller]
+    fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
+        Ok(gelu(x, self.approximate))
+    }
+
+    fn describe(&self) -> String {
+        format!("Gelu({:?})", self.approximate)
     }
 }
 
@@ -140,6 +259,7 @@ pub struct Softmax {
 }
 
 impl<T: Float> Module<T> for Softmax {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         softmax(x, self.axis)
     }
@@ -153,6 +273,7 @@ pub struct LogSoftmax {
 }
 
 impl<T: Float> Module<T> for LogSoftmax {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         log_softmax(x, self.axis)
     }
@@ -161,9 +282,9 @@ impl<T: Float> Module<T> for LogSoftmax {
 /// Parametric ReLU (He et al., 2015): max(0, x) + a·min(0, x) with a learnable slope `a`,
 /// either one shared by all units or one per channel (axis 1 of the input).
 ///
-/// Parameter: `"slope"`, of shape `[]` (shared) or `[channels]`. It is not named `"weight"`,
-/// so the default weight-decay selection ([`crate::penalty::weights`]) leaves it alone, as the
-/// PReLU paper recommends.
+/// Parameter: `"slope"`, of shape `[]` (shared) or `[channels]`. Being a scalar or a vector,
+/// not a matrix, it is left out of [`crate::penalty::weight_matrices`], the usual selection for
+/// weight decay, as the PReLU paper recommends.
 ///
 /// ```
 /// use autograd::{Tape, Tensor};
@@ -188,6 +309,7 @@ impl<T: Float> PRelu<T> {
     }
 
     /// One slope per channel (axis 1 of the input), each starting at `init`.
+    #[track_caller]
     pub fn per_channel(channels: usize, init: f64) -> Result<Self> {
         if channels == 0 {
             return Err(Error::config("PRelu", "needs at least one channel"));
@@ -197,6 +319,7 @@ impl<T: Float> PRelu<T> {
 }
 
 impl<T: Float> Module<T> for PRelu<T> {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         prelu(x, &x.tape().param(&self.slope))
     }

@@ -14,7 +14,9 @@
 //!
 //! Writes are atomic: the bytes go to a temporary file in the target's directory, which is
 //! flushed to disk (`fsync`) and then renamed over the target, so a crash mid-save leaves the
-//! old file intact. Restoring checks every name, shape and dtype before changing any parameter,
+//! old file intact. Saving over an existing file keeps its permissions, and saving to a
+//! symbolic link writes the file the link points to, which is where the temporary file goes
+//! (the link stays a link). Restoring checks every name, shape and dtype before changing any parameter,
 //! so a mismatch leaves the model as it was; every failure is an [`Error`] naming the parameter
 //! and the file.
 //!
@@ -95,6 +97,7 @@ impl<T: Float> Checkpoint<T> {
     /// Adds tensors under `section` (stored as `"{section}.{name}"`) and declares the section,
     /// so that [`restore`](Checkpoint::restore) does not take them for unknown parameters.
     /// Fails if the section name is empty or contains `','` or `'.'`.
+    #[track_caller]
     pub fn insert_section(
         &mut self,
         section: &str,
@@ -243,7 +246,8 @@ impl<T: Float> Checkpoint<T> {
     }
 
     /// Writes the checkpoint to `path` atomically (temporary file in the same directory, fsync,
-    /// rename), so a crash mid-save leaves any previous file intact.
+    /// rename), so a crash mid-save leaves any previous file intact. An existing file keeps its
+    /// permissions; a symbolic link keeps pointing at its target, which gets the new contents.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), &self.to_bytes()?)
     }
@@ -321,27 +325,42 @@ impl View for Raw {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory: write, fsync,
-/// rename over `path`, fsync the directory. The rename is atomic on POSIX file systems, so
-/// `path` holds either the old or the new contents, never a mixture.
+/// Writes `bytes` to `path` through a temporary file next to the file `path` names: write,
+/// fsync, rename over it, fsync the directory. The rename is atomic on POSIX file systems, so
+/// the file holds either the old or the new contents, never a mixture.
+///
+/// Saving over an existing file behaves like editing it in place, not like replacing it: if
+/// `path` is a symbolic link, the file it points to (through any chain of links) gets the new
+/// contents and the link stays a link; and the new file gets the old one's permissions (a
+/// checkpoint made private with mode 0600 stays private). The temporary file gets those
+/// permissions before any byte is written to it.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let file_name = path
+    let target = resolve_links(path).map_err(io)?;
+    let file_name = target
         .file_name()
         .ok_or_else(|| io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path does not name a file")))?;
-    let dir = match path.parent() {
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
+    };
+    let permissions = match std::fs::metadata(&target) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(e)),
     };
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{}.{}.{unique}.tmp", file_name.to_string_lossy(), std::process::id()));
     let written = (|| {
         let mut file = std::fs::File::create_new(&tmp)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
@@ -352,4 +371,28 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     #[cfg(unix)]
     std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
     Ok(())
+}
+
+/// The file `path` names once symbolic links are followed: `path` itself if it is not a link
+/// (or does not exist), else the end of the chain of links, which need not exist yet (a
+/// dangling link names the file a write creates, as `open` does). A relative link target is
+/// relative to the link's directory. More than 40 links in a row (Linux's limit) is an error,
+/// as a cycle would otherwise never end.
+fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("more than 40 symbolic links in a row (a cycle?)"))
 }

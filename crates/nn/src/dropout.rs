@@ -3,13 +3,19 @@
 //! mini-batch); in evaluation no unit is dropped.
 //!
 //! The two scalings and why they agree are documented on [`DropoutScaling`].
+//!
+//! The module's masks come from a counter-based stream: the k-th mask (counting training-mode
+//! forward passes) is drawn from a generator keyed by `(seed, k)`. The module's whole random
+//! state is therefore two numbers, `seed` and `counter`, which it exposes through
+//! [`Module::visit_state`]: a checkpoint that saves them lets a resumed run draw exactly the
+//! masks an uninterrupted one would have, and concurrent forward passes each take their own `k`
+//! without a lock.
 
 use crate::{Error, Module, Result};
 use autograd::{Float, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Where dropout's `1 − p` rescaling happens.
 ///
@@ -53,24 +59,29 @@ impl DropoutConfig {
         DropoutConfig { p, scaling: DropoutScaling::Inverted }
     }
 
-    /// A dropout module whose masks come from a generator seeded from `rng`.
+    /// A dropout module whose masks come from a generator seeded from `rng`. Fails, naming
+    /// the caller's line, unless `p` is in [0, 1].
+    #[track_caller]
     pub fn init(&self, rng: &mut impl Rng) -> Result<Dropout> {
         self.init_seeded(rng.random())
     }
 
-    /// A dropout module whose masks come from a generator seeded with `seed`: the same seed
-    /// gives the same sequence of masks.
+    /// A dropout module whose masks come from a stream keyed by `seed`: the same seed gives
+    /// the same sequence of masks. Fails, naming the caller's line, unless `p` is in [0, 1].
+    #[track_caller]
     pub fn init_seeded(&self, seed: u64) -> Result<Dropout> {
         check_p(self.p)?;
         Ok(Dropout {
             p: self.p,
             scaling: self.scaling,
             training: AtomicBool::new(true),
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            seed: AtomicU64::new(seed),
+            counter: AtomicU64::new(0),
         })
     }
 }
 
+#[track_caller]
 fn check_p(p: f64) -> Result<()> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
@@ -94,6 +105,7 @@ fn check_p(p: f64) -> Result<()> {
 /// let eval = dropout(&x, 0.5, DropoutScaling::Inverted, false, &mut StdRng::seed_from_u64(0)).unwrap();
 /// assert_eq!(eval.value(), x.value());
 /// ```
+#[track_caller]
 pub fn dropout<'t, T: Float>(
     x: &Var<'t, T>,
     p: f64,
@@ -123,7 +135,9 @@ pub fn dropout<'t, T: Float>(
 /// Dropout (Srivastava et al., 2014) as a module: in training, each unit is kept with
 /// probability `1 − p` and zeroed otherwise, with a fresh mask for every forward pass (every
 /// mini-batch); in evaluation no unit is dropped. See [`DropoutScaling`] for the two ways of
-/// rescaling. The masks come from the module's own seeded generator. Starts in training mode;
+/// rescaling. The masks come from the module's own seeded stream: the k-th training-mode forward
+/// pass draws its mask from a generator keyed by `(seed, k)`, so the state words `"seed"` and
+/// `"counter"` ([`Module::visit_state`]) fix every future mask. Starts in training mode;
 /// [`Module::eval`] switches it (and everything around it) to evaluation.
 ///
 /// ```
@@ -137,13 +151,22 @@ pub fn dropout<'t, T: Float>(
 /// assert_ne!(a.value(), b.value()); // a fresh mask each call
 /// drop.eval();
 /// assert_eq!(drop.forward(&x).unwrap().value(), x.value());
+///
+/// // The random state is two words; copying them replays the stream.
+/// let twin = DropoutConfig::new(0.5).init_seeded(0).unwrap();
+/// Module::<f32>::load_state(&twin, &Module::<f32>::named_state(&drop)).unwrap();
+/// drop.train();
+/// assert_eq!(drop.forward(&x).unwrap().value(), twin.forward(&x).unwrap().value());
 /// ```
 #[derive(Debug)]
 pub struct Dropout {
     p: f64,
     scaling: DropoutScaling,
     training: AtomicBool,
-    rng: Mutex<StdRng>,
+    /// Keys the mask stream.
+    seed: AtomicU64,
+    /// The number of training-mode forward passes so far: the index of the next mask.
+    counter: AtomicU64,
 }
 
 impl Dropout {
@@ -174,15 +197,39 @@ impl Dropout {
     }
 }
 
+/// The generator of mask `k` of the stream `seed`: a ChaCha key made of both numbers and a tag
+/// (so that the stream differs from a data loader's keyed by the same numbers).
+fn mask_rng(seed: u64, k: u64) -> StdRng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&k.to_le_bytes());
+    key[16..23].copy_from_slice(b"dropout");
+    StdRng::from_seed(key)
+}
+
 impl<T: Float> Module<T> for Dropout {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
-        // A panic while drawing cannot leave the generator in a state another draw cannot use.
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        dropout(x, self.p, self.scaling, self.is_training(), &mut *rng)
+        if !self.is_training() {
+            // The evaluation form draws nothing: no mask index is used up.
+            return dropout(x, self.p, self.scaling, false, &mut mask_rng(0, 0));
+        }
+        let k = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut rng = mask_rng(self.seed.load(Ordering::Relaxed), k);
+        dropout(x, self.p, self.scaling, true, &mut rng)
     }
 
     fn set_own_training(&self, training: bool) {
         self.training.store(training, Ordering::Relaxed);
+    }
+
+    fn own_training(&self) -> Option<bool> {
+        Some(self.is_training())
+    }
+
+    fn visit_state(&self, visit: &mut dyn FnMut(&str, &AtomicU64)) {
+        visit("seed", &self.seed);
+        visit("counter", &self.counter);
     }
 
     fn describe(&self) -> String {

@@ -17,7 +17,7 @@
 //! `fan_out` (preserves the backward variance).
 
 use crate::{Error, Result};
-use autograd::{Float, Shape, Tensor};
+use autograd::{Float, Shape, Site, Tensor};
 use rand::Rng;
 
 /// Recommended gains for common nonlinearities, as `torch.nn.init.calculate_gain`.
@@ -133,6 +133,7 @@ impl Init {
     /// let bound = (6.0f32 / 8.0).sqrt();
     /// assert!(draw(2).data().iter().all(|w| w.abs() < bound));
     /// ```
+    #[track_caller]
     pub fn tensor<T: Float>(
         &self,
         shape: impl Into<Shape>,
@@ -141,6 +142,8 @@ impl Init {
         rng: &mut impl Rng,
     ) -> Result<Tensor<T>> {
         let shape = shape.into();
+        let site = Site::caller();
+        let config = |msg: String| Error::config_at("init", msg, site);
         let fan = |mode: FanMode| match mode {
             FanMode::FanIn => fan_in as f64,
             FanMode::FanOut => fan_out as f64,
@@ -148,7 +151,7 @@ impl Init {
         // Fans as f64, so that fan_in + fan_out cannot overflow.
         let positive = |what: &str, n: f64| {
             if n == 0.0 {
-                Err(Error::config("init", format!("{self:?} needs a positive {what}, got 0")))
+                Err(config(format!("{self:?} needs a positive {what}, got 0")))
             } else {
                 Ok(n)
             }
@@ -157,7 +160,7 @@ impl Init {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                Err(Error::config("init", format!("{name} must be finite and non-negative, got {v}")))
+                Err(config(format!("{name} must be finite and non-negative, got {v}")))
             }
         };
         let uniform = |a: f64, rng: &mut _| Tensor::rand_uniform(shape.clone(), T::from_f64(-a), T::from_f64(a), rng);
@@ -165,19 +168,19 @@ impl Init {
         let drawn = match *self {
             Init::Constant(v) => {
                 if !v.is_finite() {
-                    return Err(Error::config("init", format!("constant {v} is not finite")));
+                    return Err(config(format!("constant {v} is not finite")));
                 }
                 Tensor::full(shape, T::from_f64(v))
             }
             Init::Uniform { low, high } => {
                 if !(low.is_finite() && high.is_finite() && low <= high) {
-                    return Err(Error::config("init", format!("uniform bounds [{low}, {high}) are not an interval")));
+                    return Err(config(format!("uniform bounds [{low}, {high}) are not an interval")));
                 }
                 Tensor::rand_uniform(shape, T::from_f64(low), T::from_f64(high), rng)
             }
             Init::Normal { mean, std } => {
                 if !mean.is_finite() {
-                    return Err(Error::config("init", format!("mean {mean} is not finite")));
+                    return Err(config(format!("mean {mean} is not finite")));
                 }
                 Tensor::rand_normal(shape, T::from_f64(mean), T::from_f64(check("std", std)?), rng)
             }
@@ -201,7 +204,7 @@ impl Init {
         // Finite parameters can still give values `T` cannot hold (bounds of ±1e300 have an
         // infinite width; a constant of 1e300 is infinite in f32): an error, not NaN training.
         if drawn.has_non_finite() {
-            return Err(Error::config("init", format!("{self:?} gives values that overflow {}", T::DTYPE)));
+            return Err(config(format!("{self:?} gives values that overflow {}", T::DTYPE)));
         }
         Ok(drawn)
     }

@@ -33,21 +33,56 @@
 //!
 //! ## Contents
 //!
-//! - [`Module`], [`Sequential`], [`ParamMap`], [`without_grad`]: composing layers, naming
-//!   parameters, train/eval mode.
+//! - [`Module`], [`Sequential`], [`ParamMap`], [`StateMap`], [`without_grad`]: composing
+//!   layers, naming parameters and state, train/eval mode.
 //! - [`Linear`] with [`LinearConfig`]; initialization schemes in [`init`] (Xavier/Glorot,
 //!   He/Kaiming, uniform and normal, seeded).
-//! - [`activation`]: sigmoid, tanh, ReLU, Leaky ReLU, PReLU, softmax, log-softmax, as functions
-//!   and as modules; [`maxout`] and [`Maxout`].
 //! - [`Dropout`] with inverted or test-time scaling ([`DropoutScaling`]).
-//! - [`loss`]: cross-entropy (class indices or probabilities), NLL, binary cross-entropy with
-//!   logits, MSE, each with [`Reduction`] mean, sum or none.
-//! - [`penalty`]: L2 and L1 penalties as graph nodes.
+//! - [`penalty`]: L2 and L1 penalties as graph nodes, on the parameters passed to them
+//!   ([`weight_matrices`] selects the usual ones).
 //! - [`checkpoint`]: safetensors checkpoints with sections for optimizer state.
 //!
+//! Layers and activations (each activation is a function on values and a module; none has
+//! gradient code, the tape derives it):
+//!
+//! | layer / activation | function | module | formula |
+//! | --- | --- | --- | --- |
+//! | fully connected | — | [`Linear`] ([`LinearConfig`]) | x·Wᵀ + b |
+//! | maxout | [`maxout`] | [`Maxout`] ([`MaxoutConfig`]) | maxⱼ (wᵤⱼ·x + bᵤⱼ) |
+//! | sigmoid | [`sigmoid`] | [`Sigmoid`] | 1 / (1 + e⁻ˣ) |
+//! | tanh | [`tanh`] | [`Tanh`] | tanh x |
+//! | ReLU | [`relu`] | [`Relu`] | max(0, x) |
+//! | Leaky ReLU | [`leaky_relu`] | [`LeakyRelu`] | max(0, x) + s·min(0, x) |
+//! | PReLU | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned |
+//! | SiLU (swish) | [`silu`] | [`Silu`] | x·σ(x) |
+//! | Mish | [`mish`] | [`Mish`] | x·tanh(softplus(x)) |
+//! | GELU, tanh form | [`gelu`] | [`Gelu`] | ½x(1 + tanh(√(2/π)(x + 0.044715x³))) |
+//! | softmax | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ |
+//! | log-softmax | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ |
+//!
+//! GELU's exact form (x·Φ(x), PyTorch's default) waits for an `erf` primitive in autograd;
+//! [`GeluApproximation`] is where it will go. Conventions at kinks are in [`activation`].
+//!
+//! Losses (details, weights and conventions in [`loss`]), each with [`Reduction`] mean, sum or
+//! none:
+//!
+//! | loss | function | with options | PyTorch |
+//! | --- | --- | --- | --- |
+//! | cross-entropy, class indices | [`cross_entropy`] | [`CrossEntropyLoss`] (weight, ignore_index, label_smoothing) | `cross_entropy` |
+//! | cross-entropy, probabilities | [`cross_entropy_soft`] | [`CrossEntropyLoss::forward_soft`] (weight, label_smoothing) | `cross_entropy` |
+//! | negative log-likelihood | [`nll_loss`] | [`NllLoss`] (weight, ignore_index) | `nll_loss` |
+//! | binary cross-entropy with logits | [`binary_cross_entropy_with_logits`] | [`BceWithLogitsLoss`] (weight, pos_weight) | `binary_cross_entropy_with_logits` |
+//! | mean squared error | [`mse_loss`] | — | `mse_loss` |
+//! | mean absolute error | [`l1_loss`] | — | `l1_loss` |
+//! | Huber | [`huber_loss`] (δ) | — | `huber_loss` |
+//! | smooth L1 | [`smooth_l1_loss`] (β) | — | `smooth_l1_loss` |
+//! | KL divergence | [`kl_div`] | [`KlDivLoss`] (log_target; [`KlReduction::BatchMean`]) | `kl_div` |
+//!
+//! Errors name the user's call site: every entry point is `#[track_caller]` (see [`Error`]).
+//!
 //! Layout: `module.rs` (the [`Module`] trait, [`Sequential`]), `init.rs`, `linear.rs`,
-//! `activation.rs`, `maxout.rs`, `dropout.rs`, `loss.rs`, `penalty.rs`, `checkpoint.rs`,
-//! `error.rs`.
+//! `activation.rs`, `maxout.rs`, `dropout.rs`, `loss/` (one file per family), `penalty.rs`,
+//! `checkpoint.rs`, `error.rs`.
 
 pub mod activation;
 pub mod checkpoint;
@@ -61,15 +96,20 @@ mod module;
 pub mod penalty;
 
 pub use activation::{
-    leaky_relu, log_softmax, prelu, relu, sigmoid, softmax, tanh, LeakyRelu, LogSoftmax, PRelu, Relu, Sigmoid, Softmax,
-    Tanh,
+    gelu, leaky_relu, log_softmax, mish, prelu, relu, sigmoid, silu, softmax, tanh, Gelu, GeluApproximation, LeakyRelu,
+    LogSoftmax, Mish, PRelu, Relu, Sigmoid, Silu, Softmax, Tanh,
 };
 pub use checkpoint::Checkpoint;
 pub use dropout::{dropout, Dropout, DropoutConfig, DropoutScaling};
 pub use error::{Error, Result};
 pub use init::{gain, FanMode, Init};
 pub use linear::{Linear, LinearConfig};
-pub use loss::{binary_cross_entropy_with_logits, cross_entropy, cross_entropy_soft, mse_loss, nll_loss, Reduction};
+pub use loss::{
+    binary_cross_entropy_with_logits, cross_entropy, cross_entropy_soft, huber_loss, kl_div, l1_loss, mse_loss,
+    nll_loss, smooth_l1_loss, BceWithLogitsLoss, CrossEntropyLoss, KlDivLoss, KlReduction, NllLoss, Reduction,
+};
 pub use maxout::{maxout, Maxout, MaxoutConfig};
-pub use module::{without_grad, Module, ParamMap, Sequential};
-pub use penalty::{l1_penalty, l2_penalty, weights};
+pub use module::{without_grad, Module, ParamMap, Sequential, StateMap};
+#[allow(deprecated)]
+pub use penalty::weights;
+pub use penalty::{l1_penalty, l2_penalty, weight_matrices};

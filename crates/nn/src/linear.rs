@@ -2,7 +2,7 @@
 //! PyTorch (so PyTorch checkpoints load as they are).
 
 use crate::{Error, Init, Module, Result};
-use autograd::{Float, Parameter, Var};
+use autograd::{Float, Parameter, Site, Var};
 use rand::Rng;
 
 /// How to build a [`Linear`] layer. `LinearConfig::new(784, 256).init(&mut rng)?`, or with
@@ -46,6 +46,7 @@ impl LinearConfig {
 
     /// Draws the initial weights from `rng` (seeded for reproducibility: same seed, same bits).
     /// Fails if a size is zero or an init parameter is invalid.
+    #[track_caller]
     pub fn init<T: Float>(&self, rng: &mut impl Rng) -> Result<Linear<T>> {
         let (n_in, n_out) = (self.in_features, self.out_features);
         if n_in == 0 || n_out == 0 {
@@ -74,6 +75,7 @@ pub struct Linear<T: Float = f32> {
 impl<T: Float> Linear<T> {
     /// A layer from existing parameters. Fails if the weight is not a matrix or the bias does
     /// not have one entry per output.
+    #[track_caller]
     pub fn from_parameters(weight: Parameter<T>, bias: Option<Parameter<T>>) -> Result<Self> {
         let w = weight.value();
         if w.rank() != 2 {
@@ -100,6 +102,9 @@ impl<T: Float> Linear<T> {
 }
 
 impl<T: Float> Module<T> for Linear<T> {
+    /// `x·Wᵀ + b`. Fails if the last axis of `x` is not `in_features`, naming the caller's line
+    /// (see the crate docs on call sites).
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         let tape = x.tape();
         let w = tape.param(&self.weight);
@@ -114,6 +119,7 @@ impl<T: Float> Module<T> for Linear<T> {
                 layer: "Linear",
                 expected: format!("[…, {n_in}]"),
                 got: x.shape().clone(),
+                site: Site::caller(),
             });
         }
         let b = self.bias.as_ref().map(|b| tape.param(b));

@@ -8,7 +8,7 @@
 //! exactly zero gradient from that sample.
 
 use crate::{Error, Init, Linear, LinearConfig, Module, Result};
-use autograd::{Float, Var};
+use autograd::{Float, Site, Var};
 use rand::Rng;
 
 /// The maxout activation on precomputed pieces: groups the last axis of `z` into runs of
@@ -26,11 +26,12 @@ use rand::Rng;
 /// h.sum().backward().unwrap();
 /// assert_eq!(z.grad().unwrap().to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 0.0]); // winners only
 /// ```
+#[track_caller]
 pub fn maxout<'t, T: Float>(z: &Var<'t, T>, pieces: usize) -> Result<Var<'t, T>> {
     let width = z.dims().last().copied().unwrap_or(0);
     if pieces == 0 || z.rank() == 0 || width % pieces != 0 {
         let expected = format!("[…, units × {pieces}]");
-        return Err(Error::InputShape { layer: "maxout", expected, got: z.shape().clone() });
+        return Err(Error::InputShape { layer: "maxout", expected, got: z.shape().clone(), site: Site::caller() });
     }
     let mut dims = z.dims()[..z.rank() - 1].to_vec();
     dims.extend([width / pieces, pieces]);
@@ -60,15 +61,15 @@ impl MaxoutConfig {
     }
 
     /// Draws the pieces' weights from `rng` (seeded: same seed, same bits).
+    #[track_caller]
     pub fn init<T: Float>(&self, rng: &mut impl Rng) -> Result<Maxout<T>> {
+        let site = Site::caller();
         if self.units == 0 || self.pieces == 0 {
-            return Err(Error::config(
-                "Maxout",
-                format!("units ({}) and pieces ({}) must be positive", self.units, self.pieces),
-            ));
+            let msg = format!("units ({}) and pieces ({}) must be positive", self.units, self.pieces);
+            return Err(Error::config_at("Maxout", msg, site));
         }
         let rows = self.units.checked_mul(self.pieces).ok_or_else(|| {
-            Error::config("Maxout", format!("{} units × {} pieces overflows usize", self.units, self.pieces))
+            Error::config_at("Maxout", format!("{} units × {} pieces overflows usize", self.units, self.pieces), site)
         })?;
         let linear = LinearConfig {
             weight_init: self.weight_init,
@@ -110,6 +111,7 @@ impl<T: Float> Maxout<T> {
 }
 
 impl<T: Float> Module<T> for Maxout<T> {
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>> {
         maxout(&self.linear.forward(x)?, self.pieces)
     }

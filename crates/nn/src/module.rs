@@ -6,14 +6,24 @@
 //! these two, the provided methods derive everything else: hierarchical names
 //! (`"encoder.1.bias"`), the parameter count, and train/eval mode, so a user-written container
 //! cannot forget to pass the mode on to a dropout it holds.
+//!
+//! A third visitor, [`Module::visit_state`], exposes state that is not a parameter but that a
+//! resumed training run needs: the position of a dropout's random stream (PyTorch keeps such
+//! things in buffers and in the global RNG). [`Module::named_state`] and [`Module::load_state`]
+//! read and write it for the whole tree.
 
-use crate::Result;
+use crate::{Error, Result};
 use autograd::{Float, Parameter, Var};
 use indexmap::IndexMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Parameters by hierarchical name, in a stable order: a module's own parameters first (in the
 /// order it visits them), then each child's, depth first, as PyTorch's `named_parameters()`.
 pub type ParamMap<T> = IndexMap<String, Parameter<T>>;
+
+/// Non-parameter state by hierarchical name (`"1.counter"`), in the order of
+/// [`ParamMap`]: see [`Module::visit_state`].
+pub type StateMap = IndexMap<String, u64>;
 
 /// A differentiable building block: a layer, an activation, a container.
 ///
@@ -89,11 +99,28 @@ pub trait Module<T: Float = f32> {
         let _ = visit;
     }
 
+    /// Calls `visit(local_name, word)` for each piece of this module's own non-parameter state
+    /// (not its children's): numbers that change as the module runs, are not trained, and
+    /// decide what it computes next, such as the seed and position of a dropout's random
+    /// stream. A checkpoint that saves them lets a resumed run continue bit for bit. The words
+    /// are atomics because `forward` takes `&self` and may run on several threads. The default
+    /// has none.
+    fn visit_state(&self, visit: &mut dyn FnMut(&str, &AtomicU64)) {
+        let _ = visit;
+    }
+
     /// Sets this module's own mode (a dropout's train/eval flag). Only modules that behave
     /// differently in training override it; [`set_training`](Module::set_training) calls it on
     /// every module of the tree.
     fn set_own_training(&self, training: bool) {
         let _ = training;
+    }
+
+    /// This module's own mode, for modules that have one (`Some(true)` in training); `None`,
+    /// the default, for modules that behave the same in both. Lets a caller switch a tree to
+    /// evaluation and restore each module's mode afterwards.
+    fn own_training(&self) -> Option<bool> {
+        None
     }
 
     /// A short name for listings (`"Linear(784 → 256)"`). Defaults to the type's name.
@@ -119,6 +146,30 @@ pub trait Module<T: Float = f32> {
     /// The total number of scalar parameters (trainable or frozen).
     fn num_parameters(&self) -> usize {
         self.named_parameters().values().map(Parameter::numel).sum()
+    }
+
+    /// Every state word of the tree ([`visit_state`](Module::visit_state)) by hierarchical name,
+    /// read now, in the order of [`named_parameters`](Module::named_parameters).
+    fn named_state(&self) -> StateMap {
+        let mut out = StateMap::new();
+        collect_state(self, "", &mut out);
+        out
+    }
+
+    /// Sets every state word of the tree from `state`, as saved by
+    /// [`named_state`](Module::named_state). Strict: a word of the tree missing from `state`,
+    /// or an entry of `state` that is no word of the tree, is an [`Error::ModuleState`] naming
+    /// it, and nothing is written.
+    fn load_state(&self, state: &StateMap) -> Result<()> {
+        let ours = self.named_state();
+        if let Some(name) = ours.keys().find(|name| !state.contains_key(*name)) {
+            return Err(Error::ModuleState { name: name.clone(), problem: "is missing from the saved state" });
+        }
+        if let Some(name) = state.keys().find(|name| !ours.contains_key(*name)) {
+            return Err(Error::ModuleState { name: name.clone(), problem: "is not state of this module" });
+        }
+        store_state(self, "", state);
+        Ok(())
     }
 
     /// Puts the whole tree in training (`true`) or evaluation (`false`) mode.
@@ -149,6 +200,22 @@ fn collect_parameters<T: Float, M: Module<T> + ?Sized>(module: &M, prefix: &str,
         out.insert(join(prefix, name), p.clone());
     });
     module.visit_children(&mut |name, child| collect_parameters(child, &join(prefix, name), out));
+}
+
+fn collect_state<T: Float, M: Module<T> + ?Sized>(module: &M, prefix: &str, out: &mut StateMap) {
+    module.visit_state(&mut |name, word| {
+        out.insert(join(prefix, name), word.load(Ordering::Relaxed));
+    });
+    module.visit_children(&mut |name, child| collect_state(child, &join(prefix, name), out));
+}
+
+/// Writes the words of `state` into the tree; the caller checked that the names match.
+fn store_state<T: Float, M: Module<T> + ?Sized>(module: &M, prefix: &str, state: &StateMap) {
+    module.visit_state(&mut |name, word| {
+        let saved = state.get(&join(prefix, name)).expect("load_state checked that every word is saved");
+        word.store(*saved, Ordering::Relaxed);
+    });
+    module.visit_children(&mut |name, child| store_state(child, &join(prefix, name), state));
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -283,8 +350,14 @@ impl<T: Float, M: Module<T> + ?Sized> Module<T> for Box<M> {
     fn visit_children(&self, visit: &mut dyn FnMut(&str, &dyn Module<T>)) {
         (**self).visit_children(visit)
     }
+    fn visit_state(&self, visit: &mut dyn FnMut(&str, &AtomicU64)) {
+        (**self).visit_state(visit)
+    }
     fn set_own_training(&self, training: bool) {
         (**self).set_own_training(training)
+    }
+    fn own_training(&self) -> Option<bool> {
+        (**self).own_training()
     }
     fn describe(&self) -> String {
         (**self).describe()

@@ -90,7 +90,8 @@ fn extra_state_travels_in_sections() {
     let fresh = mlp::<f32>(6, [3, 4, 2]);
     loaded.restore_module(&fresh).unwrap();
     assert_same_bits(&model, &fresh);
-    assert!(ckpt.insert_section("bad.name", Vec::new()).is_err());
+    let (e, line) = (ckpt.insert_section("bad.name", Vec::new()).unwrap_err(), line!());
+    assert!(e.to_string().contains(&format!("(at {}:{line}:", file!())), "{e}");
     assert!(ckpt.insert_section("", Vec::new()).is_err());
 }
 
@@ -204,4 +205,82 @@ fn a_file_written_by_python_safetensors_loads_with_the_same_numbers() {
     for (a, e) in y.value().data().iter().zip(&expected) {
         assert!((*a as f64 - e).abs() <= 1e-6 * e.abs().max(1.0), "output {a} vs numpy {e}");
     }
+}
+
+/// Saving over a file keeps its mode: a checkpoint made private stays private.
+#[cfg(unix)]
+#[test]
+fn saving_over_a_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("mode");
+    let path = dir.join("private.safetensors");
+    nn::checkpoint::save(&mlp::<f32>(1, [2, 3, 1]), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let second = mlp::<f32>(2, [2, 3, 1]);
+    nn::checkpoint::save(&second, &path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o600);
+    let loaded = mlp::<f32>(3, [2, 3, 1]);
+    nn::checkpoint::load(&loaded, &path).unwrap();
+    assert_same_bits(&second, &loaded);
+    // An unusual mode is kept as it is, not just "private or not".
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    nn::checkpoint::save(&mlp::<f32>(4, [2, 3, 1]), &path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777, 0o640);
+}
+
+/// Saving to a symbolic link writes the file it points to (through a chain of links, to another
+/// directory) and leaves the link a link; the temporary file is made next to the target.
+#[cfg(unix)]
+#[test]
+fn saving_through_a_symlink_writes_its_target() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = temp_dir("symlink");
+    std::fs::create_dir(dir.join("store")).unwrap();
+    std::fs::create_dir(dir.join("links")).unwrap();
+    let target = dir.join("store").join("model.safetensors");
+    nn::checkpoint::save(&mlp::<f32>(1, [2, 3, 1]), &target).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // links/latest → links/hop → ../store/model.safetensors (relative links, resolved from
+    // each link's own directory).
+    let hop = dir.join("links").join("hop");
+    let latest = dir.join("links").join("latest");
+    symlink("../store/model.safetensors", &hop).unwrap();
+    symlink("hop", &latest).unwrap();
+
+    let second = mlp::<f32>(2, [2, 3, 1]);
+    nn::checkpoint::save(&second, &latest).unwrap();
+    for link in [&latest, &hop] {
+        assert!(
+            std::fs::symlink_metadata(link).unwrap().file_type().is_symlink(),
+            "{} is still a link",
+            link.display()
+        );
+    }
+    assert_eq!(std::fs::read_link(&latest).unwrap(), std::path::Path::new("hop"));
+    let loaded = mlp::<f32>(3, [2, 3, 1]);
+    nn::checkpoint::load(&loaded, &target).unwrap();
+    assert_same_bits(&second, &loaded);
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777, 0o600);
+    let names = |d: &str| {
+        let mut n: Vec<String> =
+            std::fs::read_dir(dir.join(d)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names("links"), ["hop", "latest"]);
+    assert_eq!(names("store"), ["model.safetensors"]);
+
+    // A dangling link: the save creates the file it names.
+    let dangling = dir.join("links").join("next");
+    symlink("../store/next.safetensors", &dangling).unwrap();
+    nn::checkpoint::save(&second, &dangling).unwrap();
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    nn::checkpoint::load(&loaded, dir.join("store").join("next.safetensors")).unwrap();
+
+    // A cycle of links is an error naming the path, not a hang.
+    let (a, b) = (dir.join("links").join("a"), dir.join("links").join("b"));
+    symlink("b", &a).unwrap();
+    symlink("a", &b).unwrap();
+    let e = nn::checkpoint::save(&second, &a).unwrap_err();
+    assert!(matches!(e, Error::Io { .. }) && e.to_string().contains("symbolic links"), "{e}");
 }

@@ -146,3 +146,63 @@ fn edge_probabilities_and_invalid_ones() {
         assert!(e.to_string().starts_with("invalid Dropout: p must be in [0, 1]"), "{e}");
     }
 }
+
+#[test]
+fn the_state_words_resume_the_mask_stream() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let model = Sequential::<f32>::new()
+        .push(LinearConfig::new(6, 6).init(&mut rng).unwrap())
+        .push(DropoutConfig::new(0.5).init_seeded(21).unwrap());
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::rand_normal([5, 6], 0.0, 1.0, &mut rng));
+    for _ in 0..3 {
+        model.forward(&x).unwrap();
+    }
+    // Evaluation draws no mask, so it does not move the stream.
+    model.eval();
+    model.forward(&x).unwrap();
+    model.train();
+    let state = model.named_state();
+    assert_eq!(state.keys().collect::<Vec<_>>(), ["1.seed", "1.counter"]);
+    assert_eq!((state["1.seed"], state["1.counter"]), (21, 3));
+
+    // A twin built with another seed draws other masks until it takes the saved state.
+    let twin = Sequential::<f32>::new()
+        .push(LinearConfig::new(6, 6).init(&mut StdRng::seed_from_u64(0)).unwrap())
+        .push(DropoutConfig::new(0.5).init_seeded(99).unwrap());
+    twin.load_state(&state).unwrap();
+    for _ in 0..4 {
+        assert_eq!(model.forward(&x).unwrap().value(), twin.forward(&x).unwrap().value());
+    }
+    assert_eq!(twin.named_state()["1.counter"], 7);
+}
+
+#[test]
+fn mismatched_state_is_an_error_that_changes_nothing() {
+    let model = Sequential::<f32>::new().push(DropoutConfig::new(0.5).init_seeded(3).unwrap());
+    let mut state = model.named_state();
+    state.insert("1.counter".into(), 5);
+    let err = model.load_state(&state).unwrap_err();
+    assert_eq!(err.to_string(), "module state \"1.counter\" is not state of this module");
+    state.shift_remove("0.seed");
+    let err = model.load_state(&state).unwrap_err();
+    assert_eq!(err.to_string(), "module state \"0.seed\" is missing from the saved state");
+    assert_eq!(model.named_state()["0.seed"], 3, "a failed load writes nothing");
+}
+
+#[test]
+fn own_training_reports_the_mode_of_modules_that_have_one() {
+    let drop = DropoutConfig::new(0.1).init_seeded(0).unwrap();
+    assert_eq!(Module::<f32>::own_training(&drop), Some(true));
+    drop.eval();
+    assert_eq!(Module::<f32>::own_training(&drop), Some(false));
+    let linear = LinearConfig::new(2, 2).init::<f32>(&mut StdRng::seed_from_u64(0)).unwrap();
+    assert_eq!(linear.own_training(), None);
+}
+
+#[test]
+fn a_bad_probability_names_the_callers_line() {
+    let err = DropoutConfig::new(1.5).init(&mut StdRng::seed_from_u64(0)).unwrap_err();
+    let line = line!() - 1;
+    assert!(err.to_string().ends_with(&format!("(at crates/nn/tests/dropout.rs:{line}:39)")), "{err}");
+}

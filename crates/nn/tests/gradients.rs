@@ -2,6 +2,10 @@
 //! small batches, through the same path training uses: parameters on the tape with
 //! `tape.param`, gradients read from their buffers. Each checked function ends in a weighted
 //! sum with fixed random weights, so the incoming gradient is not all ones.
+//!
+//! The activations and losses that take options (SiLU, Mish, GELU; weighted, ignoring and
+//! smoothing cross-entropy, NLL, BCE with weights, L1, Huber, smooth L1, KL) are rows of one
+//! table ([`table`]), checked at first and second order with respect to every input.
 
 mod common;
 
@@ -174,8 +178,10 @@ fn maxout_ties_split_the_gradient_evenly() {
     let z = tape.constant(Tensor::zeros([2, 6]));
     assert_eq!(nn::maxout(&z, 3).unwrap().dims(), &[2, 2]);
     for pieces in [0, 4] {
-        let e = nn::maxout(&z, pieces).unwrap_err();
-        assert_eq!(e.to_string(), format!("maxout expects input of shape […, units × {pieces}], got [2, 6]"));
+        let (e, line) = (nn::maxout(&z, pieces).unwrap_err(), line!());
+        let expected =
+            format!("maxout expects input of shape […, units × {pieces}], got [2, 6] (at {}:{line}:", file!());
+        assert!(e.to_string().starts_with(&expected), "{e}");
     }
 }
 
@@ -238,7 +244,7 @@ fn penalty_gradcheck() {
         .push(LinearConfig::new(4, 2).init(&mut r).unwrap());
     let params = mlp.named_parameters();
     let names: Vec<String> = params.keys().cloned().collect();
-    let weights = nn::weights(&mlp);
+    let weights = nn::weight_matrices(&mlp);
     let x = Tensor::rand_normal([5, 3], 0.0, 1.0, &mut r);
     check_params(&module_params(&names, &params), |tape| {
         let data = nn::cross_entropy(&mlp.forward(&tape.constant(x.clone()))?, &[0, 1, 1, 0, 1], Reduction::Mean)?;
@@ -327,4 +333,134 @@ fn losses_are_twice_differentiable() {
         &opts,
     )
     .unwrap();
+}
+
+/// A function of the row's inputs, as autograd's checkers take it.
+type RowFn = dyn for<'t> Fn(&[Var<'t, f64>]) -> autograd::Result<Var<'t, f64>>;
+
+/// One row of the gradient-check table: a name, the inputs to differentiate with respect to
+/// (all of them), and the function. Inputs are fixed tensors chosen inside each function's
+/// smooth region (residuals away from the Huber and smooth-L1 thresholds and from 0,
+/// probabilities away from 0), so no finite difference straddles a kink; the kinks are pinned
+/// by literal tests in tests/losses.rs.
+struct Row {
+    name: String,
+    inputs: Vec<Tensor<f64>>,
+    f: Box<RowFn>,
+}
+
+fn row(
+    name: impl Into<String>,
+    inputs: Vec<Tensor<f64>>,
+    f: impl for<'t> Fn(&[Var<'t, f64>]) -> nn::Result<Var<'t, f64>> + 'static,
+) -> Row {
+    Row { name: name.into(), inputs, f: Box::new(move |x| f(x).map_err(to_autograd)) }
+}
+
+fn table() -> Vec<Row> {
+    let mut rows = Vec::new();
+    // Activations: inputs N(0, 2²) cover both tails and the bend near 0.
+    let x = Tensor::rand_normal([3, 4], 0.0, 2.0, &mut rng(100));
+    rows.push(row("silu", vec![x.clone()], |x| Ok(nn::silu(&x[0]))));
+    rows.push(row("mish", vec![x.clone()], |x| Ok(nn::mish(&x[0]))));
+    rows.push(row("gelu tanh", vec![x.clone()], |x| Ok(nn::gelu(&x[0], nn::GeluApproximation::Tanh))));
+    rows.push(row("Silu module", vec![x.clone()], |x| nn::Silu.forward(&x[0])));
+    rows.push(row("Mish module", vec![x.clone()], |x| nn::Mish.forward(&x[0])));
+    let gelu = nn::Gelu { approximate: nn::GeluApproximation::Tanh };
+    rows.push(row("Gelu module", vec![x], move |x| gelu.forward(&x[0])));
+
+    let logits = Tensor::rand_normal([5, 4], 0.0, 1.5, &mut rng(101));
+    let probs =
+        Tape::new().constant(Tensor::rand_normal([5, 4], 0.0, 1.0, &mut rng(102))).softmax(1).unwrap().value().clone();
+    let class_weight = Tensor::vector(&[0.5, 2.0, 1.0, 3.0]);
+    // Sample 1's label is ignored; it is not a class.
+    let labels = [2, 9, 3, 0, 1];
+    let reg_x = Tensor::from_vec(vec![0.3, -1.2, 2.0, 0.05, -0.2, 0.9, -3.5, 0.7], [2, 4]).unwrap();
+    let reg_y = Tensor::from_vec(vec![0.0, 0.0, 0.25, 0.4, -0.55, 0.0, -1.0, 0.1], [2, 4]).unwrap();
+    let kl_target = Tensor::from_vec(vec![0.1, 0.6, 0.3, 0.5, 0.25, 0.25], [2, 3]).unwrap();
+    let kl_input = Tensor::rand_normal([2, 3], -1.0, 0.5, &mut rng(103));
+    let bce_targets = Tensor::rand_uniform([5, 4], 0.0, 1.0, &mut rng(104));
+
+    for (key, reduction) in [("mean", Reduction::Mean), ("sum", Reduction::Sum), ("none", Reduction::None)] {
+        let ce = nn::CrossEntropyLoss {
+            weight: Some(class_weight.clone()),
+            ignore_index: Some(9),
+            label_smoothing: 0.2,
+            reduction,
+        };
+        let soft = nn::CrossEntropyLoss { ignore_index: None, ..ce.clone() };
+        rows.push(row(format!("cross_entropy weighted, ignored, smoothed/{key}"), vec![logits.clone()], move |x| {
+            ce.forward(&x[0], &labels)
+        }));
+        rows.push(row(format!("cross_entropy smoothed/{key}"), vec![logits.clone()], move |x| {
+            nn::CrossEntropyLoss { label_smoothing: 0.1, reduction, ..Default::default() }
+                .forward(&x[0], &[2, 1, 3, 0, 1])
+        }));
+        rows.push(row(
+            format!("cross_entropy_soft weighted, smoothed/{key}"),
+            vec![logits.clone(), probs.clone()],
+            move |x| soft.forward_soft(&x[0], &x[1]),
+        ));
+        let nll = nn::NllLoss { weight: Some(class_weight.clone()), ignore_index: Some(9), reduction };
+        rows.push(row(format!("nll_loss weighted, ignored/{key}"), vec![logits.clone()], move |x| {
+            nll.forward(&x[0], &labels)
+        }));
+        let bce = nn::BceWithLogitsLoss {
+            weight: Some(Tensor::from_vec(vec![1.0, 0.5, 2.0, 0.25, 1.5], [5, 1]).unwrap()),
+            pos_weight: Some(class_weight.clone()),
+            reduction,
+        };
+        rows.push(row(
+            format!("bce_with_logits weight, pos_weight/{key}"),
+            vec![logits.clone(), bce_targets.clone()],
+            move |x| bce.forward(&x[0], &x[1]),
+        ));
+        let reg = vec![reg_x.clone(), reg_y.clone()];
+        rows.push(row(format!("l1_loss/{key}"), reg.clone(), move |x| nn::l1_loss(&x[0], &x[1], reduction)));
+        for delta in [1.0, 0.5] {
+            rows.push(row(format!("huber_loss δ={delta}/{key}"), reg.clone(), move |x| {
+                nn::huber_loss(&x[0], &x[1], delta, reduction)
+            }));
+        }
+        for beta in [1.0, 0.5, 0.0] {
+            rows.push(row(format!("smooth_l1_loss β={beta}/{key}"), reg.clone(), move |x| {
+                nn::smooth_l1_loss(&x[0], &x[1], beta, reduction)
+            }));
+        }
+    }
+    for (key, reduction) in [
+        ("mean", nn::KlReduction::Mean),
+        ("sum", nn::KlReduction::Sum),
+        ("none", nn::KlReduction::None),
+        ("batchmean", nn::KlReduction::BatchMean),
+    ] {
+        let inputs = vec![kl_input.clone(), kl_target.clone()];
+        rows.push(row(format!("kl_div/{key}"), inputs, move |x| nn::kl_div(&x[0], &x[1], reduction)));
+        let inputs = vec![kl_input.clone(), kl_target.map(f64::ln)];
+        rows.push(row(format!("kl_div log_target/{key}"), inputs, move |x| {
+            nn::KlDivLoss { reduction, log_target: true }.forward(&x[0], &x[1])
+        }));
+    }
+    rows
+}
+
+/// Every row at first order (every Jacobian entry) and second order (`gradgradcheck`), with
+/// respect to every input: logits and targets alike.
+#[test]
+fn activation_and_loss_table_first_and_second_order() {
+    use autograd::{gradcheck, gradgradcheck, GradcheckOptions};
+    let opts = GradcheckOptions::default();
+    let rows = table();
+    assert!(rows.len() >= 6 + 3 * 11 + 4 * 2, "the table lost rows: {}", rows.len());
+    for Row { name, inputs, f } in &rows {
+        let first = gradcheck(f, inputs, &opts).unwrap_or_else(|e| panic!("{name}, first order:\n{e}"));
+        assert!(
+            first.compared > 0 && first.kinks.is_empty(),
+            "{name}: {} compared, kinks {:?}",
+            first.compared,
+            first.kinks
+        );
+        let second = gradgradcheck(f, inputs, &opts).unwrap_or_else(|e| panic!("{name}, second order:\n{e}"));
+        assert!(second.compared > 0 && second.kinks.is_empty(), "{name}: second order, kinks {:?}", second.kinks);
+    }
 }

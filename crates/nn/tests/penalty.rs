@@ -1,7 +1,8 @@
-//! Penalties: gradients λθ (L2) and λ·sign(θ) (L1), the default selection of weights only.
+//! Penalties: gradients λθ (L2) and λ·sign(θ) (L1); the usual selection, weight matrices, by
+//! rank and not by name.
 
-use autograd::{Parameter, Tape, Tensor};
-use nn::{l1_penalty, l2_penalty, weights, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential};
+use autograd::{Float, Parameter, Tape, Tensor, Var};
+use nn::{l1_penalty, l2_penalty, weight_matrices, LinearConfig, MaxoutConfig, Module, PRelu, Relu, Sequential};
 use rand::{rngs::StdRng, SeedableRng};
 
 fn model() -> Sequential<f64> {
@@ -13,26 +14,58 @@ fn model() -> Sequential<f64> {
         .push(Relu)
 }
 
-#[test]
-fn the_default_selection_is_the_weights() {
-    let m = model();
-    let selected = weights(&m);
+fn selected_names<M: Module<f64>>(m: &M) -> Vec<String> {
+    let selected = weight_matrices(m);
     let params = m.named_parameters();
-    let names: Vec<&str> =
-        params.iter().filter(|(_, p)| selected.iter().any(|s| s.same_as(p))).map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["0.weight", "2.linear.weight"]);
+    params.iter().filter(|(_, p)| selected.iter().any(|s| s.same_as(p))).map(|(n, _)| n.clone()).collect()
+}
+
+#[test]
+fn the_usual_selection_is_the_weight_matrices() {
+    assert_eq!(selected_names(&model()), ["0.weight", "2.linear.weight"]);
+    // A per-channel PReLU slope is a vector: left out, as a shared (scalar) one.
+    let per_channel = Sequential::<f64>::new().push(PRelu::per_channel(3, 0.25).unwrap());
+    assert!(selected_names(&per_channel).is_empty());
+}
+
+/// A module whose names say nothing: a matrix called "scale" and a vector called "weight".
+/// Selection goes by what the parameters are, not by what they are called.
+struct Renamed<T: Float> {
+    matrix: Parameter<T>,
+    vector: Parameter<T>,
+}
+
+impl<T: Float> Module<T> for Renamed<T> {
+    fn forward<'t>(&self, x: &Var<'t, T>) -> nn::Result<Var<'t, T>> {
+        let (m, v) = (x.tape().param(&self.matrix), x.tape().param(&self.vector));
+        Ok(x.matmul(&m)?.mul(&v)?)
+    }
+    fn visit_parameters(&self, visit: &mut dyn FnMut(&str, &Parameter<T>)) {
+        visit("scale", &self.matrix);
+        visit("weight", &self.vector);
+    }
+}
+
+#[test]
+fn selection_ignores_names() {
+    let m = Renamed::<f64> { matrix: Parameter::new(Tensor::ones([2, 2])), vector: Parameter::new(Tensor::ones([2])) };
+    assert_eq!(selected_names(&m), ["scale"]);
+    // The old name still compiles and selects the same way.
+    #[allow(deprecated)]
+    let old = nn::weight_matrices(&m);
+    assert!(old.len() == 1 && old[0].same_as(&m.matrix));
 }
 
 #[test]
 fn l2_gradient_is_lambda_theta() {
     let m = model();
     let tape = Tape::new();
-    let penalty = l2_penalty(&tape, &weights(&m), 0.3).unwrap();
+    let penalty = l2_penalty(&tape, &weight_matrices(&m), 0.3).unwrap();
     let expected: f64 =
-        weights(&m).iter().map(|p| p.value().data().iter().map(|v| v * v).sum::<f64>()).sum::<f64>() * 0.15;
+        weight_matrices(&m).iter().map(|p| p.value().data().iter().map(|v| v * v).sum::<f64>()).sum::<f64>() * 0.15;
     assert!((penalty.item() - expected).abs() < 1e-14);
     penalty.backward().unwrap();
-    for p in weights(&m) {
+    for p in weight_matrices(&m) {
         let lambda_theta = p.value().map(|v| 0.3 * v);
         assert!(p.grad().unwrap().max_abs_diff(&lambda_theta) < 1e-15);
     }

@@ -1,7 +1,7 @@
 //! Adagrad (Duchi, Hazan & Singer 2011), as PyTorch's `torch.optim.Adagrad`.
 
-use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
+use crate::error::{self, Result, Site};
+use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -48,8 +48,7 @@ impl Default for AdagradConfig {
 /// θ  ← θ − η̃·g / (√s + ε)         ε outside the root, as PyTorch (Keras puts it inside)
 /// ```
 pub struct Adagrad<T: Float> {
-    config: AdagradConfig,
-    core: Core<T, AdagradState<T>>,
+    core: Core<T, AdagradState<T>, AdagradConfig>,
 }
 
 /// The running sum of squared gradients s.
@@ -61,46 +60,51 @@ impl<T: Float> ParamState<T> for AdagradState<T> {
     fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
         vec![("sum", self.sum.clone())]
     }
-    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
-        self.sum = get("sum", &self.sum)?;
+    fn load(&mut self, saved: &mut Saved<'_, T>) -> Result<()> {
+        self.sum = saved.buffer("sum")?;
         Ok(())
     }
 }
 
+impl Options for AdagradConfig {
+    const OPTIMIZER: &'static str = "Adagrad";
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+    fn validate<T: Float>(&self, site: Site) -> Result<()> {
+        const NAME: &str = AdagradConfig::OPTIMIZER;
+        error::non_negative_in::<T>(NAME, "lr", self.lr, site)?;
+        error::non_negative_in::<T>(NAME, "lr_decay", self.lr_decay, site)?;
+        error::non_negative_in::<T>(NAME, "weight_decay", self.weight_decay, site)?;
+        error::non_negative_in::<T>(NAME, "initial_accumulator_value", self.initial_accumulator_value, site)?;
+        error::non_negative_in::<T>(NAME, "eps", self.eps, site)
+    }
+}
+
 impl<T: Float> Adagrad<T> {
-    /// Adagrad over named parameters; fails on a bad hyper-parameter, an empty list or a
-    /// duplicate.
+    /// Adagrad over named parameters, which form parameter group 0; fails on a bad
+    /// hyper-parameter, an empty list or a duplicate.
+    #[track_caller]
     pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
         params: impl IntoIterator<Item = (K, P)>,
         config: AdagradConfig,
     ) -> Result<Self> {
-        const NAME: &str = "Adagrad";
-        error::non_negative(NAME, "lr_decay", config.lr_decay)?;
-        error::non_negative(NAME, "weight_decay", config.weight_decay)?;
-        error::non_negative(NAME, "initial_accumulator_value", config.initial_accumulator_value)?;
-        error::non_negative(NAME, "eps", config.eps)?;
-        Ok(Adagrad { config, core: Core::new(NAME, params, config.lr)? })
+        Ok(Adagrad { core: Core::new(params, config, Site::caller())? })
     }
 
-    /// The options.
-    pub fn config(&self) -> &AdagradConfig {
-        &self.config
+    fn init_state() -> impl Fn(&AdagradConfig, &Tensor<T>) -> AdagradState<T> {
+        |c, value| AdagradState { sum: Tensor::full(value.shape().clone(), T::from_f64(c.initial_accumulator_value)) }
     }
 
-    fn init_state(&self) -> impl Fn(&Tensor<T>) -> AdagradState<T> {
-        let s0 = T::from_f64(self.config.initial_accumulator_value);
-        move |value| AdagradState { sum: Tensor::full(value.shape().clone(), s0) }
-    }
-
-    fn apply(&mut self) -> Result<()> {
-        let c = self.config;
-        let (wd, eps) = (T::from_f64(c.weight_decay), T::from_f64(c.eps));
-        let lr = self.core.lr;
-        let init = self.init_state();
-        self.core.step(init, |state, t, theta, grad| {
-            let clr = T::from_f64(lr / (1.0 + (t - 1) as f64 * c.lr_decay));
+    fn apply(&mut self, site: Site) -> Result<()> {
+        self.core.step(site, Self::init_state(), |c, state, t, value, grad| {
+            let (wd, eps) = (T::from_f64(c.weight_decay), T::from_f64(c.eps));
+            let clr = T::from_f64(c.lr / (1.0 + (t - 1) as f64 * c.lr_decay));
             let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
-            for ((p, &g), sum) in theta.iter_mut().zip(grad).zip(state.sum.data_mut()) {
+            for ((p, &g), sum) in value.data_mut().iter_mut().zip(grad.data()).zip(state.sum.data_mut()) {
                 let mut g = terms::direction(g, maximize);
                 if decay {
                     g = terms::l2(g, *p, wd);
@@ -112,4 +116,4 @@ impl<T: Float> Adagrad<T> {
     }
 }
 
-impl_optimizer!(Adagrad);
+impl_optimizer!(Adagrad, AdagradConfig);

@@ -1,8 +1,8 @@
 //! Adam (Kingma & Ba 2015) with the AMSGrad variant (Reddi et al. 2018), as PyTorch's
 //! `torch.optim.Adam`. The update kernel here is shared with [`AdamW`](crate::AdamW).
 
-use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
+use crate::error::{self, Result, Site};
+use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -48,8 +48,7 @@ impl Default for AdamConfig {
 /// code (not its documentation), the maximum is taken over the *uncorrected* v and divided by
 /// the current step's correction.
 pub struct Adam<T: Float> {
-    config: AdamConfig,
-    core: Core<T, AdamState<T>>,
+    core: Core<T, AdamState<T>, AdamConfig>,
 }
 
 /// m (`exp_avg`), v (`exp_avg_sq`) and, with AMSGrad, v_max (`max_exp_avg_sq`).
@@ -65,19 +64,37 @@ impl<T: Float> ParamState<T> for AdamState<T> {
         out.extend(self.max_exp_avg_sq.iter().map(|v| ("max_exp_avg_sq", v.clone())));
         out
     }
-    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
-        self.exp_avg = get("exp_avg", &self.exp_avg)?;
-        self.exp_avg_sq = get("exp_avg_sq", &self.exp_avg_sq)?;
-        if let Some(v) = &mut self.max_exp_avg_sq {
-            *v = get("max_exp_avg_sq", v)?;
+    fn load(&mut self, saved: &mut Saved<'_, T>) -> Result<()> {
+        self.exp_avg = saved.buffer("exp_avg")?;
+        self.exp_avg_sq = saved.buffer("exp_avg_sq")?;
+        if self.max_exp_avg_sq.is_some() {
+            self.max_exp_avg_sq = Some(saved.buffer("max_exp_avg_sq")?);
         }
         Ok(())
     }
 }
 
-/// The options Adam and AdamW share, after validation.
+/// PyTorch's checks of the options every Adam-family optimizer has (in its order), plus no NaN
+/// or ∞ and nothing that overflows `T`.
+pub(crate) fn validate_moments<T: Float>(
+    owner: &'static str,
+    lr: f64,
+    betas: (f64, f64),
+    eps: f64,
+    weight_decay: f64,
+    site: Site,
+) -> Result<()> {
+    error::non_negative_in::<T>(owner, "lr", lr, site)?;
+    error::non_negative_in::<T>(owner, "eps", eps, site)?;
+    error::unit_interval(owner, "betas[0]", betas.0, site)?;
+    error::unit_interval(owner, "betas[1]", betas.1, site)?;
+    error::non_negative_in::<T>(owner, "weight_decay", weight_decay, site)
+}
+
+/// The options Adam and AdamW share, read from either's config.
 #[derive(Clone, Copy)]
 pub(crate) struct Hyper {
+    pub(crate) lr: f64,
     pub(crate) betas: (f64, f64),
     pub(crate) eps: f64,
     pub(crate) weight_decay: f64,
@@ -88,103 +105,110 @@ pub(crate) struct Hyper {
 }
 
 impl Hyper {
-    pub(crate) fn validate(&self, owner: &'static str) -> Result<()> {
-        error::non_negative(owner, "eps", self.eps)?;
-        error::unit_interval(owner, "betas[0]", self.betas.0)?;
-        error::unit_interval(owner, "betas[1]", self.betas.1)?;
-        error::non_negative(owner, "weight_decay", self.weight_decay)
+    pub(crate) fn validate<T: Float>(&self, owner: &'static str, site: Site) -> Result<()> {
+        validate_moments::<T>(owner, self.lr, self.betas, self.eps, self.weight_decay, site)
     }
 
-    pub(crate) fn init_state<T: Float>(&self) -> impl Fn(&Tensor<T>) -> AdamState<T> {
-        let amsgrad = self.amsgrad;
-        move |value| {
-            let zeros = || Tensor::zeros(value.shape().clone());
-            AdamState { exp_avg: zeros(), exp_avg_sq: zeros(), max_exp_avg_sq: amsgrad.then(zeros) }
-        }
+    pub(crate) fn init_state<T: Float>(&self, value: &Tensor<T>) -> AdamState<T> {
+        let zeros = || Tensor::zeros(value.shape().clone());
+        AdamState { exp_avg: zeros(), exp_avg_sq: zeros(), max_exp_avg_sq: self.amsgrad.then(zeros) }
     }
 
-    /// One Adam/AdamW step over every parameter of `core`.
-    pub(crate) fn apply<T: Float>(&self, core: &mut Core<T, AdamState<T>>) -> Result<()> {
+    /// One Adam/AdamW step of one parameter.
+    pub(crate) fn update<T: Float>(&self, state: &mut AdamState<T>, t: u64, value: &mut Tensor<T>, grad: &Tensor<T>) {
         let h = *self;
-        let lr = core.lr;
         let (beta1, beta2) = h.betas;
         let (one_minus_beta1, beta2_t, one_minus_beta2) =
             (T::from_f64(1.0 - beta1), T::from_f64(beta2), T::from_f64(1.0 - beta2));
         let (eps, wd, decay) =
-            (T::from_f64(h.eps), T::from_f64(h.weight_decay), T::from_f64(1.0 - lr * h.weight_decay));
-        core.step(self.init_state(), |state, t, theta, grad| {
-            // Bias corrections in f64, as PyTorch computes them in Python floats.
-            let bias_correction1 = 1.0 - beta1.powf(t as f64);
-            let bias_correction2_sqrt = T::from_f64((1.0 - beta2.powf(t as f64)).powf(0.5));
-            let step_size = T::from_f64(lr / bias_correction1);
-            // One element's update up to the second moment; the invariant options are locals, and
-            // the loops below zip the slices, so the update compiles without bounds checks.
-            let (maximize, coupled, decoupled) =
-                (h.maximize, h.weight_decay != 0.0 && !h.decoupled, h.weight_decay != 0.0 && h.decoupled);
-            let moments = move |p: &mut T, g: T, m: &mut T, v: &mut T| {
-                let mut g = terms::direction(g, maximize);
-                if decoupled {
-                    *p = terms::decoupled_decay(*p, decay);
-                } else if coupled {
-                    g = terms::l2(g, *p, wd);
-                }
-                *m = terms::lerp(*m, g, one_minus_beta1);
-                *v = *v * beta2_t + one_minus_beta2 * g * g;
-            };
-            let descend = move |p: &mut T, m: T, second: T| {
-                let denom = second.sqrt() / bias_correction2_sqrt + eps;
-                *p += -step_size * m / denom;
-            };
-            let (m, v) = (state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
-            let lanes = theta.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut());
-            match state.max_exp_avg_sq.as_mut() {
-                None => {
-                    for (((p, &g), m), v) in lanes {
-                        moments(p, g, m, v);
-                        descend(p, *m, *v);
-                    }
-                }
-                Some(v_max) => {
-                    for ((((p, &g), m), v), v_max) in lanes.zip(v_max.data_mut()) {
-                        moments(p, g, m, v);
-                        *v_max = v_max.max(*v);
-                        descend(p, *m, *v_max);
-                    }
+            (T::from_f64(h.eps), T::from_f64(h.weight_decay), T::from_f64(1.0 - h.lr * h.weight_decay));
+        // Bias corrections in f64, as PyTorch computes them in Python floats.
+        let bias_correction1 = 1.0 - beta1.powf(t as f64);
+        let bias_correction2_sqrt = T::from_f64((1.0 - beta2.powf(t as f64)).powf(0.5));
+        let step_size = T::from_f64(h.lr / bias_correction1);
+        // One element's update up to the second moment; the invariant options are locals, and
+        // the loops below zip the slices, so the update compiles without bounds checks.
+        let (maximize, coupled, decoupled) =
+            (h.maximize, h.weight_decay != 0.0 && !h.decoupled, h.weight_decay != 0.0 && h.decoupled);
+        let moments = move |p: &mut T, g: T, m: &mut T, v: &mut T| {
+            let mut g = terms::direction(g, maximize);
+            if decoupled {
+                *p = terms::decoupled_decay(*p, decay);
+            } else if coupled {
+                g = terms::l2(g, *p, wd);
+            }
+            *m = terms::lerp(*m, g, one_minus_beta1);
+            *v = *v * beta2_t + one_minus_beta2 * g * g;
+        };
+        let descend = move |p: &mut T, m: T, second: T| {
+            let denom = second.sqrt() / bias_correction2_sqrt + eps;
+            *p += -step_size * m / denom;
+        };
+        let (m, v) = (state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
+        let lanes = value.data_mut().iter_mut().zip(grad.data()).zip(m.iter_mut()).zip(v.iter_mut());
+        match state.max_exp_avg_sq.as_mut() {
+            None => {
+                for (((p, &g), m), v) in lanes {
+                    moments(p, g, m, v);
+                    descend(p, *m, *v);
                 }
             }
-        })
+            Some(v_max) => {
+                for ((((p, &g), m), v), v_max) in lanes.zip(v_max.data_mut()) {
+                    moments(p, g, m, v);
+                    *v_max = v_max.max(*v);
+                    descend(p, *m, *v_max);
+                }
+            }
+        }
+    }
+}
+
+impl AdamConfig {
+    fn hyper(&self) -> Hyper {
+        let AdamConfig { lr, betas, eps, weight_decay, amsgrad, maximize } = *self;
+        Hyper { lr, betas, eps, weight_decay, amsgrad, maximize, decoupled: false }
+    }
+}
+
+impl Options for AdamConfig {
+    const OPTIMIZER: &'static str = "Adam";
+    const MOMENTUM: Option<&'static str> = Some("betas[0]");
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+    fn set_momentum(&mut self, beta1: f64) {
+        self.betas.0 = beta1;
+    }
+    fn validate<T: Float>(&self, site: Site) -> Result<()> {
+        self.hyper().validate::<T>(Self::OPTIMIZER, site)
     }
 }
 
 impl<T: Float> Adam<T> {
-    /// Adam over named parameters; fails on a bad hyper-parameter, an empty list or a
-    /// duplicate.
+    /// Adam over named parameters, which form parameter group 0; fails on a bad
+    /// hyper-parameter, an empty list or a duplicate.
+    #[track_caller]
     pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
         params: impl IntoIterator<Item = (K, P)>,
         config: AdamConfig,
     ) -> Result<Self> {
-        const NAME: &str = "Adam";
-        Self::hyper(&config).validate(NAME)?;
-        Ok(Adam { config, core: Core::new(NAME, params, config.lr)? })
+        Ok(Adam { core: Core::new(params, config, Site::caller())? })
     }
 
-    /// The options.
-    pub fn config(&self) -> &AdamConfig {
-        &self.config
+    fn init_state() -> impl Fn(&AdamConfig, &Tensor<T>) -> AdamState<T> {
+        |c, value| c.hyper().init_state(value)
     }
 
-    fn hyper(c: &AdamConfig) -> Hyper {
-        let AdamConfig { betas, eps, weight_decay, amsgrad, maximize, .. } = *c;
-        Hyper { betas, eps, weight_decay, amsgrad, maximize, decoupled: false }
-    }
-
-    fn init_state(&self) -> impl Fn(&Tensor<T>) -> AdamState<T> {
-        Self::hyper(&self.config).init_state()
-    }
-
-    fn apply(&mut self) -> Result<()> {
-        Self::hyper(&self.config).apply(&mut self.core)
+    fn apply(&mut self, site: Site) -> Result<()> {
+        self.core.step(site, Self::init_state(), |c, state, t, value, grad| c.hyper().update(state, t, value, grad))
     }
 }
 
-impl_optimizer!(Adam);
+impl_optimizer!(Adam, AdamConfig);

@@ -2,8 +2,8 @@
 //! `torch.optim.AdamW`. It shares Adam's kernel ([`adam.rs`](crate::Adam)); only the decay differs.
 
 use crate::adam::{AdamState, Hyper};
-use crate::optimizer::{impl_optimizer, Core};
-use crate::Result;
+use crate::error::{Result, Site};
+use crate::optimizer::{impl_optimizer, Core, Options};
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -42,39 +42,54 @@ impl Default for AdamWConfig {
 /// ```
 /// For Adam, L2 in the gradient (`Adam` with `weight_decay`) and this are different methods.
 pub struct AdamW<T: Float> {
-    config: AdamWConfig,
-    core: Core<T, AdamState<T>>,
+    core: Core<T, AdamState<T>, AdamWConfig>,
+}
+
+impl AdamWConfig {
+    fn hyper(&self) -> Hyper {
+        let AdamWConfig { lr, betas, eps, weight_decay, amsgrad, maximize } = *self;
+        Hyper { lr, betas, eps, weight_decay, amsgrad, maximize, decoupled: true }
+    }
+}
+
+impl Options for AdamWConfig {
+    const OPTIMIZER: &'static str = "AdamW";
+    const MOMENTUM: Option<&'static str> = Some("betas[0]");
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.betas.0)
+    }
+    fn set_momentum(&mut self, beta1: f64) {
+        self.betas.0 = beta1;
+    }
+    fn validate<T: Float>(&self, site: Site) -> Result<()> {
+        self.hyper().validate::<T>(Self::OPTIMIZER, site)
+    }
 }
 
 impl<T: Float> AdamW<T> {
-    /// AdamW over named parameters; fails on a bad hyper-parameter, an empty list or a
-    /// duplicate.
+    /// AdamW over named parameters, which form parameter group 0; fails on a bad
+    /// hyper-parameter, an empty list or a duplicate.
+    #[track_caller]
     pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
         params: impl IntoIterator<Item = (K, P)>,
         config: AdamWConfig,
     ) -> Result<Self> {
-        const NAME: &str = "AdamW";
-        Self::hyper(&config).validate(NAME)?;
-        Ok(AdamW { config, core: Core::new(NAME, params, config.lr)? })
+        Ok(AdamW { core: Core::new(params, config, Site::caller())? })
     }
 
-    /// The options.
-    pub fn config(&self) -> &AdamWConfig {
-        &self.config
+    fn init_state() -> impl Fn(&AdamWConfig, &Tensor<T>) -> AdamState<T> {
+        |c, value| c.hyper().init_state(value)
     }
 
-    fn hyper(c: &AdamWConfig) -> Hyper {
-        let AdamWConfig { betas, eps, weight_decay, amsgrad, maximize, .. } = *c;
-        Hyper { betas, eps, weight_decay, amsgrad, maximize, decoupled: true }
-    }
-
-    fn init_state(&self) -> impl Fn(&Tensor<T>) -> AdamState<T> {
-        Self::hyper(&self.config).init_state()
-    }
-
-    fn apply(&mut self) -> Result<()> {
-        Self::hyper(&self.config).apply(&mut self.core)
+    fn apply(&mut self, site: Site) -> Result<()> {
+        self.core.step(site, Self::init_state(), |c, state, t, value, grad| c.hyper().update(state, t, value, grad))
     }
 }
 
-impl_optimizer!(AdamW);
+impl_optimizer!(AdamW, AdamWConfig);

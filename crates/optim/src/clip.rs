@@ -16,7 +16,7 @@
 //! assert!((g[0] - 0.6).abs() < 1e-6 && (g[1] - 0.8).abs() < 1e-6); // rescaled to norm ≈ 1
 //! ```
 
-use crate::error::{self, Error, Result};
+use crate::error::{self, Error, Result, Site};
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -35,13 +35,15 @@ use std::borrow::Borrow;
 /// ([`Error::NonFiniteNorm`], PyTorch's `error_if_nonfinite=True`) and leaves the gradients
 /// untouched, so a diverging run is noticed instead of filling the parameters with NaN.
 /// Fails also if `max_norm` is negative or NaN, or `norm_type` is not positive.
+#[track_caller]
 pub fn clip_grad_norm<T: Float, P: Borrow<Parameter<T>>>(
     params: impl IntoIterator<Item = P>,
     max_norm: f64,
     norm_type: f64,
 ) -> Result<f64> {
-    error::check("clip_grad_norm", "max_norm", max_norm, max_norm >= 0.0, ">= 0 (or infinity)")?;
-    error::check("clip_grad_norm", "norm_type", norm_type, norm_type > 0.0, "> 0 (or infinity)")?;
+    let site = Site::caller();
+    error::check("clip_grad_norm", "max_norm", max_norm, max_norm >= 0.0, ">= 0 (or infinity)", site)?;
+    error::check("clip_grad_norm", "norm_type", norm_type, norm_type > 0.0, "> 0 (or infinity)", site)?;
     let params: Vec<P> = params.into_iter().collect();
     // Taken, not cloned, so that scaling them in place does not copy storage the parameter
     // still shares; every one is put back below, scaled or not.
@@ -58,7 +60,7 @@ pub fn clip_grad_norm<T: Float, P: Borrow<Parameter<T>>>(
         params[i].borrow().set_grad(Some(g));
     }
     if !total.is_finite() {
-        return Err(Error::NonFiniteNorm { norm_type, total });
+        return Err(Error::NonFiniteNorm { norm_type, total, site });
     }
     Ok(total)
 }
@@ -78,12 +80,13 @@ fn norm(values: impl Iterator<Item = f64>, p: f64) -> f64 {
 }
 
 /// Clamps every gradient element into [−`clip_value`, `clip_value`] (NaN stays NaN); fails if
-/// `clip_value` is negative or not finite.
+/// `clip_value` is negative, not finite, or overflows the element type.
+#[track_caller]
 pub fn clip_grad_value<T: Float, P: Borrow<Parameter<T>>>(
     params: impl IntoIterator<Item = P>,
     clip_value: f64,
 ) -> Result<()> {
-    error::non_negative("clip_grad_value", "clip_value", clip_value)?;
+    error::non_negative_in::<T>("clip_grad_value", "clip_value", clip_value, Site::caller())?;
     let (hi, lo) = (T::from_f64(clip_value), T::from_f64(-clip_value));
     for p in params {
         let p = p.borrow();

@@ -1,8 +1,8 @@
 //! RMSProp (Hinton's lecture 6e; Graves 2013 for the centered form), as PyTorch's
 //! `torch.optim.RMSprop`.
 
-use crate::error::{self, Result};
-use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
+use crate::error::{self, Result, Site};
+use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -56,8 +56,7 @@ impl Default for RmsPropConfig {
 /// θ ← θ − η·d                      otherwise
 /// ```
 pub struct RmsProp<T: Float> {
-    config: RmsPropConfig,
-    core: Core<T, RmsPropState<T>>,
+    core: Core<T, RmsPropState<T>, RmsPropConfig>,
 }
 
 /// v (`square_avg`), b (`momentum_buffer`, with momentum) and ḡ (`grad_avg`, if centered).
@@ -74,77 +73,93 @@ impl<T: Float> ParamState<T> for RmsPropState<T> {
         out.extend(self.grad_avg.iter().map(|a| ("grad_avg", a.clone())));
         out
     }
-    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
-        self.square_avg = get("square_avg", &self.square_avg)?;
-        if let Some(b) = &mut self.momentum_buffer {
-            *b = get("momentum_buffer", b)?;
-        }
-        if let Some(a) = &mut self.grad_avg {
-            *a = get("grad_avg", a)?;
+    fn load(&mut self, saved: &mut Saved<'_, T>) -> Result<()> {
+        self.square_avg = saved.buffer("square_avg")?;
+        // Created at the first step with momentum, so present or not depending on when a
+        // schedule turned the momentum on.
+        self.momentum_buffer = saved.optional("momentum_buffer")?;
+        if self.grad_avg.is_some() {
+            self.grad_avg = Some(saved.buffer("grad_avg")?);
         }
         Ok(())
     }
 }
 
+impl Options for RmsPropConfig {
+    const OPTIMIZER: &'static str = "RMSprop";
+    const MOMENTUM: Option<&'static str> = Some("momentum");
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.momentum)
+    }
+    fn set_momentum(&mut self, momentum: f64) {
+        self.momentum = momentum;
+    }
+    fn validate<T: Float>(&self, site: Site) -> Result<()> {
+        const NAME: &str = RmsPropConfig::OPTIMIZER;
+        error::non_negative_in::<T>(NAME, "lr", self.lr, site)?;
+        error::check(NAME, "alpha", self.alpha, (0.0..=1.0).contains(&self.alpha), "in [0, 1]", site)?;
+        error::non_negative_in::<T>(NAME, "eps", self.eps, site)?;
+        error::non_negative_in::<T>(NAME, "weight_decay", self.weight_decay, site)?;
+        error::non_negative_in::<T>(NAME, "momentum", self.momentum, site)
+    }
+}
+
 impl<T: Float> RmsProp<T> {
-    /// RMSProp over named parameters; fails on a bad hyper-parameter, an empty list or a
-    /// duplicate.
+    /// RMSProp over named parameters, which form parameter group 0; fails on a bad
+    /// hyper-parameter, an empty list or a duplicate.
+    #[track_caller]
     pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
         params: impl IntoIterator<Item = (K, P)>,
         config: RmsPropConfig,
     ) -> Result<Self> {
-        const NAME: &str = "RMSprop";
-        error::check(NAME, "alpha", config.alpha, (0.0..=1.0).contains(&config.alpha), "in [0, 1]")?;
-        error::non_negative(NAME, "eps", config.eps)?;
-        error::non_negative(NAME, "weight_decay", config.weight_decay)?;
-        error::non_negative(NAME, "momentum", config.momentum)?;
-        Ok(RmsProp { config, core: Core::new(NAME, params, config.lr)? })
+        Ok(RmsProp { core: Core::new(params, config, Site::caller())? })
     }
 
-    /// The options.
-    pub fn config(&self) -> &RmsPropConfig {
-        &self.config
-    }
-
-    fn init_state(&self) -> impl Fn(&Tensor<T>) -> RmsPropState<T> {
-        let RmsPropConfig { momentum, centered, .. } = self.config;
-        move |value| {
+    fn init_state() -> impl Fn(&RmsPropConfig, &Tensor<T>) -> RmsPropState<T> {
+        |c, value| {
             let zeros = || Tensor::zeros(value.shape().clone());
-            RmsPropState {
-                square_avg: zeros(),
-                momentum_buffer: (momentum > 0.0).then(zeros),
-                grad_avg: centered.then(zeros),
-            }
+            RmsPropState { square_avg: zeros(), momentum_buffer: None, grad_avg: c.centered.then(zeros) }
         }
     }
 
-    fn apply(&mut self) -> Result<()> {
-        let c = self.config;
-        let (lr, wd, eps) = (T::from_f64(self.core.lr), T::from_f64(c.weight_decay), T::from_f64(c.eps));
-        let (alpha, one_minus_alpha, mu) = (T::from_f64(c.alpha), T::from_f64(1.0 - c.alpha), T::from_f64(c.momentum));
-        let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
-        // The options are copied into locals and each combination of buffers gets its own loop
-        // over zipped slices, so the loops see loop-invariant flags and no bounds checks (as in
-        // sgd.rs). The arithmetic is PyTorch's, in PyTorch's order.
-        let gradient = move |g: T, theta: T| {
-            let g = terms::direction(g, maximize);
-            if decay {
-                terms::l2(g, theta, wd)
-            } else {
-                g
+    fn apply(&mut self, site: Site) -> Result<()> {
+        self.core.step(site, Self::init_state(), |c, state, _, value, grad| {
+            let (lr, wd, eps) = (T::from_f64(c.lr), T::from_f64(c.weight_decay), T::from_f64(c.eps));
+            let (alpha, one_minus_alpha, mu) =
+                (T::from_f64(c.alpha), T::from_f64(1.0 - c.alpha), T::from_f64(c.momentum));
+            let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
+            // The options are copied into locals and each combination of buffers gets its own
+            // loop over zipped slices, so the loops see loop-invariant flags and no bounds checks
+            // (as in sgd.rs). The arithmetic is PyTorch's, in PyTorch's order.
+            let gradient = move |g: T, theta: T| {
+                let g = terms::direction(g, maximize);
+                if decay {
+                    terms::l2(g, theta, wd)
+                } else {
+                    g
+                }
+            };
+            // v ← α·v + (1 − α)·g²: `square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)`.
+            let square = move |v: &mut T, g: T| *v = *v * alpha + one_minus_alpha * g * g;
+            // ḡ ← α·ḡ + (1 − α)·g, then √(v − ḡ²) + ε.
+            let centered = move |v: T, a: &mut T, g: T| {
+                *a = terms::lerp(*a, g, one_minus_alpha);
+                (v + -*a * *a).sqrt() + eps
+            };
+            if c.momentum > 0.0 && state.momentum_buffer.is_none() {
+                // PyTorch creates it (as zeros) at the first step; here also when a schedule
+                // turns the momentum on later.
+                state.momentum_buffer = Some(Tensor::zeros(value.shape().clone()));
             }
-        };
-        // v ← α·v + (1 − α)·g²: `square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)`.
-        let square = move |v: &mut T, g: T| *v = *v * alpha + one_minus_alpha * g * g;
-        // ḡ ← α·ḡ + (1 − α)·g, then √(v − ḡ²) + ε.
-        let centered = move |v: T, a: &mut T, g: T| {
-            *a = terms::lerp(*a, g, one_minus_alpha);
-            (v + -*a * *a).sqrt() + eps
-        };
-        let init = self.init_state();
-        self.core.step(init, |state, _, theta, grad| {
-            let lanes = theta.iter_mut().zip(grad).zip(state.square_avg.data_mut());
-            match (state.grad_avg.as_mut(), state.momentum_buffer.as_mut()) {
+            let momentum_buffer = if c.momentum > 0.0 { state.momentum_buffer.as_mut() } else { None };
+            let lanes = value.data_mut().iter_mut().zip(grad.data()).zip(state.square_avg.data_mut());
+            match (state.grad_avg.as_mut(), momentum_buffer) {
                 (None, None) => {
                     for ((p, &g), v) in lanes {
                         let g = gradient(g, *p);
@@ -180,4 +195,4 @@ impl<T: Float> RmsProp<T> {
     }
 }
 
-impl_optimizer!(RmsProp);
+impl_optimizer!(RmsProp, RmsPropConfig);

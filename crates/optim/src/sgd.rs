@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with momentum, as PyTorch's `torch.optim.SGD`.
 
-use crate::error::{self, Error, Result};
-use crate::optimizer::{impl_optimizer, Core, Getter, ParamState};
+use crate::error::{self, Error, Result, Site};
+use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
@@ -70,11 +70,12 @@ impl Default for SgdConfig {
 /// assert!((w.value().item() - 0.486).abs() < 1e-12); // PyTorch: 0.9, 0.72, 0.486
 /// ```
 pub struct Sgd<T: Float> {
-    config: SgdConfig,
-    core: Core<T, SgdState<T>>,
+    core: Core<T, SgdState<T>, SgdConfig>,
 }
 
-/// The momentum buffer b (absent without momentum).
+/// The momentum buffer b, created at the first step with momentum (PyTorch's rule: when the
+/// buffer is absent it starts as the gradient itself, so a group whose momentum a schedule turns
+/// on later starts its buffer then).
 struct SgdState<T: Float> {
     momentum_buffer: Option<Tensor<T>>,
 }
@@ -83,72 +84,88 @@ impl<T: Float> ParamState<T> for SgdState<T> {
     fn save(&self) -> Vec<(&'static str, Tensor<T>)> {
         self.momentum_buffer.iter().map(|b| ("momentum_buffer", b.clone())).collect()
     }
-    fn load(&mut self, get: &mut Getter<'_, T>) -> Result<()> {
-        if let Some(b) = &mut self.momentum_buffer {
-            *b = get("momentum_buffer", b)?;
+    fn load(&mut self, saved: &mut Saved<'_, T>) -> Result<()> {
+        self.momentum_buffer = saved.optional("momentum_buffer")?;
+        Ok(())
+    }
+}
+
+impl Options for SgdConfig {
+    const OPTIMIZER: &'static str = "SGD";
+    const MOMENTUM: Option<&'static str> = Some("momentum");
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+    fn momentum(&self) -> Option<f64> {
+        Some(self.momentum)
+    }
+    fn set_momentum(&mut self, momentum: f64) {
+        self.momentum = momentum;
+    }
+    fn validate<T: Float>(&self, site: Site) -> Result<()> {
+        const NAME: &str = SgdConfig::OPTIMIZER;
+        error::non_negative_in::<T>(NAME, "lr", self.lr, site)?;
+        error::non_negative_in::<T>(NAME, "momentum", self.momentum, site)?;
+        let dampening = self.dampening;
+        error::check(NAME, "dampening", dampening, (0.0..=1.0).contains(&dampening), "in [0, 1]", site)?;
+        error::non_negative_in::<T>(NAME, "weight_decay", self.weight_decay, site)?;
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(Error::Nesterov { momentum: self.momentum, dampening, site });
         }
         Ok(())
     }
 }
 
 impl<T: Float> Sgd<T> {
-    /// SGD over named parameters (e.g. a model's `named_parameters()`); fails on a bad
-    /// hyper-parameter, an empty list or a duplicate.
+    /// SGD over named parameters (e.g. a model's `named_parameters()`), which form parameter
+    /// group 0; fails on a bad hyper-parameter, an empty list or a duplicate.
+    #[track_caller]
     pub fn new<K: Into<String>, P: Borrow<Parameter<T>>>(
         params: impl IntoIterator<Item = (K, P)>,
         config: SgdConfig,
     ) -> Result<Self> {
-        const NAME: &str = "SGD";
-        error::non_negative(NAME, "momentum", config.momentum)?;
-        error::check(NAME, "dampening", config.dampening, (0.0..=1.0).contains(&config.dampening), "in [0, 1]")?;
-        error::non_negative(NAME, "weight_decay", config.weight_decay)?;
-        if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
-            return Err(Error::Nesterov { momentum: config.momentum, dampening: config.dampening });
-        }
-        Ok(Sgd { config, core: Core::new(NAME, params, config.lr)? })
+        Ok(Sgd { core: Core::new(params, config, Site::caller())? })
     }
 
-    /// The options.
-    pub fn config(&self) -> &SgdConfig {
-        &self.config
+    fn init_state() -> impl Fn(&SgdConfig, &Tensor<T>) -> SgdState<T> {
+        |_, _| SgdState { momentum_buffer: None }
     }
 
-    fn init_state(&self) -> impl Fn(&Tensor<T>) -> SgdState<T> {
-        let with_momentum = self.config.momentum != 0.0;
-        move |value| SgdState { momentum_buffer: with_momentum.then(|| Tensor::zeros(value.shape().clone())) }
-    }
-
-    fn apply(&mut self) -> Result<()> {
-        let c = self.config;
-        let (lr, wd, mu) = (T::from_f64(self.core.lr), T::from_f64(c.weight_decay), T::from_f64(c.momentum));
-        let one_minus_dampening = T::from_f64(1.0 - c.dampening);
-        let init = self.init_state();
-        let (maximize, decay, nesterov) = (c.maximize, c.weight_decay != 0.0, c.nesterov);
-        // The options are copied into locals so the loops below see loop-invariant flags and the
-        // plain case (no momentum, no decay) compiles to a vectorized θ ← θ − η·g.
-        let gradient = move |g: T, theta: T| {
-            let g = terms::direction(g, maximize);
-            if decay {
-                terms::l2(g, theta, wd)
-            } else {
-                g
-            }
-        };
-        self.core.step(init, |state, t, theta, grad| match state.momentum_buffer.as_mut() {
-            None => {
+    fn apply(&mut self, site: Site) -> Result<()> {
+        self.core.step(site, Self::init_state(), |c, state, _, value, grad| {
+            let (lr, wd, mu) = (T::from_f64(c.lr), T::from_f64(c.weight_decay), T::from_f64(c.momentum));
+            let one_minus_dampening = T::from_f64(1.0 - c.dampening);
+            let (maximize, decay, nesterov) = (c.maximize, c.weight_decay != 0.0, c.nesterov);
+            // The options are copied into locals so the loops below see loop-invariant flags and
+            // the plain case (no momentum, no decay) compiles to a vectorized θ ← θ − η·g.
+            let gradient = move |g: T, theta: T| {
+                let g = terms::direction(g, maximize);
+                if decay {
+                    terms::l2(g, theta, wd)
+                } else {
+                    g
+                }
+            };
+            let shape = value.shape().clone();
+            let (theta, grad) = (value.data_mut(), grad.data());
+            if c.momentum == 0.0 {
                 for (p, &g) in theta.iter_mut().zip(grad) {
                     *p -= lr * gradient(g, *p);
                 }
+                return;
             }
-            Some(buf) => {
-                for ((p, &g), b) in theta.iter_mut().zip(grad).zip(buf.data_mut()) {
-                    let g = gradient(g, *p);
-                    *b = terms::momentum(*b, g, mu, one_minus_dampening, t == 1);
-                    *p -= lr * if nesterov { g + mu * *b } else { *b };
-                }
+            let first = state.momentum_buffer.is_none();
+            let buf = state.momentum_buffer.get_or_insert_with(|| Tensor::zeros(shape));
+            for ((p, &g), b) in theta.iter_mut().zip(grad).zip(buf.data_mut()) {
+                let g = gradient(g, *p);
+                *b = terms::momentum(*b, g, mu, one_minus_dampening, first);
+                *p -= lr * if nesterov { g + mu * *b } else { *b };
             }
         })
     }
 }
 
-impl_optimizer!(Sgd);
+impl_optimizer!(Sgd, SgdConfig);

@@ -1,11 +1,13 @@
 //! Every optimizer and every option against PyTorch's own optimizers: 40-step trajectories on a
 //! quadratic and on the Rosenbrock function (fixtures from `scripts/optim_fixtures.py`), with
-//! the gradients taken by the autograd tape. Plus the three-step table of
+//! the gradients taken by the autograd tape, also with the parameters in two groups of different
+//! options. Plus the three-step table of
 //! `shared/reference/pytorch-optimizers.md`.
 
 use autograd::{Parameter, Tape, Tensor, Var};
 use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, NAdam, Optimizer, RAdam, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,89 +35,78 @@ fn betas(v: &Value) -> (f64, f64) {
 }
 
 type Named = Vec<(String, Parameter<f64>)>;
+type Kwargs = Map<String, Value>;
 
-/// Builds the optimizer a fixture case names, mapping PyTorch's keyword arguments one by one
-/// (an unknown keyword fails the test, so nothing is silently dropped).
-fn build(optimizer: &str, kwargs: &Map<String, Value>, params: &Named) -> Box<dyn Optimizer<f64>> {
-    let named = params.iter().map(|(n, p)| (n.as_str(), p));
-    let unknown = |k: &str| -> ! { panic!("{optimizer}: option {k} is not mapped") };
+/// A config whose options can be set from PyTorch's keyword arguments.
+trait Kwarg {
+    /// Sets the options one by one (an unknown keyword fails the test, so nothing is silently
+    /// dropped).
+    fn set(&mut self, kwargs: &Kwargs);
+}
+
+macro_rules! options {
+    ($name:literal, $config:ident, { $($key:literal => $field:ident : $read:ident),* $(,)? }) => {
+        impl Kwarg for optim::$config {
+            fn set(&mut self, kwargs: &Kwargs) {
+                for (k, v) in kwargs {
+                    match k.as_str() {
+                        $($key => self.$field = $read(v),)*
+                        k => panic!("{}: option {k} is not mapped", $name),
+                    }
+                }
+            }
+        }
+    };
+}
+options!("SGD", SgdConfig, { "lr" => lr: num, "momentum" => momentum: num, "dampening" => dampening: num,
+    "weight_decay" => weight_decay: num, "nesterov" => nesterov: flag, "maximize" => maximize: flag });
+options!("Adagrad", AdagradConfig, { "lr" => lr: num, "lr_decay" => lr_decay: num,
+    "weight_decay" => weight_decay: num, "initial_accumulator_value" => initial_accumulator_value: num,
+    "eps" => eps: num, "maximize" => maximize: flag });
+options!("RMSprop", RmsPropConfig, { "lr" => lr: num, "alpha" => alpha: num, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "momentum" => momentum: num, "centered" => centered: flag,
+    "maximize" => maximize: flag });
+options!("Adam", AdamConfig, { "lr" => lr: num, "betas" => betas: betas, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "amsgrad" => amsgrad: flag, "maximize" => maximize: flag });
+options!("AdamW", AdamWConfig, { "lr" => lr: num, "betas" => betas: betas, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "amsgrad" => amsgrad: flag, "maximize" => maximize: flag });
+options!("Adamax", AdamaxConfig, { "lr" => lr: num, "betas" => betas: betas, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "maximize" => maximize: flag });
+options!("NAdam", NAdamConfig, { "lr" => lr: num, "betas" => betas: betas, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "momentum_decay" => momentum_decay: num,
+    "decoupled_weight_decay" => decoupled_weight_decay: flag, "maximize" => maximize: flag });
+options!("RAdam", RAdamConfig, { "lr" => lr: num, "betas" => betas: betas, "eps" => eps: num,
+    "weight_decay" => weight_decay: num, "decoupled_weight_decay" => decoupled_weight_decay: flag,
+    "maximize" => maximize: flag });
+
+/// Builds the optimizer a fixture case names from its keyword arguments. With `group1`, the
+/// first parameter forms group 0 and the others group 1, whose options are `kwargs` overridden
+/// by `group1` (PyTorch's per-group dicts).
+fn build(optimizer: &str, kwargs: &Kwargs, group1: Option<&Kwargs>, params: &Named) -> Box<dyn Optimizer<f64>> {
+    let split = if group1.is_some() { 1 } else { params.len() };
+    let (first, rest) = params.split_at(split);
+    let named = |ps: &[(String, Parameter<f64>)]| ps.iter().map(|(n, p)| (n.clone(), p.clone())).collect::<Named>();
+    macro_rules! grouped {
+        ($opt:ident, $config:ident) => {{
+            let mut c = optim::$config::default();
+            c.set(kwargs);
+            let mut o = $opt::new(named(first), c).unwrap();
+            if let Some(overrides) = group1 {
+                c.set(overrides);
+                o.add_param_group(named(rest), c).unwrap();
+            }
+            Box::new(o)
+        }};
+    }
     match optimizer {
-        "SGD" => {
-            let mut c = SgdConfig::default();
-            for (k, v) in kwargs {
-                match k.as_str() {
-                    "lr" => c.lr = num(v),
-                    "momentum" => c.momentum = num(v),
-                    "dampening" => c.dampening = num(v),
-                    "weight_decay" => c.weight_decay = num(v),
-                    "nesterov" => c.nesterov = flag(v),
-                    "maximize" => c.maximize = flag(v),
-                    k => unknown(k),
-                }
-            }
-            Box::new(Sgd::new(named, c).unwrap())
-        }
-        "Adagrad" => {
-            let mut c = AdagradConfig::default();
-            for (k, v) in kwargs {
-                match k.as_str() {
-                    "lr" => c.lr = num(v),
-                    "lr_decay" => c.lr_decay = num(v),
-                    "weight_decay" => c.weight_decay = num(v),
-                    "initial_accumulator_value" => c.initial_accumulator_value = num(v),
-                    "eps" => c.eps = num(v),
-                    "maximize" => c.maximize = flag(v),
-                    k => unknown(k),
-                }
-            }
-            Box::new(Adagrad::new(named, c).unwrap())
-        }
-        "RMSprop" => {
-            let mut c = RmsPropConfig::default();
-            for (k, v) in kwargs {
-                match k.as_str() {
-                    "lr" => c.lr = num(v),
-                    "alpha" => c.alpha = num(v),
-                    "eps" => c.eps = num(v),
-                    "weight_decay" => c.weight_decay = num(v),
-                    "momentum" => c.momentum = num(v),
-                    "centered" => c.centered = flag(v),
-                    "maximize" => c.maximize = flag(v),
-                    k => unknown(k),
-                }
-            }
-            Box::new(RmsProp::new(named, c).unwrap())
-        }
-        "Adam" => {
-            let mut c = AdamConfig::default();
-            for (k, v) in kwargs {
-                match k.as_str() {
-                    "lr" => c.lr = num(v),
-                    "betas" => c.betas = betas(v),
-                    "eps" => c.eps = num(v),
-                    "weight_decay" => c.weight_decay = num(v),
-                    "amsgrad" => c.amsgrad = flag(v),
-                    "maximize" => c.maximize = flag(v),
-                    k => unknown(k),
-                }
-            }
-            Box::new(Adam::new(named, c).unwrap())
-        }
-        "AdamW" => {
-            let mut c = AdamWConfig::default();
-            for (k, v) in kwargs {
-                match k.as_str() {
-                    "lr" => c.lr = num(v),
-                    "betas" => c.betas = betas(v),
-                    "eps" => c.eps = num(v),
-                    "weight_decay" => c.weight_decay = num(v),
-                    "amsgrad" => c.amsgrad = flag(v),
-                    "maximize" => c.maximize = flag(v),
-                    k => unknown(k),
-                }
-            }
-            Box::new(AdamW::new(named, c).unwrap())
-        }
+        "SGD" => grouped!(Sgd, SgdConfig),
+        "Adagrad" => grouped!(Adagrad, AdagradConfig),
+        "RMSprop" => grouped!(RmsProp, RmsPropConfig),
+        "Adam" => grouped!(Adam, AdamConfig),
+        "AdamW" => grouped!(AdamW, AdamWConfig),
+        "Adamax" => grouped!(Adamax, AdamaxConfig),
+        "NAdam" => grouped!(NAdam, NAdamConfig),
+        "RAdam" => grouped!(RAdam, RAdamConfig),
         other => panic!("unknown optimizer {other}"),
     }
 }
@@ -161,24 +152,25 @@ fn flat(params: &Named) -> Vec<f64> {
     params.iter().flat_map(|(_, p)| p.value().to_vec()).collect()
 }
 
-#[test]
-fn every_optimizer_and_option_follows_pytorchs_trajectory() {
+/// Runs the fixture's cases (`cases` or `group_cases`) and returns the worst relative error.
+fn follow(key: &str) -> f64 {
     let fx = fixture("optimizers.json");
     let (a, b) = (matrix(&fx["A"]), matrix(&fx["b"]));
-    let cases = fx["cases"].as_array().unwrap();
-    assert!(cases.len() >= 70, "expected the full fixture, found {} cases", cases.len());
+    let cases = fx[key].as_array().unwrap();
     let mut worst = 0.0f64;
     for case in cases {
         let (optimizer, problem) = (case["optimizer"].as_str().unwrap(), case["problem"].as_str().unwrap());
         let kwargs = case["kwargs"].as_object().unwrap();
+        let group1 = case.get("group1").map(|g| g.as_object().unwrap());
         let negate = flag(&case["negate"]);
         let initial: Vec<f64> = case["initial"].as_array().unwrap().iter().map(num).collect();
         let params = initial_params(problem, &initial);
         let names: Vec<&str> = case["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
         assert_eq!(names, params.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
-        let mut opt = build(optimizer, kwargs, &params);
+        let mut opt = build(optimizer, kwargs, group1, &params);
+        assert_eq!(opt.group_count(), 1 + group1.is_some() as usize);
         let trajectory = case["trajectory"].as_array().unwrap();
-        assert!(trajectory.len() >= 30);
+        assert_eq!(trajectory.len(), 40);
         for (step, expected) in trajectory.iter().enumerate() {
             let tape = Tape::new();
             let f = objective(&tape, problem, &params, &a, &b);
@@ -192,13 +184,33 @@ fn every_optimizer_and_option_follows_pytorchs_trajectory() {
                 worst = worst.max(err);
                 assert!(
                     err <= RTOL,
-                    "{optimizer} {kwargs:?} on {problem}, step {}, element {i}: got {g}, PyTorch {e} (relative error {err:e})",
+                    "{optimizer} {kwargs:?} (group 1: {group1:?}) on {problem}, step {}, element {i}: got {g}, PyTorch {e} \
+                     (relative error {err:e})",
                     step + 1
                 );
             }
         }
     }
-    eprintln!("{} cases, worst relative error {worst:e}", cases.len());
+    eprintln!("{key}: {} cases, worst relative error {worst:e}", cases.len());
+    worst
+}
+
+#[test]
+fn every_optimizer_and_option_follows_pytorchs_trajectory() {
+    let fx = fixture("optimizers.json");
+    assert!(fx["cases"].as_array().unwrap().len() >= 120, "expected the full fixture");
+    follow("cases");
+}
+
+/// Two parameter groups with different options (learning rate, weight decay, momentum, betas,
+/// AMSGrad, centering, maximize) against PyTorch's param groups.
+#[test]
+fn parameter_groups_follow_pytorchs_trajectory() {
+    let fx = fixture("optimizers.json");
+    let cases = fx["group_cases"].as_array().unwrap();
+    let optimizers: BTreeSet<&str> = cases.iter().map(|c| c["optimizer"].as_str().unwrap()).collect();
+    assert!(optimizers.contains("SGD") && optimizers.contains("AdamW") && cases.len() >= 5, "{optimizers:?}");
+    follow("group_cases");
 }
 
 /// Every keyword argument of every optimizer (PyTorch's, less the engine switches) appears in
@@ -262,6 +274,39 @@ fn the_fixture_covers_every_option() {
                 ("eps", json!(1e-8)),
                 ("weight_decay", json!(1e-2)),
                 ("amsgrad", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "Adamax",
+            vec![
+                ("lr", json!(2e-3)),
+                ("betas", json!([0.9, 0.999])),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(0.0)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "NAdam",
+            vec![
+                ("lr", json!(2e-3)),
+                ("betas", json!([0.9, 0.999])),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(0.0)),
+                ("momentum_decay", json!(4e-3)),
+                ("decoupled_weight_decay", json!(false)),
+                ("maximize", json!(false)),
+            ],
+        ),
+        (
+            "RAdam",
+            vec![
+                ("lr", json!(1e-3)),
+                ("betas", json!([0.9, 0.999])),
+                ("eps", json!(1e-8)),
+                ("weight_decay", json!(0.0)),
+                ("decoupled_weight_decay", json!(false)),
                 ("maximize", json!(false)),
             ],
         ),

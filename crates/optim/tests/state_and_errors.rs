@@ -1,10 +1,12 @@
 //! Checkpointing (state dicts, bit-identical resume), the step's gradient contract (consumed,
 //! missing ones named, frozen ones skipped) and every validation error with its message.
 
+mod common;
 use autograd::{Float, Parameter, Tape, Tensor, Var};
+use common::{message, ErrorMessage};
 use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Error, Optimizer, RmsProp, RmsPropConfig, Sgd,
-    SgdConfig, StateDict,
+    clip_grad_value, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig, Error, NAdam,
+    NAdamConfig, Optimizer, RAdam, RAdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig, StateDict,
 };
 
 type Named<T> = Vec<(String, Parameter<T>)>;
@@ -77,6 +79,17 @@ fn makers<T: Float>() -> Vec<(&'static str, Make<T>)> {
         }),
         ("AdamW", |p| {
             Box::new(AdamW::new(named(p), AdamWConfig { lr: 0.05, amsgrad: true, ..Default::default() }).unwrap())
+        }),
+        ("Adamax", |p| Box::new(Adamax::new(named(p), AdamaxConfig { lr: 0.05, ..Default::default() }).unwrap())),
+        ("NAdam", |p| {
+            let config =
+                NAdamConfig { lr: 0.05, weight_decay: 0.01, decoupled_weight_decay: true, ..Default::default() };
+            Box::new(NAdam::new(named(p), config).unwrap())
+        }),
+        ("RAdam", |p| {
+            // β₂ = 0.9 turns the rectified step on after 5 steps, before the checkpoint.
+            let config = RAdamConfig { lr: 0.05, betas: (0.9, 0.9), ..Default::default() };
+            Box::new(RAdam::new(named(p), config).unwrap())
         }),
     ]
 }
@@ -170,6 +183,33 @@ fn state_dict_names_tensors_by_parameter_and_pytorch_buffer() {
     };
     assert_eq!(sgd_keys(0.0), ["lr", "w.step", "c.step"]);
     assert_eq!(sgd_keys(0.9), ["lr", "w.step", "w.momentum_buffer", "c.step", "c.momentum_buffer"]);
+
+    // PyTorch's names for the new optimizers' state; NAdam's μ product is a scalar per parameter.
+    let keys = |opt: &mut dyn Optimizer<f64>, params: &Named<f64>| {
+        train(opt, params, 1);
+        opt.state_dict().keys().filter(|k| k.starts_with("c.")).cloned().collect::<Vec<_>>()
+    };
+    let params = model::<f64>();
+    let mut nadam = NAdam::new(named(&params), NAdamConfig::default()).unwrap();
+    assert_eq!(keys(&mut nadam, &params), ["c.step", "c.mu_product", "c.exp_avg", "c.exp_avg_sq"]);
+    let mu = nadam.state_dict()["w.mu_product"].item();
+    assert_eq!(mu, 0.9 * (1.0 - 0.5 * 0.96f64.powf(4e-3)), "μ₁ after one step");
+    let params = model::<f64>();
+    let mut adamax = Adamax::new(named(&params), AdamaxConfig::default()).unwrap();
+    assert_eq!(keys(&mut adamax, &params), ["c.step", "c.exp_avg", "c.exp_inf"]);
+    let params = model::<f64>();
+    let mut radam = RAdam::new(named(&params), RAdamConfig::default()).unwrap();
+    assert_eq!(keys(&mut radam, &params), ["c.step", "c.exp_avg", "c.exp_avg_sq"]);
+
+    // A scalar that is not one is an error naming it.
+    let mut state = nadam.state_dict();
+    state.insert("w.mu_product".into(), Tensor::vector(&[0.5, 0.5]));
+    let params = model::<f64>();
+    let mut fresh = NAdam::new(named(&params), NAdamConfig::default()).unwrap();
+    assert_eq!(
+        fresh.load_state_dict(&state).unwrap_err().message(),
+        "NAdam.load_state_dict(): entry `w.mu_product` holds [0.5, 0.5] of shape [2], expected a finite scalar"
+    );
 }
 
 #[test]
@@ -185,7 +225,7 @@ fn load_state_dict_rejects_mismatches_and_changes_nothing() {
     let before = deep_copy(&target.state_dict());
     let check = |target: &mut Adam<f64>, dict: StateDict<f64>, message: &str| {
         let err = target.load_state_dict(&dict).unwrap_err();
-        assert_eq!(err.to_string(), message);
+        assert_eq!(common::message(&err), message);
         let after = target.state_dict();
         assert_eq!(after.keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
         for (k, t) in &before {
@@ -231,7 +271,7 @@ fn load_state_dict_rejects_mismatches_and_changes_nothing() {
     let err = plain.load_state_dict(&good).unwrap_err();
     assert_eq!(
         err,
-        Error::UnexpectedState { owner: "Adam", key: "w.max_exp_avg_sq".into() },
+        Error::UnexpectedState { owner: "Adam", key: "w.max_exp_avg_sq".into(), site: err.site() },
         "amsgrad state into a non-amsgrad Adam"
     );
 
@@ -289,9 +329,12 @@ fn missing_gradients_are_named_and_nothing_is_updated() {
     tape.param(&all[1].1).powf(2.0).backward().unwrap();
     let before = bits(&all);
     let err = opt.step().unwrap_err();
-    assert_eq!(err, Error::MissingGradient { optimizer: "Adam", names: vec!["w".into(), "unused.bias".into()] });
     assert_eq!(
-        err.to_string(),
+        err,
+        Error::MissingGradient { optimizer: "Adam", names: vec!["w".into(), "unused.bias".into()], site: err.site() }
+    );
+    assert_eq!(
+        message(&err),
         "Adam.step(): no gradient for parameter(s) `w`, `unused.bias`; run backward on a loss that uses them first, \
          or freeze them with `set_requires_grad(false)`"
     );
@@ -326,7 +369,7 @@ fn a_gradient_of_the_wrong_shape_is_an_error() {
     params[0].1.set_grad(Some(Tensor::zeros([3])));
     params[1].1.set_grad(Some(Tensor::scalar(1.0)));
     assert_eq!(
-        opt.step().unwrap_err().to_string(),
+        message(&opt.step().unwrap_err()),
         "SGD.step(): gradient of parameter `w` has shape [3], the parameter has shape [3, 1]"
     );
 }
@@ -342,7 +385,7 @@ fn a_value_that_changed_shape_under_its_state_is_an_error() {
     w.set_value(Tensor::ones([4]));
     w.set_grad(Some(Tensor::ones([4])));
     assert_eq!(
-        opt.step().unwrap_err().to_string(),
+        message(&opt.step().unwrap_err()),
         "Adam.step(): parameter `w` has shape [4], its optimizer state has shape [2] (was the value replaced \
          after the optimizer's first step?)"
     );
@@ -355,13 +398,13 @@ fn parameter_lists_must_be_non_empty_and_without_duplicates() {
     let p = Parameter::new(Tensor::<f64>::zeros([2]));
     let q = Parameter::new(Tensor::<f64>::zeros([2]));
     let empty: Vec<(String, Parameter<f64>)> = vec![];
-    assert_eq!(Sgd::new(empty, SgdConfig::default()).err().unwrap().to_string(), "SGD got an empty parameter list");
+    assert_eq!(Sgd::new(empty, SgdConfig::default()).err().unwrap().message(), "SGD got an empty parameter list");
     assert_eq!(
-        Adam::new([("a", &p), ("a", &q)], AdamConfig::default()).err().unwrap().to_string(),
+        Adam::new([("a", &p), ("a", &q)], AdamConfig::default()).err().unwrap().message(),
         "Adam: two parameters are named `a`"
     );
     assert_eq!(
-        AdamW::new([("a", &p), ("b", &p)], AdamWConfig::default()).err().unwrap().to_string(),
+        AdamW::new([("a", &p), ("b", &p)], AdamWConfig::default()).err().unwrap().message(),
         "AdamW: the same parameter appears as `a` and as `b`"
     );
 }
@@ -370,11 +413,11 @@ fn parameter_lists_must_be_non_empty_and_without_duplicates() {
 fn bad_hyper_parameters_are_errors_at_construction() {
     let p = Parameter::new(Tensor::<f64>::zeros([2]));
     let ps = || [("p", p.clone())];
-    let sgd = |c: SgdConfig| Sgd::new(ps(), c).err().expect("should fail").to_string();
-    let adagrad = |c: AdagradConfig| Adagrad::new(ps(), c).err().expect("should fail").to_string();
-    let rmsprop = |c: RmsPropConfig| RmsProp::new(ps(), c).err().expect("should fail").to_string();
-    let adam = |c: AdamConfig| Adam::new(ps(), c).err().expect("should fail").to_string();
-    let adamw = |c: AdamWConfig| AdamW::new(ps(), c).err().expect("should fail").to_string();
+    let sgd = |c: SgdConfig| Sgd::new(ps(), c).err().expect("should fail").message();
+    let adagrad = |c: AdagradConfig| Adagrad::new(ps(), c).err().expect("should fail").message();
+    let rmsprop = |c: RmsPropConfig| RmsProp::new(ps(), c).err().expect("should fail").message();
+    let adam = |c: AdamConfig| Adam::new(ps(), c).err().expect("should fail").message();
+    let adamw = |c: AdamWConfig| AdamW::new(ps(), c).err().expect("should fail").message();
 
     assert_eq!(sgd(SgdConfig { lr: -0.1, ..Default::default() }), "invalid lr for SGD: -0.1 (must be finite and >= 0)");
     assert_eq!(
@@ -485,11 +528,45 @@ fn bad_hyper_parameters_are_errors_at_construction() {
         "invalid weight_decay for AdamW: -0.01 (must be finite and >= 0)"
     );
 
+    let adamax = |c: AdamaxConfig| Adamax::new(ps(), c).err().expect("should fail").message();
+    let nadam = |c: NAdamConfig| NAdam::new(ps(), c).err().expect("should fail").message();
+    let radam = |c: RAdamConfig| RAdam::new(ps(), c).err().expect("should fail").message();
+    assert_eq!(
+        adamax(AdamaxConfig { betas: (1.0, 0.999), ..Default::default() }),
+        "invalid betas[0] for Adamax: 1 (must be in [0, 1))"
+    );
+    assert_eq!(
+        adamax(AdamaxConfig { eps: -1.0, ..Default::default() }),
+        "invalid eps for Adamax: -1 (must be finite and >= 0)"
+    );
+    assert_eq!(
+        nadam(NAdamConfig { momentum_decay: -4e-3, ..Default::default() }),
+        "invalid momentum_decay for NAdam: -0.004 (must be finite and >= 0)"
+    );
+    assert_eq!(
+        nadam(NAdamConfig { weight_decay: f64::NAN, ..Default::default() }),
+        "invalid weight_decay for NAdam: NaN (must be finite and >= 0)"
+    );
+    assert_eq!(
+        radam(RAdamConfig { betas: (0.9, -0.5), ..Default::default() }),
+        "invalid betas[1] for RAdam: -0.5 (must be in [0, 1))"
+    );
+    assert_eq!(
+        radam(RAdamConfig { lr: -1e-3, ..Default::default() }),
+        "invalid lr for RAdam: -0.001 (must be finite and >= 0)"
+    );
+
     // The structured variant carries the values.
     let err = Adam::new(ps(), AdamConfig { betas: (0.9, 1.5), ..Default::default() }).err().unwrap();
     assert_eq!(
         err,
-        Error::InvalidHyperParameter { owner: "Adam", name: "betas[1]", value: 1.5, requirement: "in [0, 1)" }
+        Error::InvalidHyperParameter {
+            owner: "Adam",
+            name: "betas[1]",
+            value: 1.5,
+            requirement: "in [0, 1)",
+            site: err.site()
+        }
     );
 }
 
@@ -498,7 +575,7 @@ fn set_lr_validates_and_rounds_to_the_element_type() {
     let p = Parameter::new(Tensor::<f32>::zeros([2]));
     let mut opt = Sgd::new([("p", &p)], SgdConfig { lr: 0.1, ..Default::default() }).unwrap();
     assert_eq!(opt.lr(), 0.1f32 as f64, "lr is held at f32 precision for an f32 model");
-    assert_eq!(opt.set_lr(-1.0).unwrap_err().to_string(), "invalid lr for SGD: -1 (must be finite and >= 0)");
+    assert_eq!(message(&opt.set_lr(-1.0).unwrap_err()), "invalid lr for SGD: -1 (must be finite and >= 0)");
     assert_eq!(opt.lr(), 0.1f32 as f64, "a rejected lr leaves the old one");
     opt.set_lr(0.25).unwrap();
     assert_eq!(opt.lr(), 0.25);
@@ -541,6 +618,33 @@ fn defaults_are_pytorchs() {
         AdamWConfig::default(),
         AdamWConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false }
     );
+    assert_eq!(
+        AdamaxConfig::default(),
+        AdamaxConfig { lr: 2e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, maximize: false }
+    );
+    assert_eq!(
+        NAdamConfig::default(),
+        NAdamConfig {
+            lr: 2e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum_decay: 4e-3,
+            decoupled_weight_decay: false,
+            maximize: false
+        }
+    );
+    assert_eq!(
+        RAdamConfig::default(),
+        RAdamConfig {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled_weight_decay: false,
+            maximize: false
+        }
+    );
 }
 
 /// The nn crate hands out `named_parameters()` as an `IndexMap<String, Parameter<T>>`; both the
@@ -554,4 +658,82 @@ fn accepts_an_indexmap_of_named_parameters() {
     assert_eq!(names(by_ref.params()), ["w", "c"]);
     assert_eq!(names(by_value.params()), ["w", "c"]);
     assert!(by_ref.params()[0].1.same_as(&map["w"]));
+}
+
+/// `SgdConfig { lr: 1e300 }` is a valid `f64` but ∞ in `f32`: every hyper-parameter is checked
+/// after conversion to the parameters' element type, at construction and when set later.
+#[test]
+fn hyper_parameters_that_overflow_the_element_type_are_errors() {
+    let p32 = Parameter::new(Tensor::<f32>::zeros([2]));
+    let err = Sgd::new([("p", &p32)], SgdConfig { lr: 1e300, ..Default::default() }).err().unwrap();
+    assert_eq!(err.message(), "invalid lr for SGD: 1e300 overflows the parameters' element type f32");
+    assert!(matches!(err, Error::Overflow { name: "lr", dtype: "f32", .. }));
+    let err = Adam::new([("p", &p32)], AdamConfig { eps: 1e40, ..Default::default() }).err().unwrap();
+    assert_eq!(err.message(), "invalid eps for Adam: 1e40 overflows the parameters' element type f32");
+    let err = Adagrad::new([("p", &p32)], AdagradConfig { initial_accumulator_value: 1e39, ..Default::default() })
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Overflow { name: "initial_accumulator_value", .. }), "{err}");
+    let err = RmsProp::new([("p", &p32)], RmsPropConfig { weight_decay: 4e38, ..Default::default() }).err().unwrap();
+    assert!(matches!(err, Error::Overflow { name: "weight_decay", .. }), "{err}");
+    let err = AdamW::new([("p", &p32)], AdamWConfig { weight_decay: 4e38, ..Default::default() }).err().unwrap();
+    assert!(matches!(err, Error::Overflow { owner: "AdamW", name: "weight_decay", .. }), "{err}");
+
+    // Later changes are checked the same way, and a rejected one changes nothing.
+    let mut opt = Sgd::new([("p", &p32)], SgdConfig { lr: 0.1, momentum: 0.5, ..Default::default() }).unwrap();
+    assert_eq!(
+        message(&opt.set_lr(1e300).unwrap_err()),
+        "invalid lr for SGD: 1e300 overflows the parameters' element type f32"
+    );
+    assert_eq!(opt.lr(), 0.1f32 as f64);
+    assert!(matches!(opt.set_group_momentum(0, 1e39).unwrap_err(), Error::Overflow { name: "momentum", .. }));
+    assert_eq!(opt.group_momentum(0), Some(0.5));
+    assert!(opt.lr().is_finite());
+
+    // The same values are fine in f64.
+    let p64 = Parameter::new(Tensor::<f64>::zeros([2]));
+    assert!(Sgd::new([("p", &p64)], SgdConfig { lr: 1e300, ..Default::default() }).is_ok());
+    assert!(clip_grad_value([&p64], 1e300).is_ok());
+    assert!(matches!(clip_grad_value([&p32], 1e300).unwrap_err(), Error::Overflow { owner: "clip_grad_value", .. }));
+}
+
+/// Errors name the line of the user's call, not a line inside the library: every public entry
+/// point is `#[track_caller]`, through the trait methods and the boxed optimizer too.
+#[test]
+fn errors_name_the_callers_line() {
+    fn line(e: &Error) -> u32 {
+        assert_eq!(e.site().0.file(), file!());
+        e.site().0.line()
+    }
+    let p = Parameter::new(Tensor::<f64>::zeros([2]));
+    let here = line!() + 1;
+    let err = Sgd::new([("p", &p)], SgdConfig { lr: -1.0, ..Default::default() }).err().unwrap();
+    assert_eq!(line(&err), here);
+
+    let mut boxed: Box<dyn Optimizer<f64>> = Box::new(Adam::new([("p", &p)], AdamConfig::default()).unwrap());
+    let here = line!() + 1;
+    let err = boxed.step().unwrap_err(); // no gradient
+    assert_eq!(line(&err), here);
+    let here = line!() + 1;
+    let err = boxed.set_lr(f64::NAN).unwrap_err();
+    assert_eq!(line(&err), here);
+    let here = line!() + 1;
+    let err = boxed.load_state_dict(&StateDict::new()).unwrap_err();
+    assert_eq!(line(&err), here);
+    let here = line!() + 1;
+    let err = boxed.set_group_lr(3, 0.1).unwrap_err();
+    assert_eq!(line(&err), here);
+
+    let mut adagrad = Adagrad::new([("p", &p)], AdagradConfig::default()).unwrap();
+    let q = Parameter::new(Tensor::<f64>::zeros([2]));
+    let here = line!() + 1;
+    let err = adagrad.add_param_group([("p", &q)], AdagradConfig::default()).unwrap_err();
+    assert_eq!(line(&err), here);
+    let here = line!() + 1;
+    let err = adagrad.set_group_momentum(0, 0.9).unwrap_err();
+    assert_eq!(line(&err), here);
+    p.set_grad(Some(Tensor::vector(&[f64::NAN, 0.0])));
+    let here = line!() + 1;
+    let err = optim::clip_grad_norm([&p], 1.0, 2.0).unwrap_err();
+    assert_eq!(line(&err), here);
 }

@@ -25,7 +25,26 @@
 //! # Ok::<(), train::Error>(())
 //! ```
 
+mod callback;
 pub mod data;
+mod early_stopping;
 mod error;
+mod evaluate;
+mod files;
+mod fit;
+mod history;
+pub mod metrics;
+mod model_checkpoint;
+pub mod plot;
+pub mod progress;
+mod replicas;
+mod resume;
 
+pub use callback::{BatchContext, Callback, CallbackState, EpochContext, Mode, TrainContext};
+pub use early_stopping::EarlyStopping;
 pub use error::{Error, Result};
+pub use evaluate::{cross_entropy, evaluate, predict, Evaluation, LossFn};
+pub use fit::{Fit, STATE_FILE};
+pub use history::{EpochRecord, History};
+pub use model_checkpoint::ModelCheckpoint;
+pub use replicas::Replicas;

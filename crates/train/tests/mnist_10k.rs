@@ -1,6 +1,6 @@
 //! The vendored digits (`data/mnist-10k`) load, and are the data their README describes.
 
-use train::data::{DataLoader, Dataset};
+use train::data::{load_mnist, DataLoader, Dataset};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist-10k");
 
@@ -33,4 +33,12 @@ fn the_train_test_split_holds_every_class_on_both_sides() {
     assert_eq!(loader.batches_per_epoch(), 125);
     let last = loader.epoch(0).last().unwrap();
     assert_eq!(last.images.dims(), &[8_000 - 124 * 64, 784]);
+}
+
+#[test]
+fn load_mnist_splits_the_vendored_digits_8000_to_2000_in_order() {
+    let (train_set, test_set) = load_mnist::<f32>(DIR).unwrap();
+    let (head, tail) = mnist().split_at(8_000).unwrap();
+    assert_eq!((train_set.images(), train_set.labels()), (head.images(), head.labels()));
+    assert_eq!((test_set.images(), test_set.labels()), (tail.images(), tail.labels()));
 }

@@ -82,6 +82,11 @@ impl<'a, T: Float> DataLoader<'a, T> {
         DataLoader { seed: Some(seed), ..self }
     }
 
+    /// The dataset it cuts.
+    pub fn dataset(&self) -> &'a Dataset<T> {
+        self.dataset
+    }
+
     /// The number of samples per batch (the last batch of an epoch may hold fewer).
     pub fn batch_size(&self) -> usize {
         self.batch_size
