@@ -19,11 +19,21 @@
 //! cargo run --release --example mnist -- --resume runs/mnist-0/last.safetensors
 //! ```
 //!
+//! Built with the `mpi` feature it also runs data-parallel under `mpirun`, each rank computing
+//! its share of every batch (`--batch-size` stays the global batch; rank 0 prints and writes;
+//! docs/distributed.md):
+//!
+//! ```text
+//! cargo build --release --features mpi --example mnist
+//! mpirun -np 2 target/release/examples/mnist
+//! ```
+//!
 //! It writes into an output folder (`--out`, default `runs/mnist-N`, the first N free), named
 //! on the last line: `last.safetensors` (the whole training state, for `--resume`),
 //! `model.safetensors` (the final weights), `history.csv`, `history.json` and `curves.svg`.
 //! `scripts/mnist_pytorch.py` is this program in PyTorch, for comparison.
 
+use chainrule::distributed::{Communicator, DataParallel, DataParallelConfig};
 use chainrule::nn::{l2_penalty, weight_matrices, DropoutConfig, LinearConfig, Module, Relu, Sequential};
 use chainrule::optim::{Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr};
 use chainrule::optim::{Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
@@ -41,16 +51,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    // One process, or every rank under `mpirun`; an error on any rank ends the job with it.
+    chainrule::distributed::launch(|world| run(world, &args));
+    ExitCode::SUCCESS
 }
 
-fn run(args: &Args) -> chainrule::Result<()> {
+fn run(world: &dyn Communicator, args: &Args) -> chainrule::Result<()> {
     // 1. Data: 28×28 grey levels scaled to [0, 1], one digit per row of a [N, 784] tensor.
     let (train_set, test_set) = load_mnist(&args.data)?;
 
@@ -65,6 +71,8 @@ fn run(args: &Args) -> chainrule::Result<()> {
         }
     }
     let model = model.push(LinearConfig::new(128, 10).init(&mut rng)?);
+    // The same model on every rank (rank 0's values), its gradients combined across the ranks.
+    let mut replicas = DataParallel::from_module(world, &model, DataParallelConfig::default())?;
 
     // 3. Optimizer, learning-rate schedule, and the loss: cross-entropy plus an optional L2
     //    penalty on the weights (not the biases).
@@ -74,19 +82,25 @@ fn run(args: &Args) -> chainrule::Result<()> {
 
     // 4. Training: each epoch visits the training digits once, in a fresh order, each digit
     //    shifted by up to `shift` pixels; a tenth of them is held out for validation.
-    println!(
-        "{} parameters; {} training digits ({:.0} % held out for validation), {} test digits; \
-         {} with lr {}, batch {}, up to {} epochs, seed {}",
-        model.num_parameters(),
-        train_set.len(),
-        args.val_fraction * 100.0,
-        test_set.len(),
-        args.optimizer,
-        args.lr,
-        args.batch_size,
-        args.epochs,
-        args.seed,
-    );
+    let ranks = match world.size() {
+        1 => String::new(),
+        n => format!(" on {n} ranks"),
+    };
+    if world.is_root() {
+        println!(
+            "{} parameters; {} training digits ({:.0} % held out for validation), {} test digits; \
+             {} with lr {}, batch {}, up to {} epochs, seed {}{ranks}",
+            model.num_parameters(),
+            train_set.len(),
+            args.val_fraction * 100.0,
+            test_set.len(),
+            args.optimizer,
+            args.lr,
+            args.batch_size,
+            args.epochs,
+            args.seed,
+        );
+    }
     let mut fit = Fit::new(&model, &mut *optimizer, &train_set)
         .loss(|logits, batch| {
             let loss = cross_entropy(logits, batch)?;
@@ -100,7 +114,8 @@ fn run(args: &Args) -> chainrule::Result<()> {
         .seed(args.seed)
         .stratified_validation_split(args.val_fraction)
         .augment(|images, rng| random_shift(images, 28, 28, args.shift, rng))
-        .out_dir(&args.out);
+        .out_dir(&args.out)
+        .data_parallel(&mut replicas);
     if let Some(patience) = args.patience {
         fit = fit.callback(EarlyStopping::new("val_loss").patience(patience).restore_best_weights(true));
     }
@@ -111,6 +126,9 @@ fn run(args: &Args) -> chainrule::Result<()> {
         fit = fit.resume_from(state);
     }
     let history = fit.run()?;
+    if !world.is_root() {
+        return Ok(()); // the other ranks hold the same model; rank 0 reports and writes
+    }
 
     // 5. Results: the final model (the best epoch's, with early stopping) on the test digits,
     //    used here for the first and only time.

@@ -15,7 +15,7 @@
 //! - [`distributed`]: data-parallel training on several processes or machines (MPI, with the
 //!   `mpi` feature): parameters broadcast, gradients averaged in buckets, a distributed sampler.
 //!
-//! [`Error`] gathers the four crates' errors, so an application uses one `?` for all of them:
+//! [`Error`] gathers the crates' errors, so an application uses one `?` for all of them:
 //!
 //! ```
 //! use chainrule::autograd::Tensor;
@@ -113,6 +113,10 @@ pub enum Error {
     /// Data, metrics, the fit loop and its files.
     #[error(transparent)]
     Train(Box<train::Error>),
+    /// Data-parallel training: models that differ between ranks, a rank's missing gradient,
+    /// MPI that cannot start.
+    #[error(transparent)]
+    Distributed(Box<distributed::Error>),
     /// A file the application itself reads or writes.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -145,8 +149,18 @@ impl From<train::Error> for Error {
             train::Error::Nn(e) => Error::from(*e),
             train::Error::Optim(e) => Error::Optim(e),
             train::Error::Autograd(e) => Error::Autograd(e),
+            train::Error::DataParallel(e) => match e.downcast::<distributed::Error>() {
+                Ok(e) => Error::Distributed(e),
+                Err(e) => Error::Train(Box::new(train::Error::DataParallel(e))),
+            },
             e => Error::Train(Box::new(e)),
         }
+    }
+}
+
+impl From<distributed::Error> for Error {
+    fn from(e: distributed::Error) -> Self {
+        Error::Distributed(Box::new(e))
     }
 }
 
@@ -186,5 +200,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(Error::from(data_error), Error::Train(_)));
+        let rank_error = || distributed::DistributedSampler::new(4, 2, 5).unwrap_err();
+        let through_train = Error::from(train::Error::DataParallel(Box::new(rank_error())));
+        for e in [Error::from(rank_error()), through_train] {
+            assert!(matches!(&e, Error::Distributed(d) if **d == rank_error()), "{e:?}");
+            assert_eq!(e.to_string(), rank_error().to_string());
+        }
     }
 }

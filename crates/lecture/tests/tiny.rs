@@ -4,7 +4,7 @@ use lecture::common::Activation;
 use lecture::{chain_rule, minibatch, optimizers, overfitting, relu_variants, vanishing, why_deep, Output};
 use std::path::PathBuf;
 
-/// A fresh output folder for one test.
+/// A fresh output folder for one test ([`assert_files`] removes it).
 fn out(name: &str) -> Output {
     let dir: PathBuf = std::env::temp_dir().join(format!("chainrule-lecture-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -20,6 +20,7 @@ fn assert_files(out: &Output, names: &[&str]) {
             assert!(text.starts_with("<svg"), "{} is not an SVG", path.display());
         }
     }
+    std::fs::remove_dir_all(out.dir()).unwrap();
 }
 
 #[test]
@@ -55,8 +56,10 @@ fn chain_rule_products_are_the_tape_gradients_and_the_finite_differences() {
 #[test]
 fn chain_rule_rejects_a_label_out_of_range() {
     let config = chain_rule::Config { label: 2, ..chain_rule::Config::tiny() };
-    let err = chain_rule::run(&config, &mut out("chain-rule-label")).unwrap_err();
+    let mut out = out("chain-rule-label");
+    let err = chain_rule::run(&config, &mut out).unwrap_err();
     assert!(err.to_string().contains("label 2"), "{err}");
+    assert_files(&out, &[]);
 }
 
 fn mnist() -> lecture::common::Mnist {

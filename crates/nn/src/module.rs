@@ -85,6 +85,7 @@ pub type StateMap = IndexMap<String, u64>;
 pub trait Module<T: Float = f32> {
     /// Computes the module's output on the tape `x` lives on. Parameters go on the same tape with
     /// `x.tape().param(&p)`, so a backward pass fills their gradient buffers.
+    #[track_caller]
     fn forward<'t>(&self, x: &Var<'t, T>) -> Result<Var<'t, T>>;
 
     /// Calls `visit(local_name, parameter)` for each of this module's own parameters (not its

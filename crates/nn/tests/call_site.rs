@@ -72,12 +72,10 @@ fn anomalies_inside_losses_and_activations_name_the_callers_line() {
     assert!(e.to_string().contains(&format!("recorded at {}:{line}:", file!())), "{e}");
 }
 
-/// Through `dyn Module` (a `Sequential`), `#[track_caller]` on the layers' `forward` is lost:
-/// Rust keeps the caller's location through a trait object only if the trait's own method
-/// declaration carries the attribute (`Module::forward` in module.rs). Until it does, the site is
-/// the `Sequential`'s line inside `nn`.
+/// Through `dyn Module` (a `Sequential`): Rust keeps the caller's location through a trait
+/// object only because the trait's own method declaration, `Module::forward`, carries
+/// `#[track_caller]`; without it the site would be the `Sequential`'s line inside `nn`.
 #[test]
-#[ignore = "needs #[track_caller] on the declaration of Module::forward (module.rs)"]
 fn through_a_sequential_the_error_names_the_callers_line() {
     let mut rng = StdRng::seed_from_u64(0);
     let mlp = Sequential::<f64>::new()
