@@ -10,11 +10,13 @@
 //! `create_graph` the walk pauses recording, so those ops compute values only; with it they are
 //! recorded like any other op, which is all that higher-order derivatives need.
 
-use crate::error::{Pass, Site};
-use crate::ops::Op;
+use crate::error::Site;
+use crate::op::Op;
+use crate::ops;
 use crate::parameter::add_into;
+use crate::rule::{accumulate, Ctx};
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
-use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
+use crate::{Error, Float, Result, Tape, Tensor, Var};
 
 /// How a backward pass treats the graph.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -189,7 +191,7 @@ fn backprop<'t, T: Float>(
         };
         let op = {
             let mut graph = tape.graph.borrow_mut();
-            let Graph { nodes, input_ids, saved: arena, info, leaves, traces } = &mut *graph;
+            let Graph { nodes, input_ids, saved: arena, info, leaves, traces, .. } = &mut *graph;
             if let Some(Some(trace)) = traces.get_mut(id as usize) {
                 trace.grad = Some(g.value().clone());
             }
@@ -218,82 +220,12 @@ fn backprop<'t, T: Float>(
             node.op.clone()
         };
         tape.set_backward_node(id);
-        let mut ctx = Ctx { tape, node: id, op: &op, saved: &saved, inputs: &inputs, grads: &mut grads };
-        let result = op.backward(&mut ctx, &g);
+        let mut ctx = Ctx::new(tape, id, &op, &saved, &inputs, &mut grads);
+        let result = ops::backward(&op, &mut ctx, &g);
         tape.set_backward_node(NO_NODE);
         result?;
     }
     Ok(grads)
-}
-
-/// What a backward rule sees: the tensors its op saved, and a way to hand each input its
-/// gradient. Rules are written `ctx.grad(i, || formula)`, one line per input, and the formula
-/// runs only if input `i` is tracked (PyTorch's `needs_input_grad`, without the bookkeeping).
-pub(crate) struct Ctx<'a, 't, T: Float> {
-    tape: &'t Tape<T>,
-    node: NodeId,
-    op: &'a Op<T>,
-    saved: &'a [Var<'t, T>],
-    inputs: &'a [NodeId],
-    grads: &'a mut [Option<Var<'t, T>>],
-}
-
-impl<'t, T: Float> Ctx<'_, 't, T> {
-    /// The `i`-th tensor the op saved, in the order it saved them.
-    #[inline]
-    pub fn saved(&self, i: usize) -> &Var<'t, T> {
-        &self.saved[i]
-    }
-
-    /// All saved tensors.
-    #[inline]
-    pub fn saved_all(&self) -> &[Var<'t, T>] {
-        self.saved
-    }
-
-    /// The shape of input `i`, read from its node. Only tracked inputs have a node; the input of
-    /// a one-input op always is (the op would not have been recorded otherwise), so rules of
-    /// one-input ops may call this freely, and ops with several inputs keep the shapes they need
-    /// in their `Op` variant instead.
-    pub fn input_shape(&self, i: usize) -> Shape {
-        let node = self.inputs[i];
-        assert!(node != NO_NODE, "{}: input_shape({i}) of an untracked input", self.op.name());
-        self.tape.node_shape(node)
-    }
-
-    /// Adds `∂L/∂input_i`, computed by `formula`, to input `i`'s gradient. The formula runs only
-    /// if the input is tracked.
-    #[inline]
-    pub fn grad(&mut self, i: usize, formula: impl FnOnce() -> Result<Var<'t, T>>) -> Result<()> {
-        let input = self.inputs[i];
-        if input == NO_NODE {
-            return Ok(());
-        }
-        let g = formula()?;
-        debug_assert_eq!(
-            Some(g.shape().clone()),
-            Some(self.tape.node_shape(input)),
-            "{} returned a gradient of the wrong shape for input {i}",
-            self.op.name()
-        );
-        if self.tape.anomaly_mode() {
-            let site = self.tape.graph.borrow().info[self.node as usize].site;
-            if let Some(e) = self.tape.anomaly_in(g.value(), self.op, self.node, site, Pass::Backward) {
-                return Err(e);
-            }
-        }
-        accumulate(&mut self.grads[input as usize], g)
-    }
-}
-
-/// Adds one more contribution to a node's gradient (fan-out sums).
-#[inline]
-fn accumulate<'t, T: Float>(slot: &mut Option<Var<'t, T>>, g: Var<'t, T>) -> Result<()> {
-    *slot = Some(match slot.take() {
-        None => g,
-        Some(prev) => prev.add(&g)?,
-    });
-    Ok(())
 }
 
 /// Adds a leaf's gradient into its slot and into the parameter it came from, if any. Out of

@@ -65,21 +65,30 @@
 //!
 //! ## Layout
 //!
-//! `tensor.rs` (data), `tape.rs` (recording), `backward.rs` (the reverse walk), `ops/` (one file
-//! per primitive: forward kernel + backward rule; `ops/README.md` says how to add one),
-//! `gradcheck/` (finite-difference checks), `inspect.rs` (listing, Graphviz), `error.rs`.
+//! Bottom up, each layer importing only from those below it (a test checks): `tensor.rs`,
+//! `shape.rs` and `kernels/` (data and the loops over it); `tape.rs`, `var.rs` and `op.rs`
+//! (recording, and the table of primitives from which `enum Op` and the rest are generated);
+//! `rule/` (what a backward rule sees and is written with); [`ops`] (one file per primitive:
+//! forward kernel, backward rule or derivative, kinks, gradient-check rows); `backward.rs` (the
+//! reverse walk); `gradcheck/` (finite-difference checks). Also `inspect.rs` (listing,
+//! Graphviz) and `error.rs`. `docs/architecture.md` has the recipe for adding a primitive.
 
 mod backward;
 mod error;
 mod float;
 mod gradcheck;
 mod inspect;
+mod kernels;
+mod op;
 mod operators;
-mod ops;
+pub mod ops;
 mod parameter;
+mod rule;
 mod shape;
 mod tape;
 mod tensor;
+#[cfg(test)]
+mod testing;
 mod var;
 
 pub use backward::{grad, grad_with, GradOptions};
@@ -89,7 +98,8 @@ pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
     Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
-pub use ops::{CustomOp, PRIMITIVES};
+pub use op::{CustomOp, PRIMITIVES};
+pub use ops::primitive_checks;
 pub use parameter::Parameter;
 pub use shape::Shape;
 pub use tape::Tape;

@@ -4,8 +4,25 @@ use smallvec::SmallVec;
 use std::fmt;
 
 /// The dimensions of a tensor, outermost first (row-major). Up to four dimensions live inline.
-#[derive(PartialEq, Eq, Hash, Default)]
+#[derive(Eq, Default)]
 pub struct Shape(SmallVec<[usize; 4]>);
+
+impl PartialEq for Shape {
+    /// Shapes are compared on every binary op and every constant input an op records, almost
+    /// always at rank ≤ 4: a loop over the dimensions, without the derived comparison's call into
+    /// `memcmp`.
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.dims(), other.dims());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+impl std::hash::Hash for Shape {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.dims().hash(state);
+    }
+}
 
 impl Clone for Shape {
     /// Shapes are cloned on every op (the output's, the saved tensors'), so the common case

@@ -6,7 +6,7 @@
 //! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
 
 use crate::error::{Pass, Site};
-use crate::ops::Op;
+use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
 
@@ -66,11 +66,24 @@ pub(crate) struct Trace<T: Float> {
     pub grad: Option<Tensor<T>>,
 }
 
-/// Everything recorded, in four arenas indexed by tape position (one borrow per op).
+/// The shape of input `input` of node `node`, a constant (which has no node to read its shape
+/// from), kept when it differs from the node's output shape. Elementwise ops broadcast their
+/// operands first, so their constants (`x · c`, the common case) have the output's shape and
+/// are not even compared (`Tape::record_elementwise`).
+pub(crate) struct ConstantShape {
+    pub node: NodeId,
+    pub input: u32,
+    pub shape: Shape,
+}
+
+/// Everything recorded, in arenas indexed by tape position (one borrow per op).
 #[derive(Default)]
 pub(crate) struct Graph<T: Float> {
     pub nodes: Vec<Node<T>>,
     pub input_ids: Vec<NodeId>,
+    /// The shapes of constant inputs that differ from their node's output shape, in tape order,
+    /// so that a backward rule can ask for any input's shape (`Ctx::input_shape`).
+    pub constant_shapes: Vec<ConstantShape>,
     pub saved: Vec<Saved<T>>,
     pub info: Vec<NodeInfo>,
     pub leaves: Vec<Leaf<T>>,
@@ -111,8 +124,6 @@ pub struct Tape<T: Float = f32> {
     recording: Cell<bool>,
     anomaly_mode: Cell<bool>,
     first_anomaly: RefCell<Option<Error>>,
-    /// Active only inside gradient checks: a running hash of the branch every kinked op took.
-    branch_hash: Cell<Option<u64>>,
     /// While a backward rule runs, the node it differentiates: nodes the rule records (with
     /// `create_graph`) take that node's call site, so they point at the user's code.
     backward_node: Cell<NodeId>,
@@ -134,7 +145,6 @@ impl<T: Float> Tape<T> {
             recording: Cell::new(true),
             anomaly_mode: Cell::new(false),
             first_anomaly: RefCell::new(None),
-            branch_hash: Cell::new(None),
             backward_node: Cell::new(NO_NODE),
             tracing: Cell::new(false),
         }
@@ -146,6 +156,7 @@ impl<T: Float> Tape<T> {
         let graph = self.graph.get_mut();
         graph.nodes.clear();
         graph.input_ids.clear();
+        graph.constant_shapes.clear();
         graph.saved.clear();
         graph.info.clear();
         graph.leaves.clear();
@@ -194,7 +205,7 @@ impl<T: Float> Tape<T> {
         let index = u32::try_from(graph.leaves.len()).expect("fewer than 2^32 leaves on one tape");
         graph.leaves.push(Leaf { grad: None, param });
         drop(graph);
-        let node = self.push_node(Op::Leaf(index), &[], Keep::Nothing, &value, site);
+        let node = self.push_node::<true>(Op::Leaf(index), &[], Keep::Nothing, &value, site);
         Var { tape: self, node, value }
     }
 
@@ -271,11 +282,38 @@ impl<T: Float> Tape<T> {
         })
     }
 
-    /// Records an op's result. `save` builds the saved tensors; it receives the output (as a
-    /// [`Saved`]) and runs only when a node is actually recorded, so an untracked computation
-    /// never pays for saving. Inputs that are all constants, or a paused tape, give a constant.
+    /// Records an op's result, keeping the tensors `keep` names for its backward rule. Inputs
+    /// that are all constants, or a paused tape, give a constant and record nothing.
     #[inline]
     pub(crate) fn record<'t>(
+        &'t self,
+        op: impl Into<Op<T>>,
+        inputs: &[&Var<'t, T>],
+        value: Tensor<T>,
+        site: Site,
+        keep: Keep,
+    ) -> Var<'t, T> {
+        self.record_with::<false>(op.into(), inputs, value, site, keep)
+    }
+
+    /// [`record`](Tape::record) for an elementwise op, whose inputs all have the output's shape
+    /// (binary ops broadcast their operands first): no constant input's shape needs keeping.
+    #[inline]
+    pub(crate) fn record_elementwise<'t>(
+        &'t self,
+        op: impl Into<Op<T>>,
+        inputs: &[&Var<'t, T>],
+        value: Tensor<T>,
+        site: Site,
+        keep: Keep,
+    ) -> Var<'t, T> {
+        let op = op.into();
+        debug_assert!(inputs.iter().all(|v| v.shape() == value.shape()), "{}: inputs of another shape", op.name());
+        self.record_with::<true>(op, inputs, value, site, keep)
+    }
+
+    #[inline]
+    fn record_with<'t, const ELEMENTWISE: bool>(
         &'t self,
         op: Op<T>,
         inputs: &[&Var<'t, T>],
@@ -298,7 +336,7 @@ impl<T: Float> Tape<T> {
         if self.anomaly_mode.get() {
             self.note_forward_anomaly(&value, &op, node, site);
         }
-        self.push_node(op, inputs, keep, &value, site);
+        self.push_node::<ELEMENTWISE>(op, inputs, keep, &value, site);
         Var { tape: self, node, value }
     }
 
@@ -320,12 +358,25 @@ impl<T: Float> Tape<T> {
         id_after(self.graph.borrow().nodes.len())
     }
 
-    fn push_node(&self, op: Op<T>, inputs: &[&Var<'_, T>], keep: Keep, value: &Tensor<T>, site: Site) -> NodeId {
+    /// Appends a node. `ELEMENTWISE` says all inputs have the output's shape, so no constant
+    /// input's shape is compared or kept.
+    fn push_node<const ELEMENTWISE: bool>(
+        &self,
+        op: Op<T>,
+        inputs: &[&Var<'_, T>],
+        keep: Keep,
+        value: &Tensor<T>,
+        site: Site,
+    ) -> NodeId {
         let mut graph = self.graph.borrow_mut();
-        let Graph { nodes, input_ids, saved, info, traces, .. } = &mut *graph;
+        let Graph { nodes, input_ids, constant_shapes, saved, info, traces, .. } = &mut *graph;
         let id = id_after(nodes.len());
         let (inputs_start, saved_start) = (input_ids.len(), saved.len());
         for v in inputs {
+            if !ELEMENTWISE && v.node == NO_NODE && v.shape() != value.shape() {
+                let input = input_ids.len() - inputs_start;
+                keep_constant_shape(constant_shapes, id, input, v.shape());
+            }
             input_ids.push(v.node);
         }
         if let Keep::Inputs | Keep::InputsAndOutput = keep {
@@ -362,29 +413,26 @@ impl<T: Float> Tape<T> {
         self.graph.borrow().info[node as usize].shape.clone()
     }
 
-    /// Whether a gradient check is probing branches (see [`Tape::note_branches`]).
-    #[inline]
-    pub(crate) fn probing_branches(&self) -> bool {
-        self.branch_hash.get().is_some()
-    }
-
-    /// Ops with kinks (ReLU at 0, ties in max, …) report which side of each kink every element
-    /// is on. Gradient checks compare these reports between `x − ε` and `x + ε`: if they differ,
-    /// the finite difference straddles a kink and says nothing about the derivative.
-    pub(crate) fn note_branches(&self, branches: impl Iterator<Item = u64>) {
-        if let Some(mut h) = self.branch_hash.get() {
-            for b in branches {
-                // FNV-1a over the branch labels.
-                h = (h ^ b).wrapping_mul(0x100_0000_01b3);
-            }
-            self.branch_hash.set(Some(h));
+    /// The shape of input `input` of node `node`, a constant: kept if it differs from the
+    /// node's output shape, the output shape otherwise.
+    pub(crate) fn constant_input_shape(&self, node: NodeId, input: usize) -> Shape {
+        let graph = self.graph.borrow();
+        let shapes = &graph.constant_shapes;
+        let k = shapes.partition_point(|c| (c.node, c.input as usize) < (node, input));
+        match shapes.get(k) {
+            Some(c) if (c.node, c.input as usize) == (node, input) => c.shape.clone(),
+            _ => graph.info[node as usize].shape.clone(),
         }
     }
+}
 
-    /// Starts (`true`) or stops branch probing, returning the hash accumulated so far.
-    pub(crate) fn probe_branches(&self, on: bool) -> Option<u64> {
-        self.branch_hash.replace(if on { Some(0xcbf2_9ce4_8422_2325) } else { None })
-    }
+/// Out of line: constants of another shape than the op's output are rare (concatenation), and
+/// `push_node` stays tighter without this body.
+#[cold]
+#[inline(never)]
+fn keep_constant_shape(shapes: &mut Vec<ConstantShape>, node: NodeId, input: usize, shape: &Shape) {
+    let input = u32::try_from(input).expect("an op has fewer than 65536 inputs");
+    shapes.push(ConstantShape { node, input, shape: shape.clone() });
 }
 
 /// The id of the node after `len` recorded ones.

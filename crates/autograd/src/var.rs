@@ -113,7 +113,7 @@ impl<'t, T: Float> Var<'t, T> {
             return None;
         }
         match self.tape.graph.borrow().nodes[self.node as usize].op {
-            crate::ops::Op::Leaf(i) => Some(i as usize),
+            crate::op::Op::Leaf(i) => Some(i as usize),
             _ => None,
         }
     }

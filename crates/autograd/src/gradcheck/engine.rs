@@ -1,11 +1,13 @@
-//! The machinery behind every check: evaluate the function on a fresh tape with branch probing
-//! on, pull one-hot (full mode) or random (fast mode) seeds back through it, difference it
-//! numerically, and compare, setting aside differences that straddle a kink.
+//! The machinery behind every check: evaluate the function on a fresh tape, note the branch
+//! every kinked op on it took (`ops::branch_hash`, from the ops' own declarations), pull one-hot
+//! (full mode) or random (fast mode) seeds back through it, difference it numerically, and
+//! compare, setting aside differences that straddle a kink.
 //!
 //! Internally every function has several outputs (`gradgradcheck` checks the gradient of each
 //! input at once); `gradcheck`'s single output is the case of one.
 
 use super::{GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mode, Probe, Report, Resampled};
+use crate::ops::branch_hash;
 use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -109,14 +111,13 @@ impl Problem<'_> {
         then: impl for<'t> FnOnce(&[Var<'t, f64>], &[&Var<'t, f64>]) -> Result<R>,
     ) -> Result<(Eval, R), GradcheckError> {
         let tape = Tape::<f64>::new();
-        tape.probe_branches(true);
         let vars: Vec<Var<'_, f64>> = inputs
             .iter()
             .enumerate()
             .map(|(i, x)| if self.wrt.contains(&i) { tape.var(x.clone()) } else { tape.constant(x.clone()) })
             .collect();
         let outputs = f(&vars).map_err(|e| self.function_error(at(), e))?;
-        let branches = tape.probe_branches(false).expect("branch probing was turned on above");
+        let branches = branch_hash(&tape);
         let wrt: Vec<&Var<'_, f64>> = self.wrt.iter().map(|&i| &vars[i]).collect();
         let r = then(&outputs, &wrt).map_err(|e| self.function_error(format!("in a backward pass {}", at()), e))?;
         let eval = Eval { outputs: outputs.iter().map(|y| y.value().clone()).collect(), branches };
@@ -138,9 +139,8 @@ impl Problem<'_> {
             p.set_value(x.clone());
         }
         let tape = Tape::<f64>::new();
-        tape.probe_branches(true);
         let output = f(&tape).map_err(|e| self.function_error(at(), e))?;
-        let branches = tape.probe_branches(false).expect("branch probing was turned on above");
+        let branches = branch_hash(&tape);
         let r = then(&output).map_err(|e| self.function_error(format!("in a backward pass {}", at()), e))?;
         Ok((Eval { outputs: vec![output.value().clone()], branches }, r))
     }

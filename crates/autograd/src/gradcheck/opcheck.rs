@@ -1,7 +1,10 @@
 //! [`OpCheck`]: register an op and check it at first and second order over several shapes in
-//! one call, the way JAX's `LAX_GRAD_OPS` table rows do.
+//! one call, the way JAX's `LAX_GRAD_OPS` table rows do. This file describes a row (its shapes,
+//! domains, options, sampled inputs) and depends on no checking machinery, so that the
+//! primitives can state their own rows; [`OpCheck::run`] (in `mod.rs`) runs one.
 
-use super::{gradcheck_labeled, gradgradcheck_labeled, GradcheckError, GradcheckOptions, KinkPolicy, Report};
+use super::options::{GradcheckOptions, KinkPolicy};
+use super::report::{GradcheckError, Report};
 use crate::{Result, Shape, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -85,11 +88,11 @@ type OpFn<'a> = dyn for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>> + 'a;
 pub struct OpCheck<'a> {
     name: String,
     arity: usize,
-    f: Box<OpFn<'a>>,
+    pub(super) f: Box<OpFn<'a>>,
     cases: Vec<Vec<Shape>>,
     domains: Vec<Domain>,
-    options: GradcheckOptions,
-    second_order: bool,
+    pub(super) options: GradcheckOptions,
+    pub(super) second_order: bool,
 }
 
 impl<'a> OpCheck<'a> {
@@ -167,6 +170,12 @@ impl<'a> OpCheck<'a> {
         self
     }
 
+    /// Applies the op to `inputs` (for the crate's own tests of its table).
+    #[cfg(test)]
+    pub(crate) fn apply<'t>(&self, inputs: &[Var<'t, f64>]) -> Result<Var<'t, f64>> {
+        (self.f)(inputs)
+    }
+
     /// The op's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -222,39 +231,9 @@ impl<'a> OpCheck<'a> {
             .collect())
     }
 
-    fn case_label(&self, case: &[Shape]) -> String {
+    pub(super) fn case_label(&self, case: &[Shape]) -> String {
         let shapes: Vec<String> = case.iter().map(ToString::to_string).collect();
         format!("{} on {}", self.name, shapes.join(" × "))
-    }
-
-    /// Runs every case at first order and (if twice differentiable) second order. Returns the
-    /// reports of all checks, or [`GradcheckError::Mismatch`] with the report of every check
-    /// that failed.
-    pub fn run(&self) -> Result<OpReport, GradcheckError> {
-        let mut reports = Vec::new();
-        let mut failed = Vec::new();
-        for (c, shapes) in self.cases().iter().enumerate() {
-            let inputs = self.sample(c)?;
-            let label = self.case_label(shapes);
-            let mut outcomes =
-                vec![gradcheck_labeled(format!("gradcheck of {label}"), &self.f, &inputs, &self.options)];
-            if self.second_order {
-                let label = format!("gradgradcheck of {label}");
-                outcomes.push(gradgradcheck_labeled(label, &self.f, &inputs, &self.options));
-            }
-            for outcome in outcomes {
-                match outcome {
-                    Ok(report) => reports.push(report),
-                    Err(GradcheckError::Mismatch(mut r)) => failed.append(&mut r),
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        if failed.is_empty() {
-            Ok(OpReport { op: self.name.clone(), reports })
-        } else {
-            Err(GradcheckError::Mismatch(failed))
-        }
     }
 
     /// The names of the primitives the op records on the tape, over all cases (forward pass

@@ -1,7 +1,7 @@
 //! What a gradient check found: [`Report`] (one check), [`GradcheckError`] (why it did not pass),
 //! and the per-element table both print.
 
-use super::{GradcheckOptions, Mode};
+use super::options::{GradcheckOptions, Mode};
 use crate::Error;
 use std::fmt;
 

@@ -1,29 +1,28 @@
-//! Addition: `y = a + b`; ∂y/∂a = 1, ∂y/∂b = 1. Also `y = x + c` for a scalar constant `c`.
+//! Addition: `y = a + b`; ∂y/∂a = 1, ∂y/∂b = 1.
 
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::Add;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self + rhs`, broadcasting (NumPy rules).
     #[track_caller]
     pub fn add(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.binary(rhs, Op::Add, Keep::Nothing, Site::caller(), |a, b| a + b)
-    }
-
-    /// `self + c` for a scalar constant `c`.
-    #[track_caller]
-    pub fn add_scalar(&self, c: T) -> Var<'t, T> {
-        self.unary(Op::AddScalar, Keep::Nothing, Site::caller(), |x| x + c)
+        self.binary(rhs, Add, Keep::Nothing, Site::caller(), |a, b| a + b)
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    ctx.grad(0, || Ok(g.clone()))?;
-    ctx.grad(1, || Ok(g.clone()))
+impl<T: Float> Rule<T> for Add {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        ctx.grad(0, || Ok(g.clone()))?;
+        ctx.grad(1, || Ok(g.clone()))
+    }
 }
 
-pub(super) fn backward_scalar<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    ctx.grad(0, || Ok(g.clone()))
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("add", 2, |x| x[0].add(&x[1]))]
 }

@@ -4,37 +4,20 @@
 //! `hi` and no gradient passes, as PyTorch. NaN inputs stay NaN. Gradient checks treat `x = lo`
 //! and `x = hi` as kinks.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::kernels::clamp;
+use crate::op::Clamp;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `min(max(x, lo), hi)`.
     #[track_caller]
     pub fn clamp(&self, lo: T, hi: T) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x < lo) as u64 + 2 * (x > hi) as u64));
-        }
-        self.unary(Op::Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
+        self.unary(Clamp { lo, hi }, Keep::Inputs, Site::caller(), |x| clamp(x, lo, hi))
     }
-}
-
-/// `min(max(x, lo), hi)`, keeping NaN.
-#[inline]
-pub(super) fn clamp<T: Float>(x: T, lo: T, hi: T) -> T {
-    let y = if x < lo { lo } else { x };
-    if y > hi {
-        hi
-    } else {
-        y
-    }
-}
-
-struct Clamp<T> {
-    lo: T,
-    hi: T,
 }
 
 impl<T: Float> Derivative<T> for Clamp<T> {
@@ -44,13 +27,17 @@ impl<T: Float> Derivative<T> for Clamp<T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(lo: T, hi: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Clamp { lo, hi }, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // Samples landing within eps of ±0.5 are kinks: OpCheck moves them off.
+        OpCheck::new("clamp", 1, |x| Ok(x[0].clamp(-0.5, 0.5))),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{branch_hash, check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, kinks, t};
     use crate::Tape;
 
     #[test]
@@ -77,9 +64,7 @@ mod tests {
         let x = t(&[-1.3, 0.4, 2.0, -0.2], &[2, 2]);
         check_grad(&[&x], |v| v[0].clamp(-1.0, 1.0));
         check_grad2(&[&x], |v| v[0].clamp(-1.0, 1.0).powf(3.0));
-        let at = |v: f64| branch_hash(&t(&[v], &[1]), |x| x.clamp(-1.0, 1.0));
-        assert_ne!(at(-1.0 - 1e-6), at(-1.0 + 1e-6));
-        assert_ne!(at(1.0 - 1e-6), at(1.0 + 1e-6));
-        assert_eq!(at(0.3), at(0.4));
+        // Gradient checks see the kinks at both bounds, and nowhere else.
+        assert_eq!(kinks(&[-1.0, 0.3, 1.0, 1.5], |x| x.clamp(-1.0, 1.0)), [0, 2]);
     }
 }

@@ -1,18 +1,18 @@
-//! Joining along an axis.
+//! Concatenation: `concat(xs, axis)` puts the inputs one after another along `axis` (all other
+//! axes equal). Backward: input `i` gets the `narrow` of the gradient at its offset (read from
+//! the inputs' shapes), so every order works. Linear: no kinks.
 //!
-//! - `concat(xs, axis)`: the inputs one after another along `axis` (all other axes equal).
-//!   Backward: input `i` gets the `narrow` of the gradient at its offset, so every order works.
-//! - `stack(xs, axis)`: the inputs (all of one shape) along a new axis at `axis`: a composite,
-//!   `unsqueeze` then `concat`.
-//!
-//! Linear: no kinks.
+//! `stack(xs, axis)` joins inputs of one shape along a new axis: a composite, `unsqueeze` then
+//! `concat`.
 
-use super::kernels::{resized, Lanes};
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
+use crate::op::Concat;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
-use std::sync::Arc;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Concatenates `xs` along `axis`; all other axes must agree.
@@ -53,8 +53,7 @@ impl<'t, T: Float> Var<'t, T> {
             let msg = format!("{} tensors; at most {} can be joined in one call", xs.len(), u16::MAX);
             return Err(Error::InvalidArgument { op: "concat", msg, site });
         }
-        let sizes: Arc<[usize]> = xs.iter().map(|x| x.dims()[axis]).collect();
-        let total: usize = sizes.iter().sum();
+        let total: usize = xs.iter().map(|x| x.dims()[axis]).sum();
         let outer = Lanes::new(first.shape(), axis).outer;
         let chunks: Vec<(&[T], usize)> = xs.iter().map(|x| (x.value.data(), x.numel() / outer.max(1))).collect();
         let value = Tensor::zeroed_with(resized(first.shape(), axis, total), |out| {
@@ -66,8 +65,7 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             }
         });
-        let op = Op::Concat { axis: u32::try_from(axis).expect("an axis below the rank"), sizes };
-        Ok(first.tape.record(op, xs, value, site, Keep::Nothing))
+        Ok(first.tape.record(Concat { axis }, xs, value, site, Keep::Nothing))
     }
 
     /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank).
@@ -96,24 +94,33 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(
-    axis: u32,
-    sizes: &[usize],
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let (axis, site) = (axis as usize, Site::caller());
-    let mut start = 0;
-    for (i, &len) in sizes.iter().enumerate() {
-        ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
-        start += len;
+impl<T: Float> Rule<T> for Concat {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let axis = self.axis;
+        let site = Site::caller();
+        let mut start = 0;
+        for i in 0..ctx.arity() {
+            let len = ctx.input_shape(i)[axis];
+            ctx.grad(i, || g.narrow_at(axis, start, len, site))?;
+            start += len;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("concat", 3, |x| Var::concat(&[&x[0], &x[1], &x[2]], 0))
+            .shapes(&[&[&[2, 3], &[1, 3], &[2, 3]], &[&[1], &[3], &[2]]]),
+        OpCheck::new("concat (stack)", 2, |x| Var::stack(&[&x[0], &x[1]], 1))
+            .shapes(&[&[&[2, 3], &[2, 3]], &[&[3], &[3]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2};
+    use crate::testing::{check_grad, check_grad2};
     use crate::{Tape, Tensor, Var};
 
     #[test]

@@ -1,20 +1,19 @@
 //! Cosine: `y = cos x`; dy/dx = −sin x.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::op::Cos;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise cosine.
     #[track_caller]
     pub fn cos(&self) -> Var<'t, T> {
-        self.unary(Op::Cos, Keep::Inputs, Site::caller(), T::cos)
+        self.unary(Cos, Keep::Inputs, Site::caller(), T::cos)
     }
 }
-
-struct Cos;
 
 impl<T: Float> Derivative<T> for Cos {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -22,6 +21,7 @@ impl<T: Float> Derivative<T> for Cos {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Cos, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("cos", 1, |x| Ok(x[0].cos()))]
 }

@@ -1,46 +1,16 @@
-//! User-defined ops, in the spirit of `torch.autograd.Function`: the user supplies the forward
-//! on tensors and the backward (the vector-Jacobian product) on [`Var`]s.
+//! User-defined ops ([`CustomOp`], in the spirit of `torch.autograd.Function`): the user
+//! supplies the forward on tensors and the backward (the vector-Jacobian product) on [`Var`]s.
 //!
 //! A backward written with `Var` ops is differentiable like any built-in rule, so the op works
 //! at every order (`grad` with `create_graph`, `gradgradcheck`). A backward that computes on raw
 //! tensors and wraps the result with [`Var::constant`] is first-order only.
 
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::op::{CustomOp, Op};
+use crate::rule::{Branches, Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use std::sync::Arc;
-
-/// An op defined outside this crate: a forward kernel and its backward rule.
-///
-/// See the crate documentation (section "Custom activations and losses") for Swish written as
-/// a custom op and gradient-checked at both orders.
-pub trait CustomOp<T: Float>: Send + Sync + 'static {
-    /// The op's name, for errors, tape listings and graph exports.
-    fn name(&self) -> &'static str;
-
-    /// Computes the output from the inputs' values. Return [`Error::Custom`] (or any other
-    /// error) for invalid inputs.
-    fn forward(&self, inputs: &[&Tensor<T>]) -> Result<Tensor<T>>;
-
-    /// Given the inputs, the output and `grad = ∂L/∂output`, returns `∂L/∂input` for each input
-    /// (`None` where no gradient flows; each gradient must have its input's shape). Use `Var`
-    /// ops to make the rule differentiable.
-    fn backward<'t>(
-        &self,
-        inputs: &[Var<'t, T>],
-        output: &Var<'t, T>,
-        grad: &Var<'t, T>,
-    ) -> Result<Vec<Option<Var<'t, T>>>>;
-
-    /// Labels of the branch each element takes at the op's kinks, if it has any (for example
-    /// `x > 0` for a ReLU-like op). Gradient checks compare the labels at `x ± ε` to tell a
-    /// kink from a wrong derivative. The default declares no kinks.
-    fn branches(&self, inputs: &[&Tensor<T>]) -> Vec<u64> {
-        let _ = inputs;
-        Vec::new()
-    }
-}
 
 impl<'t, T: Float> Var<'t, T> {
     /// Applies a user-defined op to `inputs` (all on the same tape).
@@ -54,29 +24,37 @@ impl<'t, T: Float> Var<'t, T> {
             first.same_tape(v, op.name(), site)?;
         }
         let tensors: Vec<&Tensor<T>> = inputs.iter().map(|v| &v.value).collect();
-        if first.tape.probing_branches() {
-            first.tape.note_branches(op.branches(&tensors).into_iter());
-        }
         let value = op.forward(&tensors)?;
         Ok(first.tape.record(Op::Custom(op.clone()), inputs, value, site, Keep::InputsAndOutput))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(op: &dyn CustomOp<T>, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (output, inputs) = ctx.saved_all().split_last().expect("custom ops save inputs and output");
-    let grads = op.backward(inputs, output, g)?;
-    if grads.len() != inputs.len() {
-        let msg = format!("backward returned {} gradients for {} inputs", grads.len(), inputs.len());
-        return Err(Error::Custom { op: op.name(), msg });
-    }
-    let shapes: Vec<Shape> = inputs.iter().map(|x| x.shape().clone()).collect();
-    for (i, (gx, shape)) in grads.into_iter().zip(shapes).enumerate() {
-        let Some(gx) = gx else { continue };
-        if gx.shape() != &shape {
-            let msg = format!("backward returned a gradient of shape {} for an input of shape {shape}", gx.shape());
+impl<T: Float> Rule<T> for Arc<dyn CustomOp<T>> {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let op = self.as_ref();
+        let (output, inputs) = ctx.saved_all().split_last().expect("custom ops save inputs and output");
+        let grads = op.backward(inputs, output, g)?;
+        if grads.len() != inputs.len() {
+            let msg = format!("backward returned {} gradients for {} inputs", grads.len(), inputs.len());
             return Err(Error::Custom { op: op.name(), msg });
         }
-        ctx.grad(i, || Ok(gx))?;
+        let shapes: Vec<Shape> = inputs.iter().map(|x| x.shape().clone()).collect();
+        for (i, (gx, shape)) in grads.into_iter().zip(shapes).enumerate() {
+            let Some(gx) = gx else { continue };
+            if gx.shape() != &shape {
+                let msg = format!("backward returned a gradient of shape {} for an input of shape {shape}", gx.shape());
+                return Err(Error::Custom { op: op.name(), msg });
+            }
+            ctx.grad(i, || Ok(gx))?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// The kinks the op declares ([`CustomOp::branches`]), from its saved inputs.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        let (_output, inputs) = saved.split_last().expect("custom ops save inputs and output");
+        for label in CustomOp::branches(self.as_ref(), inputs) {
+            labels.note(label);
+        }
+    }
 }

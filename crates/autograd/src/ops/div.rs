@@ -1,9 +1,11 @@
 //! Division: `y = a / b`; ∂y/∂a = 1/b, ∂y/∂b = −a/b², computed as `−(g/b)·(a/b)`, which
 //! stays finite wherever `y` is (b² alone can underflow).
 
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Div;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -11,13 +13,20 @@ impl<'t, T: Float> Var<'t, T> {
     /// as IEEE 754 says (anomaly mode reports it).
     #[track_caller]
     pub fn div(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.binary(rhs, Op::Div, Keep::Inputs, Site::caller(), |a, b| a / b)
+        self.binary(rhs, Div, Keep::Inputs, Site::caller(), |a, b| a / b)
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    let g_over_b = g.div(&b)?;
-    ctx.grad(1, || Ok(g_over_b.mul(&a.div(&b)?)?.neg()))?;
-    ctx.grad(0, || Ok(g_over_b))
+impl<T: Float> Rule<T> for Div {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        let g_over_b = g.div(&b)?;
+        ctx.grad(1, || Ok(g_over_b.mul(&a.div(&b)?)?.neg()))?;
+        ctx.grad(0, || Ok(g_over_b))
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)])]
 }

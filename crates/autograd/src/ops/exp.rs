@@ -1,20 +1,19 @@
 //! Exponential: `y = eˣ`; dy/dx = eˣ = y (from the saved output, so no second `exp`).
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::op::Exp;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `eˣ`.
     #[track_caller]
     pub fn exp(&self) -> Var<'t, T> {
-        self.unary(Op::Exp, Keep::Output, Site::caller(), T::exp)
+        self.unary(Exp, Keep::Output, Site::caller(), T::exp)
     }
 }
-
-struct Exp;
 
 impl<T: Float> Derivative<T> for Exp {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -22,6 +21,7 @@ impl<T: Float> Derivative<T> for Exp {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Exp, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("exp", 1, |x| Ok(x[0].exp()))]
 }

@@ -1,28 +1,20 @@
-//! Integer indexing along one axis, and the adjoints that make it differentiable.
+//! Gathering one element per lane: view `x` as `[outer, n, inner]` around `axis`; then
+//! `y[o, 0, i] = x[o, index[o·inner + i], i]` (`index` lists one position per element of the
+//! other axes, row-major: for logits `[N, C]` and `axis = 1` it is the `N` labels). Backward:
+//! `scatter_add` of `g` into zeros, its adjoint, whose backward is `gather` again, so every
+//! order works. Linear in `x`: no kinks. An index out of range is [`Error::IndexOutOfRange`].
 //!
-//! View `x` as `[outer, n, inner]` around `axis`.
-//!
-//! - `gather(axis, index)`: one element per lane, `y[o, 0, i] = x[o, index[o·inner + i], i]`
-//!   (`index` lists one position per element of the other axes, row-major: for logits `[N, C]`
-//!   and `axis = 1` it is the `N` labels). Backward: `scatter_add` of `g` into zeros.
-//! - `scatter_add(axis, index, n)`: the adjoint, `y = zeros; y[o, index[o·inner + i], i] += x[o, 0, i]`.
-//!   Backward: `gather`.
-//! - `index_select(axis, index)`: whole slices, `y[o, j, i] = x[o, index[j], i]` (repeats
-//!   allowed). Backward: `index_add` of `g` into zeros, so repeated indices sum their gradients.
-//! - `index_add(axis, index, n)`: the adjoint, `y = zeros; y[o, index[j], i] += x[o, j, i]`.
-//!   Backward: `index_select`.
-//!
-//! All four are linear in `x`: no kinks, and each pair differentiates into the other, so every
-//! order works. An index out of range is [`Error::IndexOutOfRange`].
-//!
-//! [`Tensor::one_hot`] builds the constant one-hot matrix of a list of labels.
+//! [`Tensor::one_hot`] builds the constant one-hot matrix of a list of labels. The index checks
+//! here serve the other indexing ops too (`scatter_add`, `index_select`, `index_add`).
 
-use super::kernels::{resized, Lanes};
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::Lanes;
+use crate::op::{AxisIndex, Gather};
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
-use std::sync::Arc;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Picks one element along `axis` for every position of the other axes: `index[p]` is the
@@ -39,119 +31,22 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn gather(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
-        self.gather_at(axis, index.into(), Site::caller())
+        self.gather_at(AxisIndex::new(axis, index), Site::caller())
     }
 
-    /// The adjoint of [`gather`](Var::gather): a tensor of zeros with `self`'s shape except
-    /// `size` along `axis` (where `self` has size 1), into which each element of `self` is added
-    /// at the position `index` gives for it.
-    #[track_caller]
-    pub fn scatter_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Var<'t, T>> {
-        self.scatter_add_at(axis, index.into(), size, Site::caller())
-    }
-
-    /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
-    /// The result has `self`'s shape with `index.len()` along `axis`.
-    ///
-    /// ```
-    /// use autograd::{Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// let table = tape.var(Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [3, 2]).unwrap());
-    /// let rows = table.index_select(0, &[2, 0, 2]).unwrap();
-    /// assert_eq!(rows.value().to_vec(), vec![5., 6., 1., 2., 5., 6.]);
-    /// rows.sum().backward().unwrap();
-    /// assert_eq!(table.grad().unwrap().to_vec(), vec![1., 1., 0., 0., 2., 2.]);
-    /// ```
-    #[track_caller]
-    pub fn index_select(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
-        self.index_select_at(axis, index.into(), Site::caller())
-    }
-
-    /// The adjoint of [`index_select`](Var::index_select): a tensor of zeros with `self`'s shape
-    /// except `size` along `axis`, into which slice `j` of `self` is added at position `index[j]`.
-    #[track_caller]
-    pub fn index_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Var<'t, T>> {
-        self.index_add_at(axis, index.into(), size, Site::caller())
-    }
-
-    fn gather_at(&self, axis: usize, index: Arc<[usize]>, site: Site) -> Result<Var<'t, T>> {
+    pub(super) fn gather_at(&self, index: AxisIndex, site: Site) -> Result<Var<'t, T>> {
+        let axis = index.axis();
         check_axis("gather", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
-        check_positions("gather", &index, lanes, self.shape(), axis, site)?;
-        check_range("gather", &index, axis, lanes.len, site)?;
+        check_positions("gather", index.positions(), lanes, self.shape(), axis, site)?;
+        check_range("gather", index.positions(), axis, lanes.len, site)?;
         let (n, inner) = (lanes.len, lanes.inner);
         let x = self.value.data();
         let value = Tensor::from_exact_iter(
             self.shape().reduced(&[axis], true),
-            index.iter().enumerate().map(|(p, &k)| x[(p / inner * n + k) * inner + p % inner]),
+            index.positions().iter().enumerate().map(|(p, &k)| x[(p / inner * n + k) * inner + p % inner]),
         );
-        let op = Op::Gather { axis: axis_u32(axis), index };
-        Ok(self.tape.record(op, &[self], value, site, Keep::Nothing))
-    }
-
-    fn scatter_add_at(&self, axis: usize, index: Arc<[usize]>, size: usize, site: Site) -> Result<Var<'t, T>> {
-        check_axis("scatter_add", axis, self.shape(), site)?;
-        if self.dims()[axis] != 1 {
-            let msg = format!("axis {axis} of the source {} must have size 1", self.shape());
-            return Err(Error::InvalidArgument { op: "scatter_add", msg, site });
-        }
-        let lanes = Lanes::new(self.shape(), axis);
-        check_positions("scatter_add", &index, lanes, self.shape(), axis, site)?;
-        check_range("scatter_add", &index, axis, size, site)?;
-        let inner = lanes.inner;
-        let shape = resized(self.shape(), axis, size);
-        let x = self.value.data();
-        let value = Tensor::zeroed_with(shape, |out| {
-            for (p, &k) in index.iter().enumerate() {
-                out[(p / inner * size + k) * inner + p % inner] += x[p];
-            }
-        });
-        let op = Op::ScatterAdd { axis: axis_u32(axis), index };
-        Ok(self.tape.record(op, &[self], value, site, Keep::Nothing))
-    }
-
-    fn index_select_at(&self, axis: usize, index: Arc<[usize]>, site: Site) -> Result<Var<'t, T>> {
-        check_axis("index_select", axis, self.shape(), site)?;
-        let lanes = Lanes::new(self.shape(), axis);
-        check_range("index_select", &index, axis, lanes.len, site)?;
-        let (n, m, inner) = (lanes.len, index.len(), lanes.inner);
-        let x = self.value.data();
-        let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
-            for o in 0..lanes.outer {
-                for (j, &k) in index.iter().enumerate() {
-                    let src = (o * n + k) * inner;
-                    let dst = (o * m + j) * inner;
-                    out[dst..dst + inner].copy_from_slice(&x[src..src + inner]);
-                }
-            }
-        });
-        let op = Op::IndexSelect { axis: axis_u32(axis), index };
-        Ok(self.tape.record(op, &[self], value, site, Keep::Nothing))
-    }
-
-    fn index_add_at(&self, axis: usize, index: Arc<[usize]>, size: usize, site: Site) -> Result<Var<'t, T>> {
-        check_axis("index_add", axis, self.shape(), site)?;
-        let lanes = Lanes::new(self.shape(), axis);
-        if lanes.len != index.len() {
-            let msg = format!("{} indices for axis {axis} of the source {}", index.len(), self.shape());
-            return Err(Error::InvalidArgument { op: "index_add", msg, site });
-        }
-        check_range("index_add", &index, axis, size, site)?;
-        let (m, inner) = (lanes.len, lanes.inner);
-        let x = self.value.data();
-        let value = Tensor::zeroed_with(resized(self.shape(), axis, size), |out| {
-            for o in 0..lanes.outer {
-                for (j, &k) in index.iter().enumerate() {
-                    let src = (o * m + j) * inner;
-                    let dst = (o * size + k) * inner;
-                    for (d, &s) in out[dst..dst + inner].iter_mut().zip(&x[src..src + inner]) {
-                        *d += s;
-                    }
-                }
-            }
-        });
-        let op = Op::IndexAdd { axis: axis_u32(axis), index };
-        Ok(self.tape.record(op, &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Gather { index }, &[self], value, site, Keep::Nothing))
     }
 }
 
@@ -176,13 +71,8 @@ impl<T: Float> Tensor<T> {
     }
 }
 
-/// Axes are stored as `u32` so that these variants keep `Op` at 24 bytes.
-fn axis_u32(axis: usize) -> u32 {
-    u32::try_from(axis).expect("an axis below the rank, far below 2^32")
-}
-
 /// Checks that `index` has one entry per position of the axes other than `axis`.
-fn check_positions(
+pub(super) fn check_positions(
     op: &'static str,
     index: &[usize],
     lanes: Lanes,
@@ -201,56 +91,39 @@ fn check_positions(
     Err(Error::InvalidArgument { op, msg, site })
 }
 
-fn check_range(op: &'static str, index: &[usize], axis: usize, size: usize, site: Site) -> Result<()> {
+pub(super) fn check_range(op: &'static str, index: &[usize], axis: usize, size: usize, site: Site) -> Result<()> {
     match index.iter().find(|&&k| k >= size) {
         Some(&index) => Err(Error::IndexOutOfRange { op, index, axis, size, site }),
         None => Ok(()),
     }
 }
 
-pub(super) fn backward_gather<'t, T: Float>(
-    axis: u32,
-    index: &Arc<[usize]>,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let axis = axis as usize;
-    let size = ctx.input_shape(0)[axis];
-    ctx.grad(0, || g.scatter_add_at(axis, index.clone(), size, Site::caller()))
+impl<T: Float> Rule<T> for Gather {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let axis = self.index.axis();
+        let size = ctx.input_shape(0)[axis];
+        ctx.grad(0, || g.scatter_add_at(self.index.clone(), size, Site::caller()))
+    }
 }
 
-pub(super) fn backward_scatter_add<'t, T: Float>(
-    axis: u32,
-    index: &Arc<[usize]>,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    ctx.grad(0, || g.gather_at(axis as usize, index.clone(), Site::caller()))
+/// `count` positions below `size`, spread out and with repeats once `count > size`: index lists
+/// for the indexing ops' check rows, which depend on the sampled shape.
+pub(super) fn spread(count: usize, size: usize) -> Vec<usize> {
+    (0..count).map(|p| (3 * p + 1) % size).collect()
 }
 
-pub(super) fn backward_index_select<'t, T: Float>(
-    axis: u32,
-    index: &Arc<[usize]>,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let axis = axis as usize;
-    let size = ctx.input_shape(0)[axis];
-    ctx.grad(0, || g.index_add_at(axis, index.clone(), size, Site::caller()))
-}
-
-pub(super) fn backward_index_add<'t, T: Float>(
-    axis: u32,
-    index: &Arc<[usize]>,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    ctx.grad(0, || g.index_select_at(axis as usize, index.clone(), Site::caller()))
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // Positions along axis 1, depending on the sampled shape.
+        OpCheck::new("gather", 1, |x| x[0].gather(1, &spread(x[0].numel() / x[0].dims()[1], x[0].dims()[1])))
+            .shapes(&[&[&[3, 4]], &[&[2, 3, 2]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, t};
     use crate::{Error, Tape, Tensor};
 
     fn x() -> Tensor<f64> {

@@ -2,39 +2,36 @@
 //! x = 0 the derivative is `slope`, as PyTorch (`self > 0 ? grad : grad·slope`), consistent with
 //! ReLU'(0) = 0 (the `slope = 0` case). Gradient checks treat `x = 0` as a kink.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::LeakyRelu;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `x` for `x > 0`, `slope·x` otherwise.
     #[track_caller]
     pub fn leaky_relu(&self, slope: T) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
-        }
-        self.unary(Op::LeakyRelu(slope), Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
+        self.unary(LeakyRelu { slope }, Keep::Inputs, Site::caller(), |x| if x > T::ZERO { x } else { x * slope })
     }
 }
 
-struct LeakyRelu<T>(T);
-
 impl<T: Float> Derivative<T> for LeakyRelu<T> {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
-        let slope = self.0;
+        let slope = self.slope;
         x.piecewise(|x| if x > T::ZERO { T::ONE } else { slope })
     }
 }
 
-pub(super) fn backward<'t, T: Float>(slope: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&LeakyRelu(slope), ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("leaky_relu", 1, |x| Ok(x[0].leaky_relu(0.1))).domain(Domain::AwayFromZero(0.1))]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, branch_hash, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, kinks, t};
     use crate::Tape;
 
     // PyTorch 2.15: F.leaky_relu(x, 0.1) at x = [-2.5, -1, 0, 0.3, 1.7, 25], seed r = [1, -2, 0.5, 3, 1.5, -1]
@@ -54,8 +51,6 @@ mod tests {
         let x = t(&[-1.3, 0.4, 2.0, -0.2], &[2, 2]);
         check_grad(&[&x], |v| v[0].leaky_relu(0.2));
         check_grad2(&[&x], |v| v[0].leaky_relu(0.2).powf(2.0));
-        let at = |v: f64| branch_hash(&t(&[v], &[1]), |x| x.leaky_relu(0.2));
-        assert_ne!(at(-1e-6), at(1e-6));
-        assert_eq!(at(-0.5), at(-0.4));
+        assert_eq!(kinks(&[-0.5, 0.0, 0.4], |x| x.leaky_relu(0.2)), [1]);
     }
 }

@@ -1,18 +1,20 @@
 //! Affine map, fused: `y = x·wᵀ + b` for `x: [.., in]`, `w: [out, in]` (PyTorch's layout),
-//! optional `b: [out]`; `y: [.., out]`.
+//! optional `b: [out]`, `y: [.., out]`; `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`.
 //!
 //! Forward: one GEMM per call, with `wᵀ` read through swapped strides (never materialized) and
 //! the bias written into the output first so that the GEMM adds onto it (β = 1): no broadcast
 //! node, no temporary.
 //!
-//! Backward, for `G = ∂L/∂y` with the leading axes of `x` and `G` folded into rows:
-//! `∂L/∂x = G·w`, `∂L/∂w = Gᵀ·x`, `∂L/∂b = Σ_rows G`. Each is a recorded `matmul`/`sum_to`, so
-//! the rule is differentiable again. Smooth everywhere: no kinks.
+//! Backward, for `G = ∂L/∂y` with the leading axes of `x` and `G` folded into rows: each product
+//! is a recorded `matmul`/`sum_to`, so the rule is differentiable again. Whether there is a bias
+//! is the op's arity. Smooth everywhere: no kinks.
 
-use super::kernels::gemm;
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::gemm;
+use crate::op::Linear;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -61,8 +63,8 @@ impl<'t, T: Float> Var<'t, T> {
         out_dims.push(outputs);
         let value = affine(&self.value, &w.value, b.map(|b| &b.value), rows, features, outputs, Shape::from(out_dims));
         Ok(match b {
-            Some(b) => self.tape.record(Op::Linear { bias: true }, &[self, w, b], value, site, Keep::Inputs),
-            None => self.tape.record(Op::Linear { bias: false }, &[self, w], value, site, Keep::Inputs),
+            Some(b) => self.tape.record(Linear, &[self, w, b], value, site, Keep::Inputs),
+            None => self.tape.record(Linear, &[self, w], value, site, Keep::Inputs),
         })
     }
 }
@@ -110,25 +112,39 @@ fn affine<T: Float>(
     unsafe { Tensor::from_writer(shape, fill) }
 }
 
-pub(super) fn backward<'t, T: Float>(bias: bool, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let site = Site::caller();
-    let (x, w) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    let (features, outputs) = (w.dims()[1], w.dims()[0]);
-    // The product of x's leading axes (not numel / features, which is 0 / 0 when features = 0).
-    let rows: usize = x.dims()[..x.rank() - 1].iter().product();
-    // Fold the leading axes into rows (free reshapes, no nodes when the shapes already agree).
-    let g2 = g.reshape_at(Shape::from([rows, outputs]), site)?;
-    ctx.grad(0, || g2.matmul_at(&w, false, false, site)?.reshape_at(x.shape().clone(), site))?;
-    ctx.grad(1, || g2.matmul_at(&x.reshape_at(Shape::from([rows, features]), site)?, true, false, site))?;
-    if bias {
-        ctx.grad(2, || g2.sum_to_at(&Shape::from([outputs]), site))?;
+impl<T: Float> Rule<T> for Linear {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let site = Site::caller();
+        let (x, w) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        let (features, outputs) = (w.dims()[1], w.dims()[0]);
+        // The product of x's leading axes (not numel / features, which is 0 / 0 when features = 0).
+        let rows: usize = x.dims()[..x.rank() - 1].iter().product();
+        // Fold the leading axes into rows (free reshapes, no nodes when the shapes already agree).
+        let g2 = g.reshape_at(Shape::from([rows, outputs]), site)?;
+        ctx.grad(0, || g2.matmul_at(&w, false, false, site)?.reshape_at(x.shape().clone(), site))?;
+        ctx.grad(1, || g2.matmul_at(&x.reshape_at(Shape::from([rows, features]), site)?, true, false, site))?;
+        if ctx.arity() == 3 {
+            ctx.grad(2, || g2.sum_to_at(&Shape::from([outputs]), site))?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("linear", 3, |x| x[0].linear(&x[1], Some(&x[2]))).shapes(&[
+            &[&[2, 3], &[4, 3], &[4]],
+            &[&[2, 2, 3], &[4, 3], &[4]],
+            &[&[3], &[2, 3], &[2]],
+        ]),
+        OpCheck::new("linear (no bias)", 2, |x| x[0].linear(&x[1], None)).shapes(&[&[&[2, 3], &[4, 3]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     // Reference values from PyTorch:

@@ -1,21 +1,20 @@
 //! Natural logarithm: `y = ln x`; dy/dx = 1/x. `ln 0 = −∞` and `ln x = NaN` for `x < 0`, as
 //! IEEE 754 says; anomaly mode reports either at this op.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Log;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise natural logarithm.
     #[track_caller]
     pub fn log(&self) -> Var<'t, T> {
-        self.unary(Op::Log, Keep::Inputs, Site::caller(), T::ln)
+        self.unary(Log, Keep::Inputs, Site::caller(), T::ln)
     }
 }
-
-struct Log;
 
 impl<T: Float> Derivative<T> for Log {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -23,6 +22,7 @@ impl<T: Float> Derivative<T> for Log {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Log, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("log", 1, |x| Ok(x[0].log())).domain(Domain::Positive)]
 }

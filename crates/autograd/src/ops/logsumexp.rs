@@ -5,11 +5,13 @@
 //! as PyTorch. The op is recorded with the reduced axis kept (size 1); without `keepdim` a free
 //! reshape follows, so the backward never needs to know which axis was reduced.
 
-use super::broadcast::for_each_row;
-use super::kernels::{lane_max, map_lanes, Lanes};
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{for_each_row, lane_max, map_lanes, Lanes};
+use crate::op::Logsumexp;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -31,7 +33,7 @@ impl<'t, T: Float> Var<'t, T> {
         let value = Tensor::zeroed_with(kept, |out| {
             map_lanes([self.value.data()], lanes, out, 1, |[x], y| y[0] = logsumexp(x))
         });
-        let y = self.tape.record(Op::LogSumExp, &[self], value, site, Keep::InputsAndOutput);
+        let y = self.tape.record(Logsumexp, &[self], value, site, Keep::InputsAndOutput);
         if keepdim {
             Ok(y)
         } else {
@@ -49,32 +51,42 @@ fn logsumexp<T: Float>(x: &[T]) -> T {
     m + x.iter().map(|&x| (x - m).exp()).sum::<T>().ln()
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    ctx.grad(0, || {
-        if g.tape.is_recording() && (g.is_tracked() || x.is_tracked() || y.is_tracked()) {
-            return g.mul(&x.sub(&y)?.exp());
-        }
-        // Fused: g and y repeat along the reduced axis of x.
-        let (xs, gs, ys) = (x.value.data(), g.value.data(), y.value.data());
-        let row_len = x.dims().last().copied().unwrap_or(1);
-        let value = Tensor::zeroed_with(x.shape().clone(), |dx| {
-            let mut start = 0;
-            for_each_row(y.shape(), x.shape(), |offset, step| {
-                for j in 0..row_len {
-                    let k = offset + j * step;
-                    dx[start + j] = gs[k] * (xs[start + j] - ys[k]).exp();
-                }
-                start += row_len;
+impl<T: Float> Rule<T> for Logsumexp {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        ctx.grad(0, || {
+            if g.tape.is_recording() && (g.is_tracked() || x.is_tracked() || y.is_tracked()) {
+                return g.mul(&x.sub(&y)?.exp());
+            }
+            // Fused: g and y repeat along the reduced axis of x.
+            let (xs, gs, ys) = (x.value.data(), g.value.data(), y.value.data());
+            let row_len = x.dims().last().copied().unwrap_or(1);
+            let value = Tensor::zeroed_with(x.shape().clone(), |dx| {
+                let mut start = 0;
+                for_each_row(y.shape(), x.shape(), |offset, step| {
+                    for j in 0..row_len {
+                        let k = offset + j * step;
+                        dx[start + j] = gs[k] * (xs[start + j] - ys[k]).exp();
+                    }
+                    start += row_len;
+                });
             });
-        });
-        Ok(g.constant(value))
-    })
+            Ok(g.constant(value))
+        })
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("logsumexp", 1, |x| x[0].logsumexp(1, false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("logsumexp (axis 0, keepdim)", 1, |x| x[0].logsumexp(0, true)).shapes(&[&[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     // PyTorch 2.15 (float64): x = torch.tensor([[1., 2., 3.], [-1., 0.5, 1000.]]);

@@ -1,7 +1,8 @@
-//! Matrix multiplication with optional transposes folded into the GEMM call:
-//! `C = op(A)·op(B)`, where `op(X)` is `X` or `Xᵀ` (of the last two axes).
+//! Matrix multiplication, `C = op(A)·op(B)` where `op(X)` is `X` or `Xᵀ` (of the last two axes),
+//! the transposes folded into the GEMM call; `∂L/∂op(A) = G·op(B)ᵀ`, `∂L/∂op(B) = op(A)ᵀ·G` for
+//! `G = ∂L/∂C`. Linear in each operand: no kinks.
 //!
-//! Backward, for `G = ∂L/∂C`:
+//! Backward, in detail:
 //! - `∂L/∂op(A) = G·op(B)ᵀ`, so `∂L/∂A = G·op(B)ᵀ`, or its transpose `op(B)·Gᵀ` when A was
 //!   transposed;
 //! - `∂L/∂op(B) = op(A)ᵀ·G`, so `∂L/∂B = op(A)ᵀ·G`, or `Gᵀ·op(A)` when B was transposed.
@@ -14,10 +15,12 @@
 //! into the rows; that fold needs the left operand untransposed (otherwise the shapes are a
 //! mismatch error). Batch axes do not broadcast.
 
-use super::kernels::gemm;
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::gemm;
+use crate::op::Matmul;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -64,15 +67,17 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let dims = MatDims::new(a, b, ta, tb).ok_or_else(mismatch)?;
         let value = gemm_batched(&self.value, &rhs.value, &dims);
-        Ok(self.tape.record(Op::MatMul { transpose_a: ta, transpose_b: tb }, &[self, rhs], value, site, Keep::Inputs))
+        Ok(self.tape.record(Matmul { transpose_a: ta, transpose_b: tb }, &[self, rhs], value, site, Keep::Inputs))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ta: bool, tb: bool, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    let site = Site::caller();
-    ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;
-    ctx.grad(1, || if tb { g.matmul_at(&a, true, ta, site) } else { a.matmul_at(g, !ta, false, site) })
+impl<T: Float> Rule<T> for Matmul {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        let (ta, tb, site) = (self.transpose_a, self.transpose_b, Site::caller());
+        ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;
+        ctx.grad(1, || if tb { g.matmul_at(&a, true, ta, site) } else { a.matmul_at(g, !ta, false, site) })
+    }
 }
 
 /// Sizes and strides of `op(A)·op(B)` over a batch.
@@ -151,4 +156,24 @@ fn output_shape(d: &MatDims) -> Shape {
     let mut shape = d.batch.clone();
     shape.extend([d.m, d.n]);
     Shape::from(shape)
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("matmul", 2, |x| x[0].matmul(&x[1])).shapes(&[
+            &[&[2, 3], &[3, 4]],
+            &[&[2, 2, 3], &[2, 3, 1]], // batched
+            &[&[2, 2, 3], &[3, 4]],    // a shared right-hand matrix
+        ]),
+        OpCheck::new("matmul (rhs transposed)", 2, |x| x[0].matmul_t(&x[1], false, true)).shapes(&[
+            &[&[2, 3], &[4, 3]],
+            &[&[2, 2, 3], &[2, 1, 3]],
+            &[&[2, 2, 3], &[4, 3]],
+        ]),
+        OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false))
+            .shapes(&[&[&[3, 2], &[3, 4]], &[&[2, 3, 2], &[2, 3, 1]]]),
+        OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true))
+            .shapes(&[&[&[3, 2], &[4, 3]]]),
+    ]
 }

@@ -1,15 +1,17 @@
-//! Elementwise maximum and minimum of two tensors, broadcasting (NumPy rules).
+//! Elementwise maximum of two tensors, broadcasting (NumPy rules): `y = max(a, b)`; ∂y/∂a = 1
+//! where a > b, ∂y/∂b = 1 where b > a, and at a tie (a = b, the kink) the gradient is split
+//! evenly, ½ to each, as PyTorch (`maximum`'s derivative) and JAX. NaN propagates to the output
+//! and sends no gradient to either input. Gradient checks treat `a = b` as a kink.
 //!
-//! `y = max(a, b)`: ∂y/∂a = 1 where a > b, ∂y/∂b = 1 where b > a, and at a tie (a = b, the kink)
-//! the gradient is split evenly, ½ to each, as PyTorch (`maximum`'s derivative) and JAX; `min`
-//! likewise. The weights are piecewise constant, so the rule is `g · w` with constant `w` and
-//! differentiates again. NaN propagates to the output and sends no gradient to either input.
-//! Gradient checks treat `a = b` as a kink.
+//! The weights are piecewise constant, so the rule is `g · w` with constant `w` and
+//! differentiates again; the same weights declare the kinks. `minimum.rs` reuses the kernel,
+//! the rule and the kinks with the comparison reversed.
 
-use super::broadcast::broadcast;
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::Maximum;
+use crate::rule::{Branches, Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -28,38 +30,19 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn maximum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.note_ties(rhs);
-        self.binary(rhs, Op::Maximum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Max, a, b))
-    }
-
-    /// Elementwise `min(self, rhs)`, broadcasting; ties split the gradient evenly.
-    #[track_caller]
-    pub fn minimum(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.note_ties(rhs);
-        self.binary(rhs, Op::Minimum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Min, a, b))
-    }
-
-    /// In gradient checks, reports for each element which of the two is larger.
-    fn note_ties(&self, rhs: &Var<'t, T>) {
-        if !self.tape.probing_branches() {
-            return;
-        }
-        let Some(shape) = self.shape().broadcast(rhs.shape()) else { return };
-        let (a, b) = (broadcast(&self.value, &shape), broadcast(&rhs.value, &shape));
-        let labels = a.data().iter().zip(b.data()).map(|(&a, &b)| (a > b) as u64 + 2 * (a < b) as u64);
-        self.tape.note_branches(labels.collect::<Vec<_>>().into_iter());
+        self.binary(rhs, Maximum, Keep::Inputs, Site::caller(), |a, b| pick(Which::Max, a, b))
     }
 }
 
 #[derive(Clone, Copy)]
-enum Which {
+pub(super) enum Which {
     Max,
     Min,
 }
 
 /// The larger (smaller) of `a` and `b`; NaN if either is.
 #[inline]
-fn pick<T: Float>(which: Which, a: T, b: T) -> T {
+pub(super) fn pick<T: Float>(which: Which, a: T, b: T) -> T {
     let a_wins = match which {
         Which::Max => a > b,
         Which::Min => a < b,
@@ -89,7 +72,8 @@ fn share<T: Float>(which: Which, a: T, b: T) -> T {
     }
 }
 
-fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+/// The rule of both `maximum` and `minimum`.
+pub(super) fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     let composed = g.tape.is_recording() && g.is_tracked();
     // ∂L/∂x = g · share(x, other): fused, or as `g · w` with constant weights w.
@@ -104,17 +88,30 @@ fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>
     ctx.grad(1, || through(&b.value, &a.value))
 }
 
-pub(super) fn backward_maximum<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    backward(Which::Max, ctx, g)
+/// The kinks of both `maximum` and `minimum`: an element's branch is the share of the gradient
+/// that goes to `a` (1, ½ or 0), which changes exactly where the winner does.
+pub(super) fn branches<T: Float>(which: Which, saved: &[&Tensor<T>], labels: &mut Branches) {
+    labels.note_values(&saved[0].zip_map(saved[1], |a, b| share(which, a, b)));
 }
 
-pub(super) fn backward_minimum<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    backward(Which::Min, ctx, g)
+impl<T: Float> Rule<T> for Maximum {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        backward(Which::Max, ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(Which::Max, saved, labels)
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1]))]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{branch_hash, check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, kinks, t};
     use crate::{Tape, Tensor};
 
     // PyTorch 2.15: a = [1, 2, 3, -1], b = [0, 2, 4, -1], r = [1, 2, 3, 4]
@@ -166,8 +163,8 @@ mod tests {
         check_grad(&[&a, &b], |v| v[0].minimum(&v[1]).unwrap());
         check_grad2(&[&a, &b], |v| v[0].maximum(&v[1]).unwrap().powf(3.0));
         check_grad2(&[&a, &b], |v| v[0].minimum(&v[1]).unwrap().powf(3.0));
-        let at = |v: f64| branch_hash(&t(&[v, 2.0], &[2]), |x| x.maximum(&x.scalar(1.0)).unwrap());
-        assert_ne!(at(1.0 - 1e-6), at(1.0 + 1e-6));
-        assert_eq!(at(0.3), at(0.4));
+        // A tie is a kink; so is one of minimum's.
+        assert_eq!(kinks(&[0.3, 1.0, 2.0], |x| x.maximum(&x.scalar(1.0)).unwrap()), [1]);
+        assert_eq!(kinks(&[0.3, 1.0, 2.0], |x| x.minimum(&x.scalar(2.0)).unwrap()), [2]);
     }
 }

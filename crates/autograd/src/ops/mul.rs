@@ -1,30 +1,29 @@
-//! Multiplication: `y = a·b`; ∂y/∂a = b, ∂y/∂b = a. Also `y = c·x` for a scalar constant `c`.
+//! Multiplication: `y = a·b`; ∂y/∂a = b, ∂y/∂b = a.
 
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::Mul;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `self · rhs`, broadcasting (NumPy rules).
     #[track_caller]
     pub fn mul(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.binary(rhs, Op::Mul, Keep::Inputs, Site::caller(), |a, b| a * b)
-    }
-
-    /// `c · self` for a scalar constant `c`.
-    #[track_caller]
-    pub fn mul_scalar(&self, c: T) -> Var<'t, T> {
-        self.unary(Op::MulScalar(c), Keep::Nothing, Site::caller(), |x| x * c)
+        self.binary(rhs, Mul, Keep::Inputs, Site::caller(), |a, b| a * b)
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
-    ctx.grad(0, || g.mul(&b))?;
-    ctx.grad(1, || g.mul(&a))
+impl<T: Float> Rule<T> for Mul {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        ctx.grad(0, || g.mul(&b))?;
+        ctx.grad(1, || g.mul(&a))
+    }
 }
 
-pub(super) fn backward_scalar<'t, T: Float>(c: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    ctx.grad(0, || Ok(g.mul_scalar(c)))
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("mul", 2, |x| x[0].mul(&x[1]))]
 }

@@ -1,17 +1,14 @@
-//! Slicing along one axis and its adjoint.
-//!
-//! - `narrow(axis, start, len)`: `y[…, j, …] = x[…, start + j, …]` for `j < len`. Backward:
-//!   `pad` the gradient with zeros back to the input's size.
-//! - `pad(axis, before, after)`: `before` zeros, then `x`, then `after` zeros along `axis`.
-//!   Backward: `narrow` the gradient to the middle.
-//!
-//! Each is the other's adjoint, so both directions are differentiable at every order. Linear:
-//! no kinks.
+//! Slicing along one axis: `narrow(axis, start, len)`, `y[…, j, …] = x[…, start + j, …]` for
+//! `j < len`. Backward: `pad` the gradient with zeros back to the input's size. `pad` is its
+//! adjoint, so both are differentiable at every order. Linear: no kinks.
 
-use super::kernels::{resized, Lanes};
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
+use crate::op::Narrow;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -29,12 +26,6 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Var<'t, T>> {
         self.narrow_at(axis, start, len, Site::caller())
-    }
-
-    /// Pads with `before` zeros at the start and `after` zeros at the end of `axis`.
-    #[track_caller]
-    pub fn pad(&self, axis: usize, before: usize, after: usize) -> Result<Var<'t, T>> {
-        self.pad_at(axis, before, after, Site::caller())
     }
 
     pub(crate) fn narrow_at(&self, axis: usize, start: usize, len: usize, site: Site) -> Result<Var<'t, T>> {
@@ -61,57 +52,27 @@ impl<'t, T: Float> Var<'t, T> {
                 chunk.copy_from_slice(&x[src..src + len * inner]);
             }
         });
-        Ok(self.tape.record(Op::Narrow { axis, start }, &[self], value, site, Keep::Nothing))
-    }
-
-    pub(crate) fn pad_at(&self, axis: usize, before: usize, after: usize, site: Site) -> Result<Var<'t, T>> {
-        check_axis("pad", axis, self.shape(), site)?;
-        if before == 0 && after == 0 {
-            return Ok(self.clone());
-        }
-        let lanes = Lanes::new(self.shape(), axis);
-        let (n, inner, x) = (lanes.len, lanes.inner, self.value.data());
-        let Some(m) = n.checked_add(before).and_then(|m| m.checked_add(after)) else {
-            let msg = format!("{before} + {after} zeros around axis {axis} of shape {}", self.shape());
-            return Err(Error::InvalidArgument { op: "pad", msg, site });
-        };
-        let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
-            if n * inner == 0 {
-                return;
-            }
-            for (o, chunk) in x.chunks_exact(n * inner).enumerate() {
-                let dst = (o * m + before) * inner;
-                out[dst..dst + n * inner].copy_from_slice(chunk);
-            }
-        });
-        Ok(self.tape.record(Op::Pad { axis, before }, &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Narrow { axis, start }, &[self], value, site, Keep::Nothing))
     }
 }
 
-pub(super) fn backward_narrow<'t, T: Float>(
-    axis: usize,
-    start: usize,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let n = ctx.input_shape(0)[axis];
-    let after = n - start - g.dims()[axis];
-    ctx.grad(0, || g.pad_at(axis, start, after, Site::caller()))
+impl<T: Float> Rule<T> for Narrow {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (axis, start) = (self.axis, self.start);
+        let n = ctx.input_shape(0)[axis];
+        let after = n - start - g.dims()[axis];
+        ctx.grad(0, || g.pad_at(axis, start, after, Site::caller()))
+    }
 }
 
-pub(super) fn backward_pad<'t, T: Float>(
-    axis: usize,
-    before: usize,
-    ctx: &mut Ctx<'_, 't, T>,
-    g: &Var<'t, T>,
-) -> Result<()> {
-    let n = ctx.input_shape(0)[axis];
-    ctx.grad(0, || g.narrow_at(axis, before, n, Site::caller()))
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("narrow", 1, |x| x[0].narrow(1, 1, 2)).shapes(&[&[&[2, 4]], &[&[2, 3, 2]]])]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2};
+    use crate::testing::{check_grad, check_grad2};
     use crate::{Tape, Tensor};
 
     #[test]

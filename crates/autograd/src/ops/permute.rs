@@ -5,9 +5,12 @@
 //! `transpose(a0, a1)` swaps two axes and `t()` transposes a matrix; both are permutes. (Matrix
 //! products never need them: `matmul_t` folds transposes into the GEMM call.)
 
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::Permute;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -69,7 +72,7 @@ impl<'t, T: Float> Var<'t, T> {
             return Ok(self.clone());
         }
         let value = permute(&self.value, &perm);
-        Ok(self.tape.record(Op::Permute(perm), &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Permute { perm }, &[self], value, site, Keep::Nothing))
     }
 }
 
@@ -117,17 +120,29 @@ fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
     })
 }
 
-pub(super) fn backward<'t, T: Float>(perm: &[usize], ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let mut inverse = vec![0; perm.len()];
-    for (k, &p) in perm.iter().enumerate() {
-        inverse[p] = k;
+impl<T: Float> Rule<T> for Permute {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let perm = &self.perm;
+        let mut inverse = vec![0; perm.len()];
+        for (k, &p) in perm.iter().enumerate() {
+            inverse[p] = k;
+        }
+        ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
     }
-    ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("permute", 1, |x| x[0].permute(&[2, 0, 1])).shapes(&[&[&[2, 3, 4]]]),
+        OpCheck::new("permute (transpose, t)", 1, |x| x[0].transpose(0, 1)?.t()?.transpose(1, 0))
+            .shapes(&[&[&[2, 3]], &[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2};
+    use crate::testing::{check_grad, check_grad2};
     use crate::{Tape, Tensor};
 
     #[test]

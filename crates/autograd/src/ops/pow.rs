@@ -1,68 +1,50 @@
-//! Powers.
-//!
-//! - `powf`: `y = xᵖ` for a constant real `p`; dy/dx = p·xᵖ⁻¹. For p = 0 the derivative is 0
-//!   everywhere (including x = 0, where 0·0⁻¹ would be NaN), as in PyTorch.
-//! - `pow`: `y = aᵇ` for tensors; ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = y·ln a. Where `a = 0` the ∂/∂b is
-//!   taken as 0 (PyTorch's convention, the limit for b > 0), so `0ᵇ` does not poison the
-//!   exponent's gradient with `0·(−∞)`; where `a = b = 0` the ∂/∂a is 0 (`0⁰ = 1` is constant
-//!   in `a`, as in PyTorch), not `0·0⁻¹ = NaN`.
+//! Power of two tensors: `y = aᵇ`; ∂y/∂a = b·aᵇ⁻¹, ∂y/∂b = y·ln a. Where `a = 0` the ∂/∂b is
+//! taken as 0 (PyTorch's convention, the limit for b > 0), so `0ᵇ` does not poison the
+//! exponent's gradient with `0·(−∞)`; where `a = b = 0` the ∂/∂a is 0 (`0⁰ = 1` is constant in
+//! `a`, as in PyTorch), not `0·0⁻¹ = NaN`. (`powf` is the power with a constant exponent.)
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Pow;
+use crate::rule::elementwise::Elementwise;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Elementwise `xᵖ` for a constant exponent.
-    #[track_caller]
-    pub fn powf(&self, p: T) -> Var<'t, T> {
-        self.unary(Op::PowScalar(p), Keep::Inputs, Site::caller(), |x| x.powf(p))
-    }
-
     /// Elementwise `selfʳʰˢ`, broadcasting (NumPy rules).
     #[track_caller]
     pub fn pow(&self, rhs: &Var<'t, T>) -> Result<Var<'t, T>> {
-        self.binary(rhs, Op::Pow, Keep::InputsAndOutput, Site::caller(), |a, b| a.powf(b))
+        self.binary(rhs, Pow, Keep::InputsAndOutput, Site::caller(), |a, b| a.powf(b))
     }
 }
 
-/// d/dx xᵖ = p·xᵖ⁻¹, through `powf` again, so every order works.
-struct PowScalar<T>(T);
-
-impl<T: Float> Derivative<T> for PowScalar<T> {
-    fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
-        let p = self.0;
-        x.powf(p - T::ONE).mul_scalar(p)
+impl<T: Float> Rule<T> for Pow {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (a, b, y) = (ctx.saved(0).clone(), ctx.saved(1).clone(), ctx.saved(2).clone());
+        ctx.grad(0, || {
+            // b·a^(b−1), with the exponent raised by 1 where a = b = 0 (a constant mask, so the
+            // rule stays differentiable): there b·a⁰ = 0 instead of 0·0⁻¹ = NaN.
+            let zero_zero =
+                a.value.zip_map(&b.value, |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO });
+            g.mul(&b.mul(&a.pow(&b.add_scalar(-T::ONE).add(&b.constant(zero_zero))?)?)?)
+        })?;
+        ctx.grad(1, || {
+            // ln a with the a = 0 entries replaced by 0 (a constant mask keeps it differentiable).
+            let zero_base = a.piecewise(|v| if v == T::ZERO { T::ONE } else { T::ZERO });
+            g.mul(&y.mul(&a.add(&zero_base)?.log())?)
+        })
     }
 }
 
-pub(super) fn backward_scalar<'t, T: Float>(p: T, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    if p == T::ZERO {
-        // Zeros, not g·0: an infinite upstream gradient must not turn into NaN (as PyTorch).
-        return ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))));
-    }
-    chain(&PowScalar(p), ctx, g)
-}
-
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let (a, b, y) = (ctx.saved(0).clone(), ctx.saved(1).clone(), ctx.saved(2).clone());
-    ctx.grad(0, || {
-        // b·a^(b−1), with the exponent raised by 1 where a = b = 0 (a constant mask, so the rule
-        // stays differentiable): there b·a⁰ = 0 instead of 0·0⁻¹ = NaN.
-        let zero_zero = a.value.zip_map(&b.value, |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO });
-        g.mul(&b.mul(&a.pow(&b.add_scalar(-T::ONE).add(&b.constant(zero_zero))?)?)?)
-    })?;
-    ctx.grad(1, || {
-        // ln a with the a = 0 entries replaced by 0 (a constant mask keeps it differentiable).
-        let zero_base = a.piecewise(|v| if v == T::ZERO { T::ONE } else { T::ZERO });
-        g.mul(&y.mul(&a.add(&zero_base)?.log())?)
-    })
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real])]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: a = [0, 0, 2, 0.5], b = [0, 2, 0, 1.5]; (a ** b).sum().backward()
@@ -88,6 +70,5 @@ mod tests {
         let b = t(&[-0.5, 1.5, 2.0], &[3]);
         check_grad(&[&a, &b], |v| v[0].pow(&v[1]).unwrap());
         check_grad2(&[&a, &b], |v| v[0].pow(&v[1]).unwrap());
-        check_grad2(&[&a], |v| v[0].powf(2.5));
     }
 }

@@ -2,25 +2,21 @@
 //! derivative is 0, as in PyTorch and JAX. Gradient checks treat `x = 0` as a kink. NaN stays
 //! NaN (and sends no gradient), as PyTorch.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Relu;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `max(x, 0)`.
     #[track_caller]
     pub fn relu(&self) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| (x > T::ZERO) as u64));
-        }
         // `x < 0 ? 0 : x` rather than `x > 0 ? x : 0`, so NaN passes through as in PyTorch.
-        self.unary(Op::Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
+        self.unary(Relu, Keep::Inputs, Site::caller(), |x| if x < T::ZERO { T::ZERO } else { x })
     }
 }
-
-struct Relu;
 
 impl<T: Float> Derivative<T> for Relu {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -28,6 +24,7 @@ impl<T: Float> Derivative<T> for Relu {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Relu, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("relu", 1, |x| Ok(x[0].relu())).domain(Domain::AwayFromZero(0.1))]
 }

@@ -4,9 +4,11 @@
 //! `unsqueeze`, `squeeze` and `flatten` are reshapes (composites: no gradient code).
 
 use super::check_axis;
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::Reshape;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
 
@@ -102,18 +104,31 @@ impl<'t, T: Float> Var<'t, T> {
             return Err(Error::ShapeMismatch { op: "reshape", lhs: self.shape().clone(), rhs: shape, site });
         }
         let value = self.value.reshape(shape).expect("element counts were checked");
-        Ok(self.tape.record(Op::Reshape, &[self], value, site, Keep::Nothing))
+        Ok(self.tape.record(Reshape, &[self], value, site, Keep::Nothing))
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let from = ctx.input_shape(0);
-    ctx.grad(0, || g.reshape_at(from, Site::caller()))
+impl<T: Float> Rule<T> for Reshape {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let from = ctx.input_shape(0);
+        ctx.grad(0, || g.reshape_at(from, Site::caller()))
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("reshape", 1, |x| x[0].reshape([x[0].numel()])).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("unsqueeze / squeeze / flatten", 1, |x| {
+            x[0].unsqueeze(1)?.flatten(1, 2)?.unsqueeze(0)?.squeeze(0)
+        })
+        .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::check_grad2;
+    use crate::testing::check_grad2;
     use crate::{Tape, Tensor};
 
     #[test]

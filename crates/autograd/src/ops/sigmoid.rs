@@ -3,31 +3,21 @@
 //! The forward is evaluated as `1/(1+e⁻ˣ)` for x ≥ 0 and `eˣ/(1+eˣ)` for x < 0, so neither branch
 //! overflows.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::kernels::sigmoid;
+use crate::op::Sigmoid;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise logistic sigmoid.
     #[track_caller]
     pub fn sigmoid(&self) -> Var<'t, T> {
-        self.unary(Op::Sigmoid, Keep::Output, Site::caller(), sigmoid)
+        self.unary(Sigmoid, Keep::Output, Site::caller(), sigmoid)
     }
 }
-
-/// σ(x), stable for large |x|.
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
-}
-
-struct Sigmoid;
 
 impl<T: Float> Derivative<T> for Sigmoid {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -35,6 +25,7 @@ impl<T: Float> Derivative<T> for Sigmoid {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Sigmoid, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("sigmoid", 1, |x| Ok(x[0].sigmoid()))]
 }

@@ -1,32 +1,44 @@
 //! Sign: `y = sign(x) ∈ {−1, 0, 1}` (0 at ±0; NaN stays NaN, as NumPy and JAX, where PyTorch
-//! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape like any op so that it shows in listings and gradient
-//! checks see its kink at `x = 0` (where the true derivative does not exist).
+//! gives 0); dy/dx = 0 everywhere, as PyTorch (which returns zeros) and JAX. Recorded on the tape
+//! like any op so that it shows in listings and gradient checks see its kink at `x = 0` (where
+//! the true derivative does not exist).
 
-use super::abs::{sign, sign_branch};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::{Domain, OpCheck};
+use crate::kernels::sign;
+use crate::op::Sign;
+use crate::rule::{Branches, Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sign: −1, 0 or 1 (NaN stays NaN). Its gradient is zero.
     #[track_caller]
     pub fn sign(&self) -> Var<'t, T> {
-        if self.tape.probing_branches() {
-            self.tape.note_branches(self.value.data().iter().map(|&x| sign_branch(x)));
-        }
-        self.unary(Op::Sign, Keep::Nothing, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
+        self.unary(Sign, Keep::Inputs, Site::caller(), |x| if x.is_nan() { x } else { sign(x) })
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
-    ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+impl<T: Float> Rule<T> for Sign {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        // Zeros rather than `0 · g`, which would turn an infinite `g` into NaN.
+        ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))))
+    }
+
+    /// Its only kink, a jump at 0: the branch is the sign of the saved input.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        labels.note_values(&saved[0].map(sign));
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("sign", 1, |x| Ok(x[0].sign())).domain(Domain::AwayFromZero(0.1))]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{branch_hash, t};
+    use crate::testing::{kinks, t};
     use crate::Tape;
 
     #[test]
@@ -43,8 +55,6 @@ mod tests {
 
     #[test]
     fn reports_its_kink_at_zero() {
-        let at = |v: f64| branch_hash(&t(&[1.0, v], &[2]), |x| x.sign());
-        assert_ne!(at(-1e-6), at(1e-6));
-        assert_eq!(at(0.5 - 1e-6), at(0.5 + 1e-6));
+        assert_eq!(kinks(&[1.0, 0.0, 0.5], |x| x.sign()), [1]);
     }
 }

@@ -1,20 +1,19 @@
 //! Sine: `y = sin x`; dy/dx = cos x.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::op::Sin;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise sine.
     #[track_caller]
     pub fn sin(&self) -> Var<'t, T> {
-        self.unary(Op::Sin, Keep::Inputs, Site::caller(), T::sin)
+        self.unary(Sin, Keep::Inputs, Site::caller(), T::sin)
     }
 }
-
-struct Sin;
 
 impl<T: Float> Derivative<T> for Sin {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
@@ -22,6 +21,7 @@ impl<T: Float> Derivative<T> for Sin {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Sin, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("sin", 1, |x| Ok(x[0].sin()))]
 }

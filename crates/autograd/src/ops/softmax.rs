@@ -1,18 +1,18 @@
-//! Softmax and log-softmax along one axis, fused (the compositions are slower and, for
-//! log-softmax, numerically worse).
+//! Softmax along one axis, fused (the composition is slower): `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)`
+//! with `m = maxⱼ xⱼ` (so no exponential overflows); backward `∂L/∂x = y ⊙ (g − Σ g ⊙ y)`, the
+//! sum along the axis.
 //!
-//! - `softmax`: `yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` with `m = maxⱼ xⱼ` (so no exponential
-//!   overflows); backward `∂L/∂x = y ⊙ (g − Σ g ⊙ y)`, the sum along the axis.
-//! - `log_softmax`: `yᵢ = xᵢ − m − ln Σⱼ e^(xⱼ − m)`; backward `∂L/∂x = g − eʸ ⊙ Σ g`.
-//!
-//! Both are smooth: no kinks. First-order backward runs as one fused pass per lane; with
-//! `create_graph` the same formulas are recorded as `Var` ops, so every order works.
+//! Smooth: no kinks. First-order backward runs as one fused pass per lane; with `create_graph`
+//! the same formula is recorded as `Var` ops, so every order works.
 
-use super::kernels::{lane_max, map_lanes, Lanes};
-use super::{check_axis, Keep, Op};
-use crate::backward::Ctx;
+use super::check_axis;
 use crate::error::Site;
-use crate::{Float, Result, Tensor, Var};
+use crate::gradcheck::OpCheck;
+use crate::kernels::{along_axis, backward_along_axis, lane_max};
+use crate::op::Softmax;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Softmax along `axis`: non-negative values summing to 1 along it.
@@ -29,31 +29,8 @@ impl<'t, T: Float> Var<'t, T> {
         let site = Site::caller();
         check_axis("softmax", axis, self.shape(), site)?;
         let value = along_axis(&self.value, axis, softmax_lane);
-        Ok(self.tape.record(Op::Softmax(axis), &[self], value, site, Keep::Output))
+        Ok(self.tape.record(Softmax { axis }, &[self], value, site, Keep::Output))
     }
-
-    /// Log-softmax along `axis`: `x − logsumexp(x)`, computed stably.
-    ///
-    /// ```
-    /// use autograd::{Tape, Tensor};
-    /// let tape = Tape::<f64>::new();
-    /// let x = tape.var(Tensor::from_vec(vec![0.0, 0.0, 0.0, 0.0], [2, 2]).unwrap());
-    /// let y = x.log_softmax(1).unwrap();
-    /// assert!((y.value().at(&[0, 1]) + 2f64.ln()).abs() < 1e-15);
-    /// ```
-    #[track_caller]
-    pub fn log_softmax(&self, axis: usize) -> Result<Var<'t, T>> {
-        let site = Site::caller();
-        check_axis("log_softmax", axis, self.shape(), site)?;
-        let value = along_axis(&self.value, axis, log_softmax_lane);
-        Ok(self.tape.record(Op::LogSoftmax(axis), &[self], value, site, Keep::Output))
-    }
-}
-
-/// Applies a lane kernel to every lane of `x` along `axis`, into a tensor of `x`'s shape.
-fn along_axis<T: Float>(x: &Tensor<T>, axis: usize, kernel: impl Fn(&[T], &mut [T])) -> Tensor<T> {
-    let lanes = Lanes::new(x.shape(), axis);
-    Tensor::zeroed_with(x.shape().clone(), |out| map_lanes([x.data()], lanes, out, lanes.len, |[x], y| kernel(x, y)))
 }
 
 fn softmax_lane<T: Float>(x: &[T], y: &mut [T]) {
@@ -68,67 +45,36 @@ fn softmax_lane<T: Float>(x: &[T], y: &mut [T]) {
     }
 }
 
-fn log_softmax_lane<T: Float>(x: &[T], y: &mut [T]) {
-    let m = lane_max(x);
-    let log_sum = x.iter().map(|&x| (x - m).exp()).sum::<T>().ln();
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y = x - m - log_sum;
+impl<T: Float> Rule<T> for Softmax {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let axis = self.axis;
+        let y = ctx.saved(0).clone();
+        ctx.grad(0, || {
+            if g.tape.is_recording() && (g.is_tracked() || y.is_tracked()) {
+                let dot = g.mul(&y)?.sum_axes(&[axis], true)?;
+                return y.mul(&g.sub(&dot)?);
+            }
+            Ok(g.constant(backward_along_axis(&g.value, &y.value, axis, |g, y, dx| {
+                let dot = g.iter().zip(y).map(|(&g, &y)| g * y).sum::<T>();
+                for ((dx, &g), &y) in dx.iter_mut().zip(g).zip(y) {
+                    *dx = y * (g - dot);
+                }
+            })))
+        })
     }
 }
 
-/// Applies a backward lane kernel `(g, y) ↦ ∂L/∂x` to every lane of `g` and `y`.
-fn backward_along_axis<T: Float>(
-    g: &Tensor<T>,
-    y: &Tensor<T>,
-    axis: usize,
-    kernel: impl Fn(&[T], &[T], &mut [T]),
-) -> Tensor<T> {
-    let lanes = Lanes::new(g.shape(), axis);
-    Tensor::zeroed_with(g.shape().clone(), |out| {
-        map_lanes([g.data(), y.data()], lanes, out, lanes.len, |[g, y], dx| kernel(g, y, dx))
-    })
-}
-
-/// Whether a backward rule must record its formula (`create_graph` with a tracked operand);
-/// otherwise the fused kernel computes the same numbers in one pass.
-fn composed<T: Float>(g: &Var<'_, T>, saved: &Var<'_, T>) -> bool {
-    g.tape.is_recording() && (g.is_tracked() || saved.is_tracked())
-}
-
-pub(super) fn backward_softmax<'t, T: Float>(axis: usize, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let y = ctx.saved(0).clone();
-    ctx.grad(0, || {
-        if composed(g, &y) {
-            let dot = g.mul(&y)?.sum_axes(&[axis], true)?;
-            return y.mul(&g.sub(&dot)?);
-        }
-        Ok(g.constant(backward_along_axis(&g.value, &y.value, axis, |g, y, dx| {
-            let dot = g.iter().zip(y).map(|(&g, &y)| g * y).sum::<T>();
-            for ((dx, &g), &y) in dx.iter_mut().zip(g).zip(y) {
-                *dx = y * (g - dot);
-            }
-        })))
-    })
-}
-
-pub(super) fn backward_log_softmax<'t, T: Float>(axis: usize, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let y = ctx.saved(0).clone();
-    ctx.grad(0, || {
-        if composed(g, &y) {
-            return g.sub(&y.exp().mul(&g.sum_axes(&[axis], true)?)?);
-        }
-        Ok(g.constant(backward_along_axis(&g.value, &y.value, axis, |g, y, dx| {
-            let total = g.iter().copied().sum::<T>();
-            for ((dx, &g), &y) in dx.iter_mut().zip(g).zip(y) {
-                *dx = g - y.exp() * total;
-            }
-        })))
-    })
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("softmax", 1, |x| x[0].softmax(1)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("softmax (axis 0)", 1, |x| x[0].softmax(0)).shapes(&[&[&[4]], &[&[3, 2]]]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{grad_with, GradOptions, Tape, Tensor};
 
     fn input() -> Tensor<f64> {
@@ -165,25 +111,11 @@ mod tests {
     }
 
     #[test]
-    fn log_softmax_matches_pytorch() {
-        let tape = Tape::new();
-        let x = tape.var(input());
-        let y = x.log_softmax(1).unwrap();
-        let expected = [-2.4076059644443806, -1.4076059644443804, -0.4076059644443804, -1001.0, -999.5, 0.0];
-        assert_all_close(y.value().data(), &expected, 1e-15);
-        y.mul(&tape.constant(r())).unwrap().sum().backward().unwrap();
-        let expected = [1.0450152865851903, -1.8776357644726012, 0.8326204778874109, 3.0, 1.0, -4.0];
-        assert_all_close(x.grad().unwrap().data(), &expected, 1e-15);
-    }
-
-    #[test]
     fn gradients_by_finite_differences() {
         let x = t(&[0.3, -1.2, 0.8, 2.0, -0.5, 0.1, 0.7, -0.9, 1.4, 0.2, -0.3, 0.6], &[2, 3, 2]);
         for axis in 0..3 {
             check_grad(&[&x], |v| v[0].softmax(axis).unwrap());
-            check_grad(&[&x], |v| v[0].log_softmax(axis).unwrap());
             check_grad2(&[&x], |v| v[0].softmax(axis).unwrap());
-            check_grad2(&[&x], |v| v[0].log_softmax(axis).unwrap());
         }
     }
 
@@ -204,8 +136,8 @@ mod tests {
     fn bad_axis_is_an_error() {
         let tape = Tape::<f32>::new();
         let x = tape.var(Tensor::zeros([2, 3]));
-        let e = x.log_softmax(2).unwrap_err().to_string();
-        assert!(e.starts_with("invalid argument to log_softmax: axis 2 out of range for shape [2, 3]"), "{e}");
+        let e = x.softmax(2).unwrap_err().to_string();
+        assert!(e.starts_with("invalid argument to softmax: axis 2 out of range for shape [2, 3]"), "{e}");
         assert!(tape.scalar(1.0).softmax(0).is_err());
     }
 }

@@ -2,17 +2,18 @@
 //! overflows for large `x` nor loses precision for very negative `x`; dy/dx = σ(x). Smooth: no
 //! kinks (the `|x|` and `max` of the stable form cancel out).
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::op::Softplus;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `ln(1 + eˣ)`, computed stably.
     #[track_caller]
     pub fn softplus(&self) -> Var<'t, T> {
-        self.unary(Op::Softplus, Keep::Inputs, Site::caller(), softplus)
+        self.unary(Softplus, Keep::Inputs, Site::caller(), softplus)
     }
 }
 
@@ -20,21 +21,20 @@ fn softplus<T: Float>(x: T) -> T {
     (-x.abs()).exp().ln_1p() + x.max(T::ZERO)
 }
 
-struct Softplus;
-
 impl<T: Float> Derivative<T> for Softplus {
     fn derivative<E: Elementwise<T>>(&self, x: &E) -> E {
         x.sigmoid()
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Softplus, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("softplus", 1, |x| Ok(x[0].softplus()))]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: F.softplus(x) at x = [-2.5, -1, 0, 0.3, 1.7, 25], seed r = [1, -2, 0.5, 3, 1.5, -1]

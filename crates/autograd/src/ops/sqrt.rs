@@ -2,21 +2,20 @@
 //! infinite derivative and `√x = NaN` for `x < 0`, as IEEE 754 and PyTorch; anomaly mode reports
 //! either at this op.
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::{Domain, OpCheck};
+use crate::op::Sqrt;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `√x`.
     #[track_caller]
     pub fn sqrt(&self) -> Var<'t, T> {
-        self.unary(Op::Sqrt, Keep::Output, Site::caller(), T::sqrt)
+        self.unary(Sqrt, Keep::Output, Site::caller(), T::sqrt)
     }
 }
-
-struct Sqrt;
 
 impl<T: Float> Derivative<T> for Sqrt {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -24,13 +23,14 @@ impl<T: Float> Derivative<T> for Sqrt {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Sqrt, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("sqrt", 1, |x| Ok(x[0].sqrt())).domain(Domain::Positive)]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::Tape;
 
     // PyTorch 2.15: x = [0.25, 1, 2, 9, 1e-6, 100]; (x.sqrt() * [1, -2, 0.5, 3, 1.5, -1]).sum().backward()

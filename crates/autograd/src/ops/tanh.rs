@@ -1,20 +1,19 @@
 //! Hyperbolic tangent: `y = tanh x`; dy/dx = 1 − y² (from the saved output).
 
-use super::unary::{chain, Derivative, Elementwise};
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
-use crate::{Float, Result, Var};
+use crate::gradcheck::OpCheck;
+use crate::op::Tanh;
+use crate::rule::elementwise::{Derivative, Elementwise};
+use crate::tape::Keep;
+use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `tanh x`.
     #[track_caller]
     pub fn tanh(&self) -> Var<'t, T> {
-        self.unary(Op::Tanh, Keep::Output, Site::caller(), T::tanh)
+        self.unary(Tanh, Keep::Output, Site::caller(), T::tanh)
     }
 }
-
-struct Tanh;
 
 impl<T: Float> Derivative<T> for Tanh {
     fn derivative<E: Elementwise<T>>(&self, y: &E) -> E {
@@ -22,6 +21,7 @@ impl<T: Float> Derivative<T> for Tanh {
     }
 }
 
-pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    chain(&Tanh, ctx, g)
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("tanh", 1, |x| Ok(x[0].tanh()))]
 }

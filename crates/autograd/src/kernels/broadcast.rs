@@ -1,84 +1,14 @@
-//! Broadcasting and its adjoint, the only two ops that change a shape by repeating or summing.
-//!
-//! - `broadcast_to(shape)`: repeats the input along its size-1 (or missing leading) axes, as
-//!   NumPy. Its backward sums the gradient back to the input's shape: `sum_to`.
-//! - `sum_to(shape)`: sums the input down to a shape it broadcasts from. Its backward
-//!   broadcasts the gradient back: `broadcast_to`.
-//!
-//! Every elementwise binary op broadcasts its operands through `broadcast_to` first, and every
-//! reduction over axes is a `sum_to` (plus a free reshape), so this file is the one place where
-//! gradients are summed over repeated elements.
+//! The index walk that pairs a tensor with a broadcast or reduced version of itself, and the
+//! two kernels built on it: broadcasting (repeat along size-1 axes) and its adjoint, summing
+//! down to a shape.
 
-use super::{Keep, Op};
-use crate::backward::Ctx;
-use crate::error::Site;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::{Float, Shape, Tensor};
 use smallvec::SmallVec;
-
-impl<'t, T: Float> Var<'t, T> {
-    /// Repeats the value to `shape` under NumPy's broadcasting rules.
-    #[track_caller]
-    pub fn broadcast_to(&self, shape: impl Into<Shape>) -> Result<Var<'t, T>> {
-        self.broadcast_at(&shape.into(), Site::caller())
-    }
-
-    /// The same as [`broadcast_to`](Var::broadcast_to) (PyTorch's name; it copies here, since
-    /// tensors are contiguous).
-    #[track_caller]
-    pub fn expand(&self, shape: impl Into<Shape>) -> Result<Var<'t, T>> {
-        self.broadcast_at(&shape.into(), Site::caller())
-    }
-
-    pub(crate) fn broadcast_at(&self, shape: &Shape, site: Site) -> Result<Var<'t, T>> {
-        if self.shape() == shape {
-            return Ok(self.clone());
-        }
-        // A target whose element count overflows usize broadcasts in name only: refuse it.
-        if !self.shape().broadcasts_to(shape) || shape.checked_numel().is_none() {
-            return Err(Error::ShapeMismatch {
-                op: "broadcast_to",
-                lhs: self.shape().clone(),
-                rhs: shape.clone(),
-                site,
-            });
-        }
-        let value = broadcast(&self.value, shape);
-        Ok(self.tape.record(Op::BroadcastTo, &[self], value, site, Keep::Nothing))
-    }
-
-    /// Sums the value down to `shape`, which must broadcast to the value's shape: the adjoint of
-    /// [`broadcast_to`](Var::broadcast_to).
-    #[track_caller]
-    pub fn sum_to(&self, shape: impl Into<Shape>) -> Result<Var<'t, T>> {
-        self.sum_to_at(&shape.into(), Site::caller())
-    }
-
-    pub(crate) fn sum_to_at(&self, shape: &Shape, site: Site) -> Result<Var<'t, T>> {
-        if self.shape() == shape {
-            return Ok(self.clone());
-        }
-        if !shape.broadcasts_to(self.shape()) || shape.checked_numel().is_none() {
-            return Err(Error::ShapeMismatch { op: "sum_to", lhs: self.shape().clone(), rhs: shape.clone(), site });
-        }
-        let value = sum_to(&self.value, shape);
-        Ok(self.tape.record(Op::SumTo, &[self], value, site, Keep::Nothing))
-    }
-}
-
-pub(super) fn backward_broadcast<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let from = ctx.input_shape(0);
-    ctx.grad(0, || g.sum_to_at(&from, Site::caller()))
-}
-
-pub(super) fn backward_sum_to<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let from = ctx.input_shape(0);
-    ctx.grad(0, || g.broadcast_at(&from, Site::caller()))
-}
 
 /// Calls `row(small_offset, step)` for every row (last-axis run) of `big`, where `small` is a
 /// shape that broadcasts to `big`: `small_offset` is where the row starts in `small`'s data and
 /// `step` is 1 if the row runs along `small` too, 0 if `small` repeats one value along it.
-pub(super) fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize, usize)) {
+pub(crate) fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize, usize)) {
     let rank = big.rank();
     if rank == 0 {
         row(0, 1);
@@ -111,7 +41,7 @@ pub(super) fn for_each_row(small: &Shape, big: &Shape, mut row: impl FnMut(usize
 /// `small` (a shape that broadcasts to `big`) that `i` repeats: the index walk of every kernel
 /// that pairs a tensor with a reduced or broadcast one (reductions, their backward rules).
 #[inline]
-pub(super) fn for_each_pair(small: &Shape, big: &Shape, mut f: impl FnMut(usize, usize)) {
+pub(crate) fn for_each_pair(small: &Shape, big: &Shape, mut f: impl FnMut(usize, usize)) {
     let row_len = big.dims().last().copied().unwrap_or(1);
     let mut start = 0;
     for_each_row(small, big, |offset, step| {

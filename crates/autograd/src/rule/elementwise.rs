@@ -1,13 +1,17 @@
-//! Shared machinery of the elementwise unary ops: the derivative formula is written once,
+//! Elementwise ops of one input, stated by their derivative: the formula is written once,
 //! generically over [`Elementwise`] values, and evaluated two ways:
 //!
 //! - on scalars, fused into one pass `∂L/∂x = g · f′(s)` over the gradient and the saved tensor
 //!   `s`: what every first-order backward uses (one allocation, no intermediate tensors);
 //! - on [`Var`]s, as recorded ops: what `create_graph` uses, so the derivative can be
 //!   differentiated again.
+//!
+//! An op whose row in the table says `derivative` implements only [`Derivative`]; its backward
+//! rule is [`Unary`]'s, below.
 
-use crate::backward::Ctx;
-use crate::{Float, Result, Var};
+use super::{Branches, Ctx, Rule};
+use crate::op::Unary;
+use crate::{kernels, Float, Result, Tensor, Var};
 
 /// Arithmetic available both on scalars and on `Var`s of one shape.
 pub(crate) trait Elementwise<T: Float>: Clone {
@@ -72,11 +76,11 @@ impl<T: Float> Elementwise<T> for T {
     }
     #[inline]
     fn sigmoid(&self) -> Self {
-        super::sigmoid::sigmoid(*self)
+        kernels::sigmoid(*self)
     }
     #[inline]
     fn clamp(&self, lo: T, hi: T) -> Self {
-        super::clamp::clamp(*self, lo, hi)
+        kernels::clamp(*self, lo, hi)
     }
     #[inline]
     fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
@@ -132,6 +136,104 @@ impl<'t, T: Float> Elementwise<T> for Var<'t, T> {
 /// output, as the op chose when recording).
 pub(crate) trait Derivative<T: Float> {
     fn derivative<E: Elementwise<T>>(&self, saved: &E) -> E;
+}
+
+impl<T: Float, D: Derivative<T>> Rule<T> for Unary<D> {
+    #[inline]
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        chain(&self.0, ctx, g)
+    }
+
+    /// The kinks are where the derivative's pieces change: each element's label is the trail of
+    /// values its `piecewise` (and `clamp`) calls took. A derivative without pieces (a smooth op)
+    /// notes nothing.
+    fn branches(&self, saved: &[&Tensor<T>], branches: &mut Branches) {
+        for &s in saved[0].data() {
+            let piece = self.0.derivative(&Piece { value: s, label: NO_PIECE });
+            if piece.label != NO_PIECE {
+                branches.note(piece.label);
+            }
+        }
+    }
+}
+
+/// A scalar that remembers the pieces of a piecewise definition it went through: evaluating a
+/// derivative formula on it gives, besides the value, a label of the branch it took.
+#[derive(Clone, Copy)]
+struct Piece<T> {
+    value: T,
+    label: u64,
+}
+
+/// The label of a value that went through no piece.
+const NO_PIECE: u64 = 0;
+
+impl<T: Float> Piece<T> {
+    fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Piece { value: f(self.value), label: self.label }
+    }
+
+    fn zip(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
+        let label = match (self.label, other.label) {
+            (NO_PIECE, label) | (label, NO_PIECE) => label,
+            (a, b) => mix(a, b),
+        };
+        Piece { value: f(self.value, other.value), label }
+    }
+
+    /// The same value, on a piece labelled `piece` as well.
+    fn on(self, piece: u64) -> Self {
+        Piece { value: self.value, label: mix(self.label, piece) }
+    }
+}
+
+/// Folds a piece into a label; never `NO_PIECE`.
+fn mix(label: u64, piece: u64) -> u64 {
+    (label.rotate_left(23) ^ piece).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+}
+
+impl<T: Float> Elementwise<T> for Piece<T> {
+    fn add(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a + b)
+    }
+    fn mul(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a * b)
+    }
+    fn neg(&self) -> Self {
+        self.map(|x| -x)
+    }
+    fn recip(&self) -> Self {
+        self.map(|x| T::ONE / x)
+    }
+    fn add_scalar(&self, c: T) -> Self {
+        self.map(|x| x + c)
+    }
+    fn mul_scalar(&self, c: T) -> Self {
+        self.map(|x| x * c)
+    }
+    fn powf(&self, p: T) -> Self {
+        self.map(|x| x.powf(p))
+    }
+    fn exp(&self) -> Self {
+        self.map(T::exp)
+    }
+    fn sin(&self) -> Self {
+        self.map(T::sin)
+    }
+    fn cos(&self) -> Self {
+        self.map(T::cos)
+    }
+    fn sigmoid(&self) -> Self {
+        self.map(kernels::sigmoid)
+    }
+    fn clamp(&self, lo: T, hi: T) -> Self {
+        let x = self.value;
+        self.map(|x| kernels::clamp(x, lo, hi)).on((x < lo) as u64 + 2 * (x > hi) as u64)
+    }
+    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+        let piece = self.map(f);
+        piece.on(piece.value.to_f64().to_bits())
+    }
 }
 
 /// `∂L/∂x = g · f′(saved)`: fused when nothing is being recorded, composed otherwise.

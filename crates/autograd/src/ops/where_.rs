@@ -1,19 +1,24 @@
-//! Comparison masks and selection by mask.
+//! Selection by a mask: `y = where(cond, a, b)`; `∂L/∂a = where(cond, g, 0)`,
+//! `∂L/∂b = where(cond, 0, g)`, `cond` gets none. The kink is where the mask switches. Here too,
+//! the comparisons that make masks (not primitives: they record nothing).
 //!
 //! - `gt`, `ge`, `lt`, `le`, `eq`: elementwise comparisons, broadcasting (NumPy rules), giving
 //!   1 where the comparison holds and 0 elsewhere. The result is a constant: a mask is
 //!   piecewise constant, so its derivative is zero wherever it exists and no node is recorded.
-//!   In gradient checks each mask reports its values as branch labels, so an expression that
-//!   switches on a comparison (`where_(x.gt(&zero)?, …)`) has its kink recognised.
+//!   The kink of an expression that switches on a comparison is declared by the `where` that
+//!   consumes the mask: its branches are the mask's values, so gradient checks recognise it
+//!   (a mask used as a multiplier, `x · x.gt(0)`, is not: write `where_`).
 //! - `where_(cond, a, b)`: `y = a` where `cond ≠ 0` (NaN counts as true), `b` elsewhere, all
 //!   three broadcast together. Backward: `∂L/∂a = where(cond, g, 0)`, `∂L/∂b = where(cond, 0, g)`
 //!   (no `0·g` products, so an infinite `g` in the unselected branch stays out), again a
 //!   `where_`, so every order works. `cond` gets no gradient.
 
-use super::broadcast::broadcast;
-use super::{Keep, Op};
-use crate::backward::Ctx;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::broadcast;
+use crate::op::Where;
+use crate::rule::{Branches, Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -61,9 +66,6 @@ impl<'t, T: Float> Var<'t, T> {
         let shape = broadcast_shape(op, self.shape(), rhs.shape(), site)?;
         let (a, b) = (expand(&self.value, &shape), expand(&rhs.value, &shape));
         let mask = a.zip_map(&b, |a, b| if f(a, b) { T::ONE } else { T::ZERO });
-        if self.tape.probing_branches() {
-            self.tape.note_branches(mask.data().iter().map(|&m| (m != T::ZERO) as u64));
-        }
         Ok(self.constant(mask))
     }
 
@@ -93,7 +95,7 @@ impl<'t, T: Float> Var<'t, T> {
         let c = cond.constant(expand(&cond.value, &shape));
         let (a, b) = (a.broadcast_at(&shape, site)?, b.broadcast_at(&shape, site)?);
         let value = c.value.zip3_map(&a.value, &b.value, |c, a, b| if c != T::ZERO { a } else { b });
-        Ok(c.tape.record(Op::Where, &[&c, &a, &b], value, site, Keep::Inputs))
+        Ok(c.tape.record_elementwise(Where, &[&c, &a, &b], value, site, Keep::Inputs))
     }
 }
 
@@ -111,28 +113,47 @@ fn expand<T: Float>(x: &Tensor<T>, shape: &Shape) -> Tensor<T> {
     }
 }
 
-pub(super) fn backward_where<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-    let c = ctx.saved(0).clone();
-    let composed = g.tape.is_recording() && g.is_tracked();
-    let site = Site::caller();
-    let zero = g.scalar(T::ZERO);
-    ctx.grad(1, || {
-        if composed {
-            return Var::where_at(&c, g, &zero, site);
+impl<T: Float> Rule<T> for Where {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let c = ctx.saved(0).clone();
+        let composed = g.tape.is_recording() && g.is_tracked();
+        let site = Site::caller();
+        let zero = g.scalar(T::ZERO);
+        ctx.grad(1, || {
+            if composed {
+                return Var::where_at(&c, g, &zero, site);
+            }
+            Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { g } else { T::ZERO })))
+        })?;
+        ctx.grad(2, || {
+            if composed {
+                return Var::where_at(&c, &zero, g, site);
+            }
+            Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { T::ZERO } else { g })))
+        })
+    }
+
+    /// The selection switches where the mask does.
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        for &c in saved[0].data() {
+            labels.note((c != T::ZERO) as u64);
         }
-        Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { g } else { T::ZERO })))
-    })?;
-    ctx.grad(2, || {
-        if composed {
-            return Var::where_at(&c, &zero, g, site);
-        }
-        Ok(g.constant(g.value.zip_map(&c.value, |g, c| if c != T::ZERO { T::ZERO } else { g })))
-    })
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        // The mask is computed from input 0, held constant (masks have no gradient).
+        OpCheck::new("where", 3, |x| Var::where_(&x[0].gt(&x[0].scalar(0.0))?, &x[1], &x[2]))
+            .shapes(&[&[&[2, 3], &[2, 3], &[2, 3]], &[&[2, 3], &[3], &[2, 1]], &[&[3], &[2, 3], &[]]])
+            .wrt(&[1, 2]),
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{branch_hash, check_grad, check_grad2, t};
+    use crate::testing::{check_grad, check_grad2, kinks, t};
     use crate::{Tape, Tensor, Var};
 
     #[test]
@@ -186,9 +207,10 @@ mod tests {
         }
         check_grad(&[&x, &y], f);
         check_grad2(&[&x, &y], f);
-        let at =
-            |v: f64| branch_hash(&t(&[v], &[1]), |x| Var::where_(&x.gt(&x.scalar(0.0)).unwrap(), x, &x.neg()).unwrap());
-        assert_ne!(at(-1e-6), at(1e-6));
-        assert_eq!(at(0.3), at(0.4));
+        // |x| as a selection: the kink at 0 is declared by where, through the mask it selects by.
+        fn abs<'t>(x: &Var<'t, f64>) -> Var<'t, f64> {
+            Var::where_(&x.gt(&x.scalar(0.0)).unwrap(), x, &x.neg()).unwrap()
+        }
+        assert_eq!(kinks(&[-0.3, 0.0, 0.4], abs), [1]);
     }
 }

@@ -1,23 +1,27 @@
-//! Max and min reductions over axes (or over all elements): `y = max_{i ∈ group} xᵢ`.
+//! Max over axes: `y = max_{i ∈ group} xᵢ`; `∂L/∂xᵢ = g / k` if `xᵢ` equals its group's maximum
+//! and `k` elements of the group tie for it, 0 otherwise: ties split the gradient evenly, as
+//! PyTorch's `amax`. `max` (over all elements) is a composite of it; `min_axes.rs` reuses the
+//! kernel and the rule with the comparison reversed.
 //!
-//! Backward: `∂L/∂xᵢ = g / k` if `xᵢ` equals its group's extremum and `k` elements of the group
-//! tie for it, 0 otherwise. So without a tie the whole gradient goes to the one winning element
-//! (what lets Maxout train only the winning piece), and ties split it evenly, as PyTorch's
-//! `amax`/`amin` and JAX's `max` (which differ from `torch.max(dim)`, which picks one index).
-//! The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
+//! Without a tie the whole gradient goes to the one winning element (what lets Maxout train only
+//! the winning piece); ties split it evenly, as PyTorch's `amax`/`amin` and JAX's `max` (which
+//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
 //! and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
 //! no gradient.
 //!
-//! Kinks: where the set of winning elements changes. Gradient checks see them through the
-//! branch labels `[xᵢ = y]`.
+//! Kinks: where the set of winning elements changes. The rule declares them through the same
+//! weights `[xᵢ = y] / k`, so gradient checks see them.
 //!
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use super::broadcast::for_each_pair;
-use super::{normalize_axes, Keep, Op};
-use crate::backward::Ctx;
+use super::normalize_axes;
 use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::for_each_pair;
+use crate::op::{MaxAxes, MinAxes, Op};
+use crate::rule::{Branches, Ctx, Rule};
+use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -38,13 +42,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum(Extremum::Max, axes, keepdim, Site::caller())
     }
 
-    /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
-    /// gradient evenly. An empty axis among `axes` is an error.
-    #[track_caller]
-    pub fn min_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        self.extremum(Extremum::Min, axes, keepdim, Site::caller())
-    }
-
     /// The largest element, as a scalar (−∞ for an empty tensor). Ties split the gradient
     /// evenly.
     #[track_caller]
@@ -52,14 +49,7 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum_all(Extremum::Max, Site::caller())
     }
 
-    /// The smallest element, as a scalar (+∞ for an empty tensor). Ties split the gradient
-    /// evenly.
-    #[track_caller]
-    pub fn min(&self) -> Var<'t, T> {
-        self.extremum_all(Extremum::Min, Site::caller())
-    }
-
-    fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
+    pub(super) fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
         let op = which.name();
         let axes = normalize_axes(op, axes, self.shape(), site)?;
         if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
@@ -74,7 +64,7 @@ impl<'t, T: Float> Var<'t, T> {
         }
     }
 
-    fn extremum_all(&self, which: Extremum, site: Site) -> Var<'t, T> {
+    pub(super) fn extremum_all(&self, which: Extremum, site: Site) -> Var<'t, T> {
         self.extremum_kept(which, Shape::from(vec![1; self.rank()]), site)
             .reshape_at(Shape::scalar(), site)
             .expect("a one-element shape reshapes to a scalar")
@@ -91,23 +81,16 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             });
         });
-        if self.tape.probing_branches() {
-            // The branch of each element: whether it is (one of) its group's winners.
-            let y = value.data();
-            let mut winners = Vec::with_capacity(x.len());
-            for_each_pair(&kept, self.shape(), |i, k| winners.push((x[i] == y[k]) as u64));
-            self.tape.note_branches(winners.into_iter());
-        }
-        let op = match which {
-            Extremum::Max => Op::MaxAxes,
-            Extremum::Min => Op::MinAxes,
+        let op: Op<T> = match which {
+            Extremum::Max => MaxAxes.into(),
+            Extremum::Min => MinAxes.into(),
         };
         self.tape.record(op, &[self], value, site, Keep::InputsAndOutput)
     }
 }
 
 #[derive(Clone, Copy)]
-enum Extremum {
+pub(super) enum Extremum {
     Max,
     Min,
 }
@@ -115,8 +98,8 @@ enum Extremum {
 impl Extremum {
     fn name(self) -> &'static str {
         match self {
-            Extremum::Max => "max",
-            Extremum::Min => "min",
+            Extremum::Max => "max_axes",
+            Extremum::Min => "min_axes",
         }
     }
 
@@ -157,6 +140,7 @@ fn split_among_winners<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: Option<&Tensor
     })
 }
 
+/// The rule of both `max_axes` and `min_axes`.
 pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let (x, y) = (ctx.saved(0).clone(), ctx.saved(1).clone());
     ctx.grad(0, || {
@@ -169,9 +153,34 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
     })
 }
 
+/// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
+/// which changes exactly where the set of winners does.
+pub(super) fn branches<T: Float>(saved: &[&Tensor<T>], labels: &mut Branches) {
+    labels.note_values(&split_among_winners(saved[0], saved[1], None));
+}
+
+impl<T: Float> Rule<T> for MaxAxes {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        backward(ctx, g)
+    }
+
+    fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
+        branches(saved, labels)
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![
+        OpCheck::new("max_axes", 1, |x| x[0].max_axes(&[1], false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
+        OpCheck::new("max_axes (keepdim)", 1, |x| x[0].max_axes(&[0, 2], true)).shapes(&[&[&[2, 3, 2]]]),
+        OpCheck::new("max", 1, |x| Ok(x[0].max())).shapes(&[&[&[4]], &[&[2, 3]]]),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_all_close, check_grad, check_grad2, t};
+    use crate::testing::{assert_all_close, check_grad, check_grad2, t};
     use crate::{Tape, Tensor};
 
     fn input() -> Tensor<f64> {
@@ -239,9 +248,9 @@ mod tests {
         let tape = Tape::<f32>::new();
         let x = tape.var(Tensor::zeros([2, 0]));
         let e = x.max_axes(&[1], false).unwrap_err().to_string();
-        assert!(e.starts_with("invalid argument to max: axis 1 of shape [2, 0] is empty"), "{e}");
+        assert!(e.starts_with("invalid argument to max_axes: axis 1 of shape [2, 0] is empty"), "{e}");
         let e = x.min_axes(&[2], false).unwrap_err().to_string();
-        assert!(e.starts_with("invalid argument to min: axis 2 out of range for shape [2, 0]"), "{e}");
+        assert!(e.starts_with("invalid argument to min_axes: axis 2 out of range for shape [2, 0]"), "{e}");
         assert!(x.max_axes(&[0, 0], false).is_err());
         assert_eq!(x.max_axes(&[0], false).unwrap().dims(), &[0]);
     }

@@ -1,0 +1,66 @@
+//! Selecting whole slices along an axis: view `x` as `[outer, n, inner]` around `axis`;
+//! `y[o, j, i] = x[o, index[j], i]` (repeats allowed). Backward: `index_add` of `g` into zeros,
+//! so repeated indices sum their gradients; its backward is `index_select` again. Linear: no
+//! kinks.
+
+use super::check_axis;
+use super::gather::check_range;
+use super::gather::spread;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
+use crate::op::{AxisIndex, IndexSelect};
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Tensor, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
+    /// The result has `self`'s shape with `index.len()` along `axis`.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let table = tape.var(Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [3, 2]).unwrap());
+    /// let rows = table.index_select(0, &[2, 0, 2]).unwrap();
+    /// assert_eq!(rows.value().to_vec(), vec![5., 6., 1., 2., 5., 6.]);
+    /// rows.sum().backward().unwrap();
+    /// assert_eq!(table.grad().unwrap().to_vec(), vec![1., 1., 0., 0., 2., 2.]);
+    /// ```
+    #[track_caller]
+    pub fn index_select(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
+        self.index_select_at(AxisIndex::new(axis, index), Site::caller())
+    }
+
+    pub(super) fn index_select_at(&self, index: AxisIndex, site: Site) -> Result<Var<'t, T>> {
+        let axis = index.axis();
+        check_axis("index_select", axis, self.shape(), site)?;
+        let lanes = Lanes::new(self.shape(), axis);
+        check_range("index_select", index.positions(), axis, lanes.len, site)?;
+        let (n, m, inner) = (lanes.len, index.positions().len(), lanes.inner);
+        let x = self.value.data();
+        let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
+            for o in 0..lanes.outer {
+                for (j, &k) in index.positions().iter().enumerate() {
+                    let src = (o * n + k) * inner;
+                    let dst = (o * m + j) * inner;
+                    out[dst..dst + inner].copy_from_slice(&x[src..src + inner]);
+                }
+            }
+        });
+        Ok(self.tape.record(IndexSelect { index }, &[self], value, site, Keep::Nothing))
+    }
+}
+
+impl<T: Float> Rule<T> for IndexSelect {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let size = ctx.input_shape(0)[self.index.axis()];
+        ctx.grad(0, || g.index_add_at(self.index.clone(), size, Site::caller()))
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
+        .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]])]
+}

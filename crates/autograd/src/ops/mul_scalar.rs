@@ -1,0 +1,36 @@
+//! Scaling by a constant: `y = c·x` for a scalar `c`; dy/dx = c.
+//!
+//! Negation is this op with `c = −1` (a composite: as fast as a primitive of its own, measured
+//! by `benches/composites.rs`, and the same at ±0).
+
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::op::MulScalar;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Float, Result, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `c · self` for a scalar constant `c`.
+    #[track_caller]
+    pub fn mul_scalar(&self, c: T) -> Var<'t, T> {
+        self.unary(MulScalar { c }, Keep::Nothing, Site::caller(), |x| x * c)
+    }
+
+    /// Elementwise `−self`: `self.mul_scalar(−1)`.
+    #[track_caller]
+    pub fn neg(&self) -> Var<'t, T> {
+        self.mul_scalar(-T::ONE)
+    }
+}
+
+impl<T: Float> Rule<T> for MulScalar<T> {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        ctx.grad(0, || Ok(g.mul_scalar(self.c)))
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("mul_scalar", 1, |x| Ok(x[0].mul_scalar(-1.3)))]
+}

@@ -1,0 +1,56 @@
+//! Zero padding along one axis: `pad(axis, before, after)` puts `before` zeros, then `x`, then
+//! `after` zeros along `axis`. Backward: `narrow` the gradient to the middle. `narrow` is its
+//! adjoint, so both are differentiable at every order. Linear: no kinks.
+
+use super::check_axis;
+use crate::error::Site;
+use crate::gradcheck::OpCheck;
+use crate::kernels::{resized, Lanes};
+use crate::op::Pad;
+use crate::rule::{Ctx, Rule};
+use crate::tape::Keep;
+use crate::{Error, Float, Result, Tensor, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Pads with `before` zeros at the start and `after` zeros at the end of `axis`.
+    #[track_caller]
+    pub fn pad(&self, axis: usize, before: usize, after: usize) -> Result<Var<'t, T>> {
+        self.pad_at(axis, before, after, Site::caller())
+    }
+
+    pub(crate) fn pad_at(&self, axis: usize, before: usize, after: usize, site: Site) -> Result<Var<'t, T>> {
+        check_axis("pad", axis, self.shape(), site)?;
+        if before == 0 && after == 0 {
+            return Ok(self.clone());
+        }
+        let lanes = Lanes::new(self.shape(), axis);
+        let (n, inner, x) = (lanes.len, lanes.inner, self.value.data());
+        let Some(m) = n.checked_add(before).and_then(|m| m.checked_add(after)) else {
+            let msg = format!("{before} + {after} zeros around axis {axis} of shape {}", self.shape());
+            return Err(Error::InvalidArgument { op: "pad", msg, site });
+        };
+        let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
+            if n * inner == 0 {
+                return;
+            }
+            for (o, chunk) in x.chunks_exact(n * inner).enumerate() {
+                let dst = (o * m + before) * inner;
+                out[dst..dst + n * inner].copy_from_slice(chunk);
+            }
+        });
+        Ok(self.tape.record(Pad { axis, before }, &[self], value, site, Keep::Nothing))
+    }
+}
+
+impl<T: Float> Rule<T> for Pad {
+    fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        let (axis, before) = (self.axis, self.before);
+        let n = ctx.input_shape(0)[axis];
+        ctx.grad(0, || g.narrow_at(axis, before, n, Site::caller()))
+    }
+}
+
+/// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
+pub(super) fn checks() -> Vec<OpCheck<'static>> {
+    vec![OpCheck::new("pad", 1, |x| x[0].pad(1, 1, 2)).shapes(&[&[&[2, 3]], &[&[2, 1, 2]]])]
+}
