@@ -26,28 +26,31 @@ pub struct Tensor<T: Float = f32> {
 }
 
 /// The elements. A one-element tensor keeps its value inline, so scalar code (losses,
-/// micrograd-style graphs) never touches the heap; anything larger is one shared allocation.
+/// micrograd-style graphs) never touches the heap; anything larger is one shared `Vec`, so a
+/// `Vec` handed to [`Tensor::from_vec`] (or built by a kernel) becomes the storage as it is,
+/// without a copy.
 #[derive(Clone)]
 enum Storage<T> {
     One(T),
-    Shared(Arc<[T]>),
+    Shared(Arc<Vec<T>>),
 }
 
 impl<T: Float> Storage<T> {
     /// Collects exactly `len` elements: inline if one, otherwise a single allocation (slice
-    /// iterators with `map` and `zip` report their exact length, so `Arc<[T]>` allocates once).
+    /// iterators with `map` and `zip` report their exact length, so the `Vec` allocates once).
     #[inline]
     fn collect(len: usize, mut iter: impl Iterator<Item = T>) -> Self {
         if len == 1 {
             Storage::One(iter.next().expect("an iterator of one element"))
         } else {
-            Storage::Shared(iter.collect())
+            Storage::Shared(Arc::new(iter.collect()))
         }
     }
 }
 
 impl<T: Float> Tensor<T> {
-    /// A tensor of the given shape from row-major data; fails if the lengths disagree.
+    /// A tensor of the given shape from row-major data; fails if the lengths disagree. The
+    /// `Vec` becomes the tensor's storage as it is (no copy).
     pub fn from_vec(data: Vec<T>, shape: impl Into<Shape>) -> Result<Self> {
         let shape = shape.into();
         if shape.checked_numel() != Some(data.len()) {
@@ -56,13 +59,14 @@ impl<T: Float> Tensor<T> {
         Ok(Tensor::from_parts(data, shape))
     }
 
-    /// Wraps data whose length is known to match (crate-internal constructor for kernels).
+    /// Wraps data whose length is known to match (crate-internal constructor for kernels). The
+    /// `Vec` becomes the storage: no copy.
     #[inline]
     pub(crate) fn from_parts(data: Vec<T>, shape: Shape) -> Self {
         debug_assert_eq!(data.len(), shape.numel(), "kernel produced the wrong number of values");
         let data = match data.as_slice() {
             [one] => Storage::One(*one),
-            _ => Storage::Shared(data.into()),
+            _ => Storage::Shared(Arc::new(data)),
         };
         Tensor { shape, data }
     }
@@ -88,11 +92,12 @@ impl<T: Float> Tensor<T> {
             fill(&mut one);
             Storage::One(one)
         } else {
-            let mut buffer = Arc::<[T]>::new_uninit_slice(len);
-            let uninit = Arc::get_mut(&mut buffer).expect("a new Arc is unique");
-            fill(uninit.as_mut_ptr().cast::<T>());
-            // SAFETY: the caller guarantees `fill` initialized all `len` elements.
-            Storage::Shared(unsafe { buffer.assume_init() })
+            let mut buffer = Vec::with_capacity(len);
+            fill(buffer.as_mut_ptr());
+            // SAFETY: the capacity is `len`, and the caller guarantees `fill` initialized all
+            // `len` elements.
+            unsafe { buffer.set_len(len) };
+            Storage::Shared(Arc::new(buffer))
         };
         Tensor { shape, data }
     }
@@ -212,13 +217,28 @@ impl<T: Float> Tensor<T> {
     pub fn data_mut(&mut self) -> &mut [T] {
         match &mut self.data {
             Storage::One(v) => std::slice::from_mut(v),
-            Storage::Shared(all) => Arc::make_mut(all),
+            Storage::Shared(all) => Arc::make_mut(all).as_mut_slice(),
         }
     }
 
     /// The elements as a new `Vec`.
     pub fn to_vec(&self) -> Vec<T> {
         self.data().to_vec()
+    }
+
+    /// The elements as a `Vec`, taking the tensor apart: no copy unless the storage is shared
+    /// with another tensor (or the tensor holds one element).
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// let t = Tensor::<f32>::from_vec(vec![1.0, 2.0, 3.0], [3]).unwrap();
+    /// assert_eq!(t.into_vec(), vec![1.0, 2.0, 3.0]);
+    /// ```
+    pub fn into_vec(self) -> Vec<T> {
+        match self.data {
+            Storage::One(v) => vec![v],
+            Storage::Shared(all) => Arc::try_unwrap(all).unwrap_or_else(|shared| shared.as_ref().clone()),
+        }
     }
 
     /// The value of a one-element tensor.
@@ -374,6 +394,26 @@ mod tests {
         let var = t.data().iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
         assert!((mean - 2.0).abs() < 0.1, "mean {mean}");
         assert!((var.sqrt() - 3.0).abs() < 0.1, "std {}", var.sqrt());
+    }
+
+    #[test]
+    fn vecs_become_storage_without_a_copy() {
+        let data: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+        let address = data.as_ptr();
+        let t = Tensor::from_vec(data, [10, 100]).unwrap();
+        assert_eq!(t.data().as_ptr(), address, "from_vec copied its Vec");
+        let reshaped = t.reshape([1000]).unwrap();
+        drop(t);
+        let back = reshaped.into_vec();
+        assert_eq!(back.as_ptr(), address, "into_vec of unshared storage copied it");
+        assert_eq!(back[999], 999.0);
+
+        let a = Tensor::<f64>::from_vec(vec![1.0, 2.0], [2]).unwrap();
+        let b = a.clone();
+        let mut copy = b.into_vec();
+        copy[0] = 5.0;
+        assert_eq!(a.to_vec(), vec![1.0, 2.0], "into_vec of shared storage copies");
+        assert_eq!(Tensor::scalar(3.0f32).into_vec(), vec![3.0]);
     }
 
     #[test]

@@ -68,6 +68,8 @@ impl<T: Float> Dataset<T> {
         // One table of the 256 grey levels, so every pixel converts identically.
         let scale: Vec<T> = (0..=255).map(|v| T::from_f64(f64::from(v) / 255.0)).collect();
         let features = images.rows * images.cols;
+        // Collected straight into the tensor's storage (`from_vec` does not copy), so loading
+        // holds the bytes and the floats once each.
         let data = images.pixels.iter().map(|&p| scale[usize::from(p)]).collect();
         let images = Tensor::from_vec(data, [images.count, features]).expect("the IDX reader checked the length");
         Ok(Dataset { images, labels, classes })
