@@ -2,7 +2,7 @@
 //! same three products (C = A·B, ∂A = G·Bᵀ, ∂B = Aᵀ·G) on the same buffers layouts.
 //!
 //! Run with `cargo bench --bench matmul`. Reports GFLOP/s (best of repeated runs) and the ratio
-//! tape / raw. The PyTorch side is `benches/peers/matmul.py`.
+//! tape / raw, both on one thread. The PyTorch side is `benches/peers/matmul.py`.
 
 use chainrule::autograd::{grad_with, GradOptions, Tape, Tensor};
 use rand::{rngs::StdRng, SeedableRng};
@@ -21,6 +21,7 @@ fn best_seconds(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    chainrule::autograd::set_num_threads(1).expect("one thread is a valid count");
     let mut rng = StdRng::seed_from_u64(0);
     for n in [512usize, 1024] {
         let reps = if n <= 512 { 60 } else { 12 };
@@ -45,15 +46,79 @@ fn main() {
             let [c, da, db] = &mut out[..] else { unreachable!() };
             // SAFETY: n×n buffers; outputs distinct from inputs.
             unsafe {
-                matrixmultiply::sgemm(n, n, n, 1.0, pa, s, 1, pb, s, 1, 0.0, c.as_mut_ptr(), s, 1);
-                matrixmultiply::sgemm(n, n, n, 1.0, pg, s, 1, pb, 1, s, 0.0, da.as_mut_ptr(), s, 1);
-                matrixmultiply::sgemm(n, n, n, 1.0, pa, 1, s, pg, s, 1, 0.0, db.as_mut_ptr(), s, 1);
+                // gemm's argument order: m, n, k, dst with (column, row) strides, whether to read
+                // dst, lhs and rhs with (column, row) strides, α for dst, β for the product.
+                let one_thread = gemm::Parallelism::None;
+                let (m, z) = (n, 0.0);
+                gemm::gemm(
+                    m,
+                    n,
+                    n,
+                    c.as_mut_ptr(),
+                    1,
+                    s,
+                    false,
+                    pa,
+                    1,
+                    s,
+                    pb,
+                    1,
+                    s,
+                    z,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    one_thread,
+                );
+                gemm::gemm(
+                    m,
+                    n,
+                    n,
+                    da.as_mut_ptr(),
+                    1,
+                    s,
+                    false,
+                    pg,
+                    1,
+                    s,
+                    pb,
+                    s,
+                    1,
+                    z,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    one_thread,
+                );
+                gemm::gemm(
+                    m,
+                    n,
+                    n,
+                    db.as_mut_ptr(),
+                    1,
+                    s,
+                    false,
+                    pa,
+                    s,
+                    1,
+                    pg,
+                    1,
+                    s,
+                    z,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    one_thread,
+                );
             }
             black_box(&out);
         });
         let (tape_gf, raw_gf) = (flops / tape_s / 1e9, flops / raw_s / 1e9);
         println!(
-            "matmul {n}x{n} f32, forward + backward: tape {tape_gf:.1} GFLOP/s, raw matrixmultiply {raw_gf:.1} GFLOP/s, tape/raw = {:.1}%",
+            "matmul {n}x{n} f32, forward + backward: tape {tape_gf:.1} GFLOP/s, raw gemm {raw_gf:.1} GFLOP/s, tape/raw = {:.1}%",
             100.0 * tape_gf / raw_gf
         );
     }

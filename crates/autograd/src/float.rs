@@ -6,8 +6,7 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 /// A floating-point element type: implemented for `f32` and `f64`, and sealed.
 ///
-/// The methods are the scalar math the kernels need, plus the matrix multiply entry point
-/// of the GEMM crate for that precision.
+/// The methods are the scalar math the kernels need.
 pub trait Float:
     private::Sealed
     + Copy
@@ -44,7 +43,8 @@ pub trait Float:
     fn from_usize(v: usize) -> Self {
         Self::from_f64(v as f64)
     }
-    /// eˣ.
+    /// eˣ (for `f32`, within 1 ulp of the exact value, computed without a library call so that
+    /// loops vectorize; for `f64`, the standard library's).
     fn exp(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
@@ -76,31 +76,6 @@ pub trait Float:
     fn neg_infinity() -> Self;
     /// +∞.
     fn infinity() -> Self;
-
-    /// `C ← α·op(A)·op(B) + β·C` on raw strided matrices (row stride, column stride), with
-    /// `A: m×k`, `B: k×n`, `C: m×n` after the strides are applied. A transpose is a swap of
-    /// strides, so it never materializes.
-    ///
-    /// # Safety
-    /// The pointers and strides must describe valid, non-overlapping matrices of the stated
-    /// sizes (C must not alias A or B).
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
 }
 
 mod private {
@@ -110,7 +85,7 @@ mod private {
 }
 
 macro_rules! impl_float {
-    ($t:ident, $dtype:literal, $gemm:path) => {
+    ($t:ident, $dtype:literal, $exp:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -125,7 +100,7 @@ macro_rules! impl_float {
             }
             #[inline]
             fn exp(self) -> Self {
-                $t::exp(self)
+                $exp(self)
             }
             #[inline]
             fn ln(self) -> Self {
@@ -187,29 +162,11 @@ macro_rules! impl_float {
             fn infinity() -> Self {
                 $t::INFINITY
             }
-            #[inline]
-            unsafe fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: forwarded from this function's contract.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
-            }
         }
     };
 }
 
-impl_float!(f32, "F32", matrixmultiply::sgemm);
-impl_float!(f64, "F64", matrixmultiply::dgemm);
+// f32's eˣ is chainrule's own (within 1 ulp, branch-free, so elementwise loops vectorize: see
+// `kernels/exp.rs`); f64 keeps the library's, for the gradient checks.
+impl_float!(f32, "F32", crate::kernels::exp_f32);
+impl_float!(f64, "F64", f64::exp);

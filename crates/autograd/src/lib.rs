@@ -82,6 +82,7 @@ mod kernels;
 mod op;
 mod operators;
 pub mod ops;
+pub mod parallel;
 mod parameter;
 mod rule;
 mod shape;
@@ -100,6 +101,7 @@ pub use gradcheck::{
 };
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
+pub use parallel::{num_threads, set_num_threads};
 pub use parameter::Parameter;
 pub use shape::Shape;
 pub use tape::Tape;

@@ -3,9 +3,11 @@
 //! A tensor is plain data: it knows nothing about tapes or gradients. Differentiable math
 //! happens on [`Var`](crate::Var)s, which pair a tensor with its place on a tape.
 
+use crate::parallel::{self, Blocks};
 use crate::{Error, Float, Result, Shape};
 use rand::Rng;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// An n-dimensional array of `f32` or `f64`, row-major and contiguous.
@@ -306,25 +308,55 @@ impl<T: Float> Tensor<T> {
         self.data().iter().zip(other.data()).map(|(a, b)| (a.to_f64() - b.to_f64()).abs()).fold(0.0, f64::max)
     }
 
-    /// Elementwise `f(x)` into a new tensor of the same shape.
+    /// Elementwise `f(x)` into a new tensor of the same shape. Large tensors are split across
+    /// chainrule's threads (see [`parallel`](crate::parallel)); the result does not depend on
+    /// how many there are.
     #[inline]
-    pub fn map(&self, f: impl Fn(T) -> T) -> Tensor<T> {
-        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().map(|&x| f(x)))
+    pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Tensor<T> {
+        Tensor::from_blocks(self.shape.clone(), self.data(), |(out, x)| {
+            for (o, &x) in out.iter_mut().zip(x) {
+                o.write(f(x));
+            }
+        })
     }
 
     /// Elementwise `f(a, b)` of two tensors of the same shape (the caller checks the shapes).
     #[inline]
-    pub(crate) fn zip_map(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
+    pub(crate) fn zip_map(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T + Sync) -> Tensor<T> {
         debug_assert_eq!(self.shape, other.shape);
-        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().zip(other.data()).map(|(&a, &b)| f(a, b)))
+        Tensor::from_blocks(self.shape.clone(), (self.data(), other.data()), |(out, (a, b))| {
+            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                o.write(f(a, b));
+            }
+        })
     }
 
     /// Elementwise `f(a, b, c)` of three tensors of the same shape (the caller checks).
     #[inline]
-    pub(crate) fn zip3_map(&self, b: &Tensor<T>, c: &Tensor<T>, f: impl Fn(T, T, T) -> T) -> Tensor<T> {
+    pub(crate) fn zip3_map(&self, b: &Tensor<T>, c: &Tensor<T>, f: impl Fn(T, T, T) -> T + Sync) -> Tensor<T> {
         debug_assert!(self.shape == b.shape && b.shape == c.shape);
-        let data = self.data().iter().zip(b.data()).zip(c.data()).map(|((&x, &y), &z)| f(x, y, z));
-        Tensor::from_exact_iter(self.shape.clone(), data)
+        Tensor::from_blocks(self.shape.clone(), (self.data(), b.data(), c.data()), |(out, (x, y, z))| {
+            for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
+                o.write(f(x, y, z));
+            }
+        })
+    }
+
+    /// A tensor whose elements `body` writes, block by block, from the same blocks of `inputs`
+    /// (slices of `shape.numel()` elements): an elementwise kernel, threaded and vectorized by
+    /// [`parallel::for_each_block`](crate::parallel::for_each_block). `body` must write every
+    /// element of its output block; zipping it with the input blocks does.
+    #[inline]
+    fn from_blocks<S: Blocks>(shape: Shape, inputs: S, body: impl Fn((&mut [MaybeUninit<T>], S)) + Sync) -> Tensor<T> {
+        let len = shape.numel();
+        assert_eq!(inputs.len(), len, "an elementwise kernel's inputs have the output's length");
+        let fill = |out: *mut T| {
+            // SAFETY: `out` points at `len` writable elements (from_writer's contract).
+            let out = unsafe { std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<T>>(), len) };
+            parallel::for_each_block((out, inputs), body);
+        };
+        // SAFETY: `for_each_block` hands every index to `body` exactly once, which writes it.
+        unsafe { Tensor::from_writer(shape, fill) }
     }
 
     /// Whether two tensors share one storage buffer.

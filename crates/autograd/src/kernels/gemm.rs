@@ -1,7 +1,8 @@
-//! Matrix products on strided matrices: the GEMM crate for real work, dot products and row
-//! updates for the tiny and matrix-vector products where the crate's fixed cost dominates.
+//! Matrix products on strided matrices: the GEMM crate (`gemm`) for real work, on several
+//! threads above a measured size; dot products and row updates for the tiny and matrix-vector
+//! products where the crate's fixed cost dominates.
 
-use crate::Float;
+use crate::{parallel, Float};
 
 /// Products with at most this many multiply-adds skip the GEMM crate, whose fixed cost
 /// (packing buffers, dispatch: a few hundred nanoseconds) dominates tiny products, as do
@@ -10,13 +11,21 @@ use crate::Float;
 const SMALL_GEMM: usize = 128;
 const SMALL_GEMM_CONTIGUOUS: usize = 512;
 
-/// `C ← α·A·B + β·C` on strided matrices (row stride, column stride), as [`Float::gemm`];
-/// tiny products and matrix-vector products run as dot products or row updates here instead.
-/// With `β = 0`, `C` is only written (it may be uninitialized).
+/// Products with at least this many multiply-adds run on all of chainrule's threads (the GEMM
+/// crate splits the output into blocks, never the summed dimension, so each element is the same
+/// sequence of multiply-adds on any number of threads). Below it a second thread costs more
+/// than it saves. Measured on the development machine with the MLP's products.
+const THREADED_GEMM: usize = 1 << 23;
+
+/// `C ← α·A·B + β·C` on strided matrices (row stride, column stride): `A: m×k`, `B: k×n`,
+/// `C: m×n` after the strides are applied, so a transpose is a swap of strides and never
+/// materializes. Tiny products and matrix-vector products run as dot products or row updates
+/// here; the rest goes to the GEMM crate. With `β = 0`, `C` is only written (it may be
+/// uninitialized).
 ///
 /// # Safety
-/// As [`Float::gemm`]: the pointers and strides describe valid matrices of the stated sizes
-/// (`A: m×k`, `B: k×n`, `C: m×n`), and `C` does not overlap `A` or `B`.
+/// The pointers and strides describe valid matrices of the stated sizes, and `C` does not
+/// overlap `A` or `B`.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub(crate) unsafe fn gemm<T: Float>(
@@ -58,8 +67,37 @@ pub(crate) unsafe fn gemm<T: Float>(
     let contiguous = csa == 1 && rsb == 1;
     let small = work <= SMALL_GEMM || (contiguous && (work <= SMALL_GEMM_CONTIGUOUS || m == 1 || n == 1));
     if !small {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { T::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) };
+        let (a, b, c) = (Shared(a), Shared(b), Shared(c));
+        parallel::install(work >= THREADED_GEMM, move |threads| {
+            let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+            let (a, b, c) = (a.get(), b.get(), c.get());
+            // SAFETY: forwarded from this function's contract. The crate computes
+            // dst ← α_crate·dst + β_crate·lhs·rhs, reading dst only if asked to, with
+            // (column stride, row stride) argument order.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c,
+                    csc,
+                    rsc,
+                    beta != T::ZERO,
+                    a,
+                    csa,
+                    rsa,
+                    b,
+                    csb,
+                    rsb,
+                    beta,
+                    alpha,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                )
+            }
+        });
         return;
     }
     for i in 0..m as isize {
@@ -81,6 +119,22 @@ pub(crate) unsafe fn gemm<T: Float>(
         }
     }
 }
+
+/// A pointer that may cross to the pool's threads: the caller of [`gemm`] guarantees the
+/// matrices are valid and that only `C` is written, by the GEMM crate, in disjoint blocks.
+#[derive(Clone, Copy)]
+struct Shared<P>(P);
+
+impl<P> Shared<P> {
+    /// The pointer (a method, so that a closure captures the whole `Shared`, not its field).
+    fn get(self) -> P {
+        self.0
+    }
+}
+// SAFETY: see the type's comment; the pointee is `Float` data, which is `Send + Sync`.
+unsafe impl<T: Float> Send for Shared<*const T> {}
+// SAFETY: as above.
+unsafe impl<T: Float> Send for Shared<*mut T> {}
 
 /// `Σ aᵢ·bᵢ` with eight independent partial sums, which the compiler keeps in SIMD lanes.
 #[inline]
@@ -115,21 +169,26 @@ mod tests {
                     // SAFETY: a is m×k, b is k×n under the strides chosen above; the outputs are m×n.
                     unsafe {
                         gemm(m, k, n, 2.0, a.as_ptr(), sa, b.as_ptr(), sb, beta, ours.as_mut_ptr(), (n as isize, 1));
-                        f64::gemm(
+                        gemm::gemm(
                             m,
-                            k,
                             n,
-                            2.0,
-                            a.as_ptr(),
-                            sa.0,
-                            sa.1,
-                            b.as_ptr(),
-                            sb.0,
-                            sb.1,
-                            beta,
+                            k,
                             crate_.as_mut_ptr(),
-                            n as isize,
                             1,
+                            n as isize,
+                            beta != 0.0,
+                            a.as_ptr(),
+                            sa.1,
+                            sa.0,
+                            b.as_ptr(),
+                            sb.1,
+                            sb.0,
+                            beta,
+                            2.0,
+                            false,
+                            false,
+                            false,
+                            gemm::Parallelism::None,
                         );
                     }
                     assert_eq!(ours, crate_, "{m}x{k}x{n}, transposes {ta} {tb}, beta {beta}");

@@ -96,7 +96,7 @@ pub(crate) type Axes = SmallVec<[usize; 4]>;
 impl<'t, T: Float> Var<'t, T> {
     /// Records an elementwise op of one input: `y[i] = f(x[i])`.
     #[inline]
-    pub(crate) fn unary(&self, op: impl Into<Op<T>>, keep: Keep, site: Site, f: impl Fn(T) -> T) -> Var<'t, T> {
+    pub(crate) fn unary(&self, op: impl Into<Op<T>>, keep: Keep, site: Site, f: impl Fn(T) -> T + Sync) -> Var<'t, T> {
         let value = self.value.map(f);
         self.tape.record_elementwise(op.into(), &[self], value, site, keep)
     }
@@ -111,7 +111,7 @@ impl<'t, T: Float> Var<'t, T> {
         op: impl Into<Op<T>>,
         keep: Keep,
         site: Site,
-        f: impl Fn(T, T) -> T,
+        f: impl Fn(T, T) -> T + Sync,
     ) -> Result<Var<'t, T>> {
         self.binary_op(rhs, op.into(), keep, site, f)
     }
@@ -123,7 +123,7 @@ impl<'t, T: Float> Var<'t, T> {
         op: Op<T>,
         keep: Keep,
         site: Site,
-        f: impl Fn(T, T) -> T,
+        f: impl Fn(T, T) -> T + Sync,
     ) -> Result<Var<'t, T>> {
         self.same_tape(rhs, op.name(), site)?;
         if self.shape() == rhs.shape() {

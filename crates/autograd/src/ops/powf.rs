@@ -8,13 +8,13 @@ use crate::op::Powf;
 use crate::rule::elementwise::{chain, Derivative, Elementwise};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Tensor, Var};
+use crate::{kernels, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise `xᵖ` for a constant exponent.
     #[track_caller]
     pub fn powf(&self, p: T) -> Var<'t, T> {
-        self.unary(Powf { p }, Keep::Inputs, Site::caller(), |x| x.powf(p))
+        self.unary(Powf { p }, Keep::Inputs, Site::caller(), |x| kernels::powf(x, p))
     }
 }
 

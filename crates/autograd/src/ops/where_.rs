@@ -61,7 +61,13 @@ impl<'t, T: Float> Var<'t, T> {
         self.compare(rhs, "eq", Site::caller(), |a, b| a == b)
     }
 
-    fn compare(&self, rhs: &Var<'t, T>, op: &'static str, site: Site, f: impl Fn(T, T) -> bool) -> Result<Var<'t, T>> {
+    fn compare(
+        &self,
+        rhs: &Var<'t, T>,
+        op: &'static str,
+        site: Site,
+        f: impl Fn(T, T) -> bool + Sync,
+    ) -> Result<Var<'t, T>> {
         self.same_tape(rhs, op, site)?;
         let shape = broadcast_shape(op, self.shape(), rhs.shape(), site)?;
         let (a, b) = (expand(&self.value, &shape), expand(&rhs.value, &shape));

@@ -30,7 +30,7 @@ pub(crate) trait Elementwise<T: Float>: Clone {
     fn clamp(&self, lo: T, hi: T) -> Self;
     /// A piecewise-constant function of the value (a mask, a slope, a sign). On `Var`s the
     /// result is a constant: its derivative is zero wherever it is defined.
-    fn piecewise(&self, f: impl Fn(T) -> T) -> Self;
+    fn piecewise(&self, f: impl Fn(T) -> T + Sync) -> Self;
 }
 
 impl<T: Float> Elementwise<T> for T {
@@ -60,7 +60,7 @@ impl<T: Float> Elementwise<T> for T {
     }
     #[inline]
     fn powf(&self, p: T) -> Self {
-        Float::powf(*self, p)
+        kernels::powf(*self, p)
     }
     #[inline]
     fn exp(&self) -> Self {
@@ -83,7 +83,7 @@ impl<T: Float> Elementwise<T> for T {
         kernels::clamp(*self, lo, hi)
     }
     #[inline]
-    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+    fn piecewise(&self, f: impl Fn(T) -> T + Sync) -> Self {
         f(*self)
     }
 }
@@ -127,14 +127,14 @@ impl<'t, T: Float> Elementwise<T> for Var<'t, T> {
     fn clamp(&self, lo: T, hi: T) -> Self {
         Var::clamp(self, lo, hi)
     }
-    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+    fn piecewise(&self, f: impl Fn(T) -> T + Sync) -> Self {
         self.constant(self.value.map(f))
     }
 }
 
 /// An elementwise op's derivative as a function of the one tensor it saved (its input or its
 /// output, as the op chose when recording).
-pub(crate) trait Derivative<T: Float> {
+pub(crate) trait Derivative<T: Float>: Sync {
     fn derivative<E: Elementwise<T>>(&self, saved: &E) -> E;
 }
 
@@ -212,7 +212,7 @@ impl<T: Float> Elementwise<T> for Piece<T> {
         self.map(|x| x * c)
     }
     fn powf(&self, p: T) -> Self {
-        self.map(|x| x.powf(p))
+        self.map(|x| kernels::powf(x, p))
     }
     fn exp(&self) -> Self {
         self.map(T::exp)
@@ -230,7 +230,7 @@ impl<T: Float> Elementwise<T> for Piece<T> {
         let x = self.value;
         self.map(|x| kernels::clamp(x, lo, hi)).on((x < lo) as u64 + 2 * (x > hi) as u64)
     }
-    fn piecewise(&self, f: impl Fn(T) -> T) -> Self {
+    fn piecewise(&self, f: impl Fn(T) -> T + Sync) -> Self {
         let piece = self.map(f);
         piece.on(piece.value.to_f64().to_bits())
     }
