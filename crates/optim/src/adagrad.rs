@@ -3,6 +3,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -104,14 +105,21 @@ impl<T: Float> Adagrad<T> {
             let (wd, eps) = (T::from_f64(c.weight_decay), T::from_f64(c.eps));
             let clr = T::from_f64(c.lr / (1.0 + (t - 1) as f64 * c.lr_decay));
             let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
-            for ((p, &g), sum) in value.data_mut().iter_mut().zip(grad.data()).zip(state.sum.data_mut()) {
-                let mut g = terms::direction(g, maximize);
-                if decay {
-                    g = terms::l2(g, *p, wd);
-                }
-                *sum += g * g;
-                *p += -clr * g / (sum.sqrt() + eps);
-            }
+            let slices = (value.data_mut(), grad.data(), state.sum.data_mut());
+            for_each_block(
+                slices,
+                #[inline(always)]
+                |(theta, grad, sums)| {
+                    for ((p, &g), sum) in theta.iter_mut().zip(grad).zip(sums) {
+                        let mut g = terms::direction(g, maximize);
+                        if decay {
+                            g = terms::l2(g, *p, wd);
+                        }
+                        *sum += g * g;
+                        *p += -clr * g / (sum.sqrt() + eps);
+                    }
+                },
+            );
         })
     }
 }

@@ -4,6 +4,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -144,21 +145,32 @@ impl Hyper {
             let denom = second.sqrt() / bias_correction2_sqrt + eps;
             *p += -step_size * m / denom;
         };
-        let (m, v) = (state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
-        let lanes = value.data_mut().iter_mut().zip(grad.data()).zip(m.iter_mut()).zip(v.iter_mut());
+        let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
         match state.max_exp_avg_sq.as_mut() {
-            None => {
-                for (((p, &g), m), v) in lanes {
-                    moments(p, g, m, v);
-                    descend(p, *m, *v);
-                }
-            }
+            None => for_each_block(
+                slices,
+                #[inline(always)]
+                |(theta, grad, exp_avg, exp_avg_sq)| {
+                    for (((p, &g), m), v) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq) {
+                        moments(p, g, m, v);
+                        descend(p, *m, *v);
+                    }
+                },
+            ),
             Some(v_max) => {
-                for ((((p, &g), m), v), v_max) in lanes.zip(v_max.data_mut()) {
-                    moments(p, g, m, v);
-                    *v_max = v_max.max(*v);
-                    descend(p, *m, *v_max);
-                }
+                let slices = (slices.0, slices.1, slices.2, slices.3, v_max.data_mut());
+                for_each_block(
+                    slices,
+                    #[inline(always)]
+                    |(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)| {
+                        let lanes = theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq);
+                        for ((((p, &g), m), v), v_max) in lanes.zip(max_exp_avg_sq) {
+                            moments(p, g, m, v);
+                            *v_max = v_max.max(*v);
+                            descend(p, *m, *v_max);
+                        }
+                    },
+                )
             }
         }
     }

@@ -5,6 +5,7 @@ use crate::adam::validate_moments;
 use crate::error::{Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -108,16 +109,22 @@ impl<T: Float> Adamax<T> {
             // The step size in f64, as PyTorch computes it in Python floats.
             let clr = T::from_f64(c.lr / (1.0 - beta1.powf(t as f64)));
             let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
-            let lanes = value.data_mut().iter_mut().zip(grad.data());
-            for ((p, &g), (m, u)) in lanes.zip(state.exp_avg.data_mut().iter_mut().zip(state.exp_inf.data_mut())) {
-                let mut g = terms::direction(g, maximize);
-                if decay {
-                    g = terms::l2(g, *p, wd);
-                }
-                *m = terms::lerp(*m, g, one_minus_beta1);
-                *u = (*u * beta2).max(g.abs() + eps);
-                *p += -clr * *m / *u;
-            }
+            let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_inf.data_mut());
+            for_each_block(
+                slices,
+                #[inline(always)]
+                |(theta, grad, exp_avg, exp_inf)| {
+                    for (((p, &g), m), u) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_inf) {
+                        let mut g = terms::direction(g, maximize);
+                        if decay {
+                            g = terms::l2(g, *p, wd);
+                        }
+                        *m = terms::lerp(*m, g, one_minus_beta1);
+                        *u = (*u * beta2).max(g.abs() + eps);
+                        *p += -clr * *m / *u;
+                    }
+                },
+            );
         })
     }
 }

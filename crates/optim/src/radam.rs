@@ -5,6 +5,7 @@ use crate::adam::validate_moments;
 use crate::error::{Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -139,22 +140,28 @@ impl<T: Float> RAdam<T> {
                 c.weight_decay != 0.0 && !c.decoupled_weight_decay,
                 c.weight_decay != 0.0 && c.decoupled_weight_decay,
             );
-            let moments = state.exp_avg.data_mut().iter_mut().zip(state.exp_avg_sq.data_mut());
-            for ((p, &g), (m, v)) in value.data_mut().iter_mut().zip(grad.data()).zip(moments) {
-                let mut g = terms::direction(g, maximize);
-                if decoupled {
-                    *p = terms::decoupled_decay(*p, decay);
-                } else if coupled {
-                    g = terms::l2(g, *p, wd);
-                }
-                *m = terms::lerp(*m, g, one_minus_beta1);
-                *v = *v * beta2_t + one_minus_beta2 * g * g;
-                let corrected = *m / bias_correction1;
-                *p -= match rect {
-                    Some(r) => corrected * lr * (bias_correction2_sqrt / (v.sqrt() + eps)) * r,
-                    None => corrected * lr,
-                };
-            }
+            let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
+            for_each_block(
+                slices,
+                #[inline(always)]
+                |(theta, grad, exp_avg, exp_avg_sq)| {
+                    for (((p, &g), m), v) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq) {
+                        let mut g = terms::direction(g, maximize);
+                        if decoupled {
+                            *p = terms::decoupled_decay(*p, decay);
+                        } else if coupled {
+                            g = terms::l2(g, *p, wd);
+                        }
+                        *m = terms::lerp(*m, g, one_minus_beta1);
+                        *v = *v * beta2_t + one_minus_beta2 * g * g;
+                        let corrected = *m / bias_correction1;
+                        *p -= match rect {
+                            Some(r) => corrected * lr * (bias_correction2_sqrt / (v.sqrt() + eps)) * r,
+                            None => corrected * lr,
+                        };
+                    }
+                },
+            );
         })
     }
 }

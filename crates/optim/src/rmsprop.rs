@@ -4,6 +4,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -158,37 +159,63 @@ impl<T: Float> RmsProp<T> {
                 state.momentum_buffer = Some(Tensor::zeros(value.shape().clone()));
             }
             let momentum_buffer = if c.momentum > 0.0 { state.momentum_buffer.as_mut() } else { None };
-            let lanes = value.data_mut().iter_mut().zip(grad.data()).zip(state.square_avg.data_mut());
+            let slices = (value.data_mut(), grad.data(), state.square_avg.data_mut());
             match (state.grad_avg.as_mut(), momentum_buffer) {
-                (None, None) => {
-                    for ((p, &g), v) in lanes {
-                        let g = gradient(g, *p);
-                        square(v, g);
-                        *p += -lr * g / (v.sqrt() + eps);
-                    }
-                }
+                (None, None) => for_each_block(
+                    slices,
+                    #[inline(always)]
+                    |(theta, grad, square_avg)| {
+                        for ((p, &g), v) in theta.iter_mut().zip(grad).zip(square_avg) {
+                            let g = gradient(g, *p);
+                            square(v, g);
+                            *p += -lr * g / (v.sqrt() + eps);
+                        }
+                    },
+                ),
                 (Some(a), None) => {
-                    for (((p, &g), v), a) in lanes.zip(a.data_mut()) {
-                        let g = gradient(g, *p);
-                        square(v, g);
-                        *p += -lr * g / centered(*v, a, g);
-                    }
+                    let slices = (slices.0, slices.1, slices.2, a.data_mut());
+                    for_each_block(
+                        slices,
+                        #[inline(always)]
+                        |(theta, grad, square_avg, grad_avg)| {
+                            for (((p, &g), v), a) in theta.iter_mut().zip(grad).zip(square_avg).zip(grad_avg) {
+                                let g = gradient(g, *p);
+                                square(v, g);
+                                *p += -lr * g / centered(*v, a, g);
+                            }
+                        },
+                    )
                 }
                 (None, Some(b)) => {
-                    for (((p, &g), v), b) in lanes.zip(b.data_mut()) {
-                        let g = gradient(g, *p);
-                        square(v, g);
-                        *b = *b * mu + g / (v.sqrt() + eps);
-                        *p += -lr * *b;
-                    }
+                    let slices = (slices.0, slices.1, slices.2, b.data_mut());
+                    for_each_block(
+                        slices,
+                        #[inline(always)]
+                        |(theta, grad, square_avg, momentum_buffer)| {
+                            for (((p, &g), v), b) in theta.iter_mut().zip(grad).zip(square_avg).zip(momentum_buffer) {
+                                let g = gradient(g, *p);
+                                square(v, g);
+                                *b = *b * mu + g / (v.sqrt() + eps);
+                                *p += -lr * *b;
+                            }
+                        },
+                    )
                 }
                 (Some(a), Some(b)) => {
-                    for ((((p, &g), v), a), b) in lanes.zip(a.data_mut()).zip(b.data_mut()) {
-                        let g = gradient(g, *p);
-                        square(v, g);
-                        *b = *b * mu + g / centered(*v, a, g);
-                        *p += -lr * *b;
-                    }
+                    let slices = (slices.0, slices.1, slices.2, a.data_mut(), b.data_mut());
+                    for_each_block(
+                        slices,
+                        #[inline(always)]
+                        |(theta, grad, square_avg, grad_avg, momentum_buffer)| {
+                            let lanes = theta.iter_mut().zip(grad).zip(square_avg).zip(grad_avg);
+                            for ((((p, &g), v), a), b) in lanes.zip(momentum_buffer) {
+                                let g = gradient(g, *p);
+                                square(v, g);
+                                *b = *b * mu + g / centered(*v, a, g);
+                                *p += -lr * *b;
+                            }
+                        },
+                    )
                 }
             }
         })

@@ -3,6 +3,7 @@
 use crate::error::{self, Error, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
+use autograd::parallel::for_each_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -152,18 +153,30 @@ impl<T: Float> Sgd<T> {
             let shape = value.shape().clone();
             let (theta, grad) = (value.data_mut(), grad.data());
             if c.momentum == 0.0 {
-                for (p, &g) in theta.iter_mut().zip(grad) {
-                    *p -= lr * gradient(g, *p);
-                }
+                for_each_block(
+                    (theta, grad),
+                    #[inline(always)]
+                    |(theta, grad)| {
+                        for (p, &g) in theta.iter_mut().zip(grad) {
+                            *p -= lr * gradient(g, *p);
+                        }
+                    },
+                );
                 return;
             }
             let first = state.momentum_buffer.is_none();
             let buf = state.momentum_buffer.get_or_insert_with(|| Tensor::zeros(shape));
-            for ((p, &g), b) in theta.iter_mut().zip(grad).zip(buf.data_mut()) {
-                let g = gradient(g, *p);
-                *b = terms::momentum(*b, g, mu, one_minus_dampening, first);
-                *p -= lr * if nesterov { g + mu * *b } else { *b };
-            }
+            for_each_block(
+                (theta, grad, buf.data_mut()),
+                #[inline(always)]
+                |(theta, grad, buf)| {
+                    for ((p, &g), b) in theta.iter_mut().zip(grad).zip(buf) {
+                        let g = gradient(g, *p);
+                        *b = terms::momentum(*b, g, mu, one_minus_dampening, first);
+                        *p -= lr * if nesterov { g + mu * *b } else { *b };
+                    }
+                },
+            );
         })
     }
 }
