@@ -185,14 +185,16 @@ impl_blocks_for_tuple!(A, B, C, D, E);
 /// Runs the elementwise loop `body` over `slices`: on the calling thread for fewer than
 /// [`PARALLEL_MIN`] elements or with one thread, else split into blocks of [`BLOCK`] elements
 /// that the pool's threads share. Either way `body` runs compiled for the CPU's vector
-/// instructions. `body` must treat each index independently of the others (an elementwise
-/// update), so that how the slices are split cannot change the result.
+/// instructions, provided it is inlined into the copies of this function built for them: mark
+/// the closure `#[inline(always)]` (the compiler may otherwise keep one copy of a large body,
+/// built for the baseline instruction set). `body` must treat each index independently of the
+/// others (an elementwise update), so that how the slices are split cannot change the result.
 ///
 /// ```
 /// use autograd::parallel::for_each_block;
 /// let mut theta = vec![1.0f32; 100_000];
 /// let grad = vec![0.5f32; 100_000];
-/// for_each_block((&mut theta[..], &grad[..]), |(theta, grad)| {
+/// for_each_block((&mut theta[..], &grad[..]), #[inline(always)] |(theta, grad)| {
 ///     for (p, &g) in theta.iter_mut().zip(grad) {
 ///         *p -= 0.1 * g;
 ///     }
@@ -207,7 +209,10 @@ pub fn for_each_block<S: Blocks>(slices: S, body: impl Fn(S) + Sync) {
     let len = slices.len();
     install(len >= PARALLEL_MIN, |threads| {
         if threads == 1 {
-            return vectorized(|| body(slices));
+            return vectorized(
+                #[inline(always)]
+                || body(slices),
+            );
         }
         let mut blocks = Vec::with_capacity(len.div_ceil(BLOCK));
         let mut rest = slices;
@@ -217,14 +222,20 @@ pub fn for_each_block<S: Blocks>(slices: S, body: impl Fn(S) + Sync) {
             rest = tail;
         }
         blocks.push(rest);
-        blocks.into_par_iter().for_each(|block| vectorized(|| body(block)));
+        blocks.into_par_iter().for_each(|block| {
+            vectorized(
+                #[inline(always)]
+                || body(block),
+            )
+        });
     })
 }
 
 /// A reduction over `len` items in fixed blocks of `block` items (the last may be shorter):
-/// `partial(range)` for each block (on the pool's threads when `len · cost` is large), then
-/// `combine(partial)` in block order on the calling thread. The blocks depend only on `len`
-/// and `block`, so the result does not depend on the number of threads.
+/// `partial(range)` for each block (on the pool's threads when `len · cost` is large; mark it
+/// `#[inline(always)]`, as the body of [`for_each_block`]), then `combine(partial)` in block
+/// order on the calling thread. The blocks depend only on `len` and `block`, so the result
+/// does not depend on the number of threads.
 pub(crate) fn reduce_blocks<P: Send>(
     len: usize,
     block: usize,
@@ -237,10 +248,25 @@ pub(crate) fn reduce_blocks<P: Send>(
     let parallel = len.saturating_mul(cost_per_item) >= PARALLEL_MIN && len > block;
     let partials: Vec<P> = install(parallel, |threads| {
         if threads == 1 {
-            ranges.map(|range| vectorized(|| partial(range))).collect()
+            ranges
+                .map(|range| {
+                    vectorized(
+                        #[inline(always)]
+                        || partial(range),
+                    )
+                })
+                .collect()
         } else {
             let ranges: Vec<Range<usize>> = ranges.collect();
-            ranges.into_par_iter().map(|range| vectorized(|| partial(range))).collect()
+            ranges
+                .into_par_iter()
+                .map(|range| {
+                    vectorized(
+                        #[inline(always)]
+                        || partial(range),
+                    )
+                })
+                .collect()
         }
     });
     partials.into_iter().for_each(&mut combine);
@@ -306,6 +332,11 @@ unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Unit tests that change the thread count hold this lock, so that they do not change it under
+/// each other (results never depend on it; what each test exercises does).
+#[cfg(test)]
+pub(crate) static THREAD_COUNT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +361,28 @@ mod tests {
             });
             assert!(hits.iter().enumerate().all(|(i, &h)| h == 1 + (i % 2) as u8), "len {len}");
         }
+    }
+
+    #[test]
+    fn large_loops_run_in_the_pool_small_ones_on_the_caller() {
+        let _lock = THREAD_COUNT_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        let in_pool = |len: usize| {
+            let data = vec![0u8; len];
+            let seen = std::sync::Mutex::new(Vec::new());
+            for_each_block(&data[..], |_| seen.lock().unwrap().push(rayon::current_thread_index()));
+            seen.into_inner().unwrap()
+        };
+        set_num_threads(2).unwrap();
+        assert_eq!(num_threads(), 2);
+        let large = in_pool(PARALLEL_MIN);
+        assert_eq!(large.len(), PARALLEL_MIN / BLOCK, "one call per block");
+        assert!(large.iter().all(|t| t.is_some()), "blocks ran in the pool: {large:?}");
+        assert_eq!(in_pool(PARALLEL_MIN - 1), vec![None], "one call on the calling thread");
+        set_num_threads(1).unwrap();
+        assert_eq!(in_pool(4 * PARALLEL_MIN), vec![None], "one thread: no pool");
+        let e = set_num_threads(0).unwrap_err();
+        assert!(e.to_string().contains("at least 1, got 0"), "{e}");
+        assert_eq!(num_threads(), 1, "a refused count changes nothing");
     }
 
     #[test]

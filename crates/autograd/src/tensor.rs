@@ -313,33 +313,48 @@ impl<T: Float> Tensor<T> {
     /// how many there are.
     #[inline]
     pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Tensor<T> {
-        Tensor::from_blocks(self.shape.clone(), self.data(), |(out, x)| {
-            for (o, &x) in out.iter_mut().zip(x) {
-                o.write(f(x));
-            }
-        })
+        Tensor::from_blocks(
+            self.shape.clone(),
+            self.data(),
+            #[inline(always)]
+            |(out, x)| {
+                for (o, &x) in out.iter_mut().zip(x) {
+                    o.write(f(x));
+                }
+            },
+        )
     }
 
     /// Elementwise `f(a, b)` of two tensors of the same shape (the caller checks the shapes).
     #[inline]
     pub(crate) fn zip_map(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T + Sync) -> Tensor<T> {
         debug_assert_eq!(self.shape, other.shape);
-        Tensor::from_blocks(self.shape.clone(), (self.data(), other.data()), |(out, (a, b))| {
-            for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                o.write(f(a, b));
-            }
-        })
+        Tensor::from_blocks(
+            self.shape.clone(),
+            (self.data(), other.data()),
+            #[inline(always)]
+            |(out, (a, b))| {
+                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    o.write(f(a, b));
+                }
+            },
+        )
     }
 
     /// Elementwise `f(a, b, c)` of three tensors of the same shape (the caller checks).
     #[inline]
     pub(crate) fn zip3_map(&self, b: &Tensor<T>, c: &Tensor<T>, f: impl Fn(T, T, T) -> T + Sync) -> Tensor<T> {
         debug_assert!(self.shape == b.shape && b.shape == c.shape);
-        Tensor::from_blocks(self.shape.clone(), (self.data(), b.data(), c.data()), |(out, (x, y, z))| {
-            for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
-                o.write(f(x, y, z));
-            }
-        })
+        Tensor::from_blocks(
+            self.shape.clone(),
+            (self.data(), b.data(), c.data()),
+            #[inline(always)]
+            |(out, (x, y, z))| {
+                for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
+                    o.write(f(x, y, z));
+                }
+            },
+        )
     }
 
     /// A tensor whose elements `body` writes, block by block, from the same blocks of `inputs`
@@ -353,7 +368,11 @@ impl<T: Float> Tensor<T> {
         let fill = |out: *mut T| {
             // SAFETY: `out` points at `len` writable elements (from_writer's contract).
             let out = unsafe { std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<T>>(), len) };
-            parallel::for_each_block((out, inputs), body);
+            parallel::for_each_block(
+                (out, inputs),
+                #[inline(always)]
+                |(out, inputs)| body((out, inputs)),
+            );
         };
         // SAFETY: `for_each_block` hands every index to `body` exactly once, which writes it.
         unsafe { Tensor::from_writer(shape, fill) }

@@ -6,8 +6,8 @@
 use autograd::parallel::PARALLEL_MIN;
 use autograd::{set_num_threads, Parameter, Tensor};
 use optim::{
-    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig, NAdam, NAdamConfig,
-    Optimizer, RAdam, RAdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig, NAdam, NAdamConfig, Optimizer,
+    RAdam, RAdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
 };
 use std::sync::{Mutex, PoisonError};
 
@@ -58,7 +58,9 @@ fn optimizers() -> Vec<(&'static str, Make)> {
     vec![
         ("sgd", |p| Box::new(Sgd::new(p, SgdConfig { lr: 0.1, ..Default::default() }).unwrap())),
         ("sgd, maximize, weight decay", |p| {
-            Box::new(Sgd::new(p, SgdConfig { lr: 0.1, weight_decay: 0.01, maximize: true, ..Default::default() }).unwrap())
+            Box::new(
+                Sgd::new(p, SgdConfig { lr: 0.1, weight_decay: 0.01, maximize: true, ..Default::default() }).unwrap(),
+            )
         }),
         ("sgd, nesterov momentum", |p| {
             let config = SgdConfig { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true, ..Default::default() };
@@ -94,11 +96,14 @@ fn optimizers() -> Vec<(&'static str, Make)> {
         }),
         ("nadam", |p| Box::new(NAdam::new(p, NAdamConfig { lr: 0.01, ..Default::default() }).unwrap())),
         ("nadam, decoupled weight decay", |p| {
-            let config = NAdamConfig { lr: 0.01, weight_decay: 0.01, decoupled_weight_decay: true, ..Default::default() };
+            let config =
+                NAdamConfig { lr: 0.01, weight_decay: 0.01, decoupled_weight_decay: true, ..Default::default() };
             Box::new(NAdam::new(p, config).unwrap())
         }),
         // Seven steps take RAdam past the fifth, where its rectification starts.
-        ("radam", |p| Box::new(RAdam::new(p, RAdamConfig { lr: 0.01, weight_decay: 0.01, ..Default::default() }).unwrap())),
+        ("radam", |p| {
+            Box::new(RAdam::new(p, RAdamConfig { lr: 0.01, weight_decay: 0.01, ..Default::default() }).unwrap())
+        }),
     ]
 }
 

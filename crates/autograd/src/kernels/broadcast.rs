@@ -117,33 +117,45 @@ fn sum_rows<T: Float>(x: &Tensor<T>, shape: &Shape, kept: usize) -> Tensor<T> {
         let row_len = x.dims().last().copied().unwrap_or(1).max(1);
         let rows = src.len() / row_len;
         let mut total = T::ZERO;
-        let row_sums = |range: std::ops::Range<usize>| {
-            let mut sum = T::ZERO;
-            for row in src[range.start * row_len..range.end * row_len].chunks_exact(row_len) {
-                sum += row.iter().copied().sum::<T>();
-            }
-            sum
-        };
-        parallel::reduce_blocks(rows, parallel::BLOCK / row_len, row_len, row_sums, |sum| total += sum);
+        parallel::reduce_blocks(
+            rows,
+            parallel::BLOCK / row_len,
+            row_len,
+            #[inline(always)]
+            |range| {
+                let mut sum = T::ZERO;
+                for row in src[range.start * row_len..range.end * row_len].chunks_exact(row_len) {
+                    sum += row.iter().copied().sum::<T>();
+                }
+                sum
+            },
+            |sum| total += sum,
+        );
         return Tensor::full(shape.clone(), total);
     }
     let inner: usize = x.dims()[rank - kept..].iter().product();
     let rows = src.len().checked_div(inner).unwrap_or(0);
     Tensor::zeroed_with(shape.clone(), |out| {
-        let block_sum = |range: std::ops::Range<usize>| {
-            let mut sum = vec![T::ZERO; inner];
-            for row in src[range.start * inner..range.end * inner].chunks_exact(inner) {
-                for (s, &v) in sum.iter_mut().zip(row) {
-                    *s += v;
+        parallel::reduce_blocks(
+            rows,
+            parallel::BLOCK / inner.max(1),
+            inner,
+            #[inline(always)]
+            |range| {
+                let mut sum = vec![T::ZERO; inner];
+                for row in src[range.start * inner..range.end * inner].chunks_exact(inner) {
+                    for (s, &v) in sum.iter_mut().zip(row) {
+                        *s += v;
+                    }
                 }
-            }
-            sum
-        };
-        parallel::reduce_blocks(rows, parallel::BLOCK / inner.max(1), inner, block_sum, |sum| {
-            for (o, s) in out.iter_mut().zip(sum) {
-                *o += s;
-            }
-        });
+                sum
+            },
+            |sum| {
+                for (o, s) in out.iter_mut().zip(sum) {
+                    *o += s;
+                }
+            },
+        );
     })
 }
 

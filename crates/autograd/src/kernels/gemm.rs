@@ -154,6 +154,46 @@ fn dot<T: Float>(a: &[T], b: &[T]) -> T {
 mod tests {
     use super::*;
 
+    /// Above the threading threshold, every layout gives the same bits on 1, 2 and 3 threads
+    /// (the GEMM crate splits the output, not the summed dimension).
+    fn threaded_products_equal_one_thread<T: Float>() {
+        let _lock = parallel::THREAD_COUNT_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &(m, k, n) in &[(300, 257, 130), (64, 784, 256), (512, 128, 256)] {
+            assert!(m * k * n >= THREADED_GEMM);
+            let a: Vec<T> = (0..m * k).map(|i| T::from_f64(((i * 7919) % 1013) as f64 / 1013.0 - 0.5)).collect();
+            let b: Vec<T> = (0..k * n).map(|i| T::from_f64(((i * 104_729) % 997) as f64 / 997.0 - 0.5)).collect();
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let sa = if ta { (1, m as isize) } else { (k as isize, 1) };
+                let sb = if tb { (1, k as isize) } else { (n as isize, 1) };
+                for beta in [T::ZERO, T::ONE] {
+                    let product = |threads: usize| {
+                        parallel::set_num_threads(threads).unwrap();
+                        let mut c: Vec<T> = (0..m * n).map(|i| T::from_usize(i % 3)).collect();
+                        let (pa, pb, sc) = (a.as_ptr(), b.as_ptr(), (n as isize, 1));
+                        // SAFETY: a is m×k, b is k×n under the strides chosen above; c is m×n.
+                        unsafe { gemm(m, k, n, T::from_f64(0.75), pa, sa, pb, sb, beta, c.as_mut_ptr(), sc) };
+                        c
+                    };
+                    let one = product(1);
+                    for threads in [2, 3] {
+                        assert!(one == product(threads), "{m}x{k}x{n}, transposes {ta} {tb}, {threads} threads");
+                    }
+                }
+            }
+        }
+        parallel::set_num_threads(1).unwrap();
+    }
+
+    #[test]
+    fn threaded_products_equal_one_thread_f32() {
+        threaded_products_equal_one_thread::<f32>();
+    }
+
+    #[test]
+    fn threaded_products_equal_one_thread_f64() {
+        threaded_products_equal_one_thread::<f64>();
+    }
+
     #[test]
     fn small_products_agree_with_the_gemm_crate() {
         // Every path of `gemm` (dot products, row updates, the crate) on every transpose layout.
