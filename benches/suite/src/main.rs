@@ -51,11 +51,10 @@ impl Default for Settings {
     }
 }
 
-/// Asks for `requested` threads and returns how many the library will use. chainrule has no
-/// thread knob yet, so every workload runs on one thread and its records say so.
+/// Sets chainrule's thread count (`autograd::set_num_threads`) and returns the count it uses.
 pub fn use_threads(requested: usize) -> usize {
-    let _ = requested;
-    1
+    chainrule::autograd::set_num_threads(requested).expect("the command line checked that --threads is at least 1");
+    chainrule::autograd::num_threads()
 }
 
 const USAGE: &str = "usage:
@@ -81,6 +80,7 @@ fn dispatch(args: Vec<String>) -> Result<(), Box<dyn Error>> {
         "workload" => {
             let (name, flags) = rest.split_first().ok_or(format!("workload needs a name\n{USAGE}"))?;
             let settings = parse_settings(flags)?;
+            use_threads(settings.threads);
             match name.as_str() {
                 "mlp-train" => mlp::train(&settings),
                 "mlp-infer" => mlp::infer(&settings),

@@ -15,7 +15,7 @@ impl Record {
         fields.insert("build".into(), settings.label.clone().into());
         fields.insert("workload".into(), workload.into());
         fields.insert("threads".into(), settings.threads.into());
-        fields.insert("threads_used".into(), crate::use_threads(settings.threads).into());
+        fields.insert("threads_used".into(), chainrule::autograd::num_threads().into());
         fields.insert("metric".into(), metric.into());
         fields.insert("value".into(), value.into());
         Record(fields)
