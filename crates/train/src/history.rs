@@ -1,9 +1,10 @@
 //! [`History`]: what a training run measured, epoch by epoch, as a value and as CSV and JSON.
 //!
-//! One [`EpochRecord`] per epoch: the metrics on the training data (`loss`, `accuracy`, and any
+//! One [`EpochRecord`] per epoch: the metrics on the training data (`loss`, `penalty` if the run
+//! has one ([`Fit::penalty`](crate::Fit::penalty)), `accuracy`, and any
 //! [`Metric`](crate::metrics::Metric) of the run) and on the validation data (the same names
-//! with a `val_` prefix, as Keras names them), the learning rate the epoch trained with, its
-//! wall time and its training speed.
+//! with a `val_` prefix, as Keras names them, but no penalty), the learning rate the epoch
+//! trained with, its wall time and its training speed.
 //!
 //! The CSV file has a header row `epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,
 //! samples_per_second` and one row per epoch; numbers are written in Rust's shortest form that
@@ -22,8 +23,8 @@ use std::path::Path;
 pub struct EpochRecord {
     /// The epoch's number, counting from 1.
     pub epoch: usize,
-    /// The metrics by name, in a fixed order: training metrics (`"loss"`, `"accuracy"`, …),
-    /// then validation metrics (`"val_loss"`, `"val_accuracy"`, …).
+    /// The metrics by name, in a fixed order: training metrics (`"loss"`, `"penalty"` if the run
+    /// has one, `"accuracy"`, …), then validation metrics (`"val_loss"`, `"val_accuracy"`, …).
     pub metrics: Vec<(String, f64)>,
     /// The learning rate of the epoch's optimizer steps.
     pub lr: f64,
