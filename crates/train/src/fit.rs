@@ -35,6 +35,12 @@ pub(crate) struct Schedule<'a> {
     per_batch: bool,
 }
 
+/// Where a run writes its files, and whether the training state is among them.
+struct OutDir {
+    dir: PathBuf,
+    state: bool,
+}
+
 /// An augmentation: a batch's images and the epoch's generator to new images.
 type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
 
@@ -63,8 +69,8 @@ type Penalty<'a, T> = dyn for<'t> Fn(&'t Tape<T>) -> nn::Result<Var<'t, T>> + 'a
 ///     learning-rate schedule step (ReduceLrOnPlateau on its monitored metric)
 ///     callbacks' on_epoch_end (early stopping may stop the run here; data parallel: a stop
 ///     on any rank stops all)
-///     out_dir: last.safetensors (the whole training state), history.csv, history.json,
-///              curves.svg; one progress line
+///     out_dir: last.safetensors (the whole training state; not with history_dir),
+///              history.csv, history.json, curves.svg; one progress line
 /// callbacks' on_train_end (early stopping restores its best weights); files written again
 /// ```
 ///
@@ -123,7 +129,7 @@ pub struct Fit<'a, T: Float = f32> {
     metrics: Vec<Box<dyn Metric<T> + 'a>>,
     callbacks: Vec<Box<dyn Callback<T> + 'a>>,
     progress: Option<Progress>,
-    out_dir: Option<PathBuf>,
+    out_dir: Option<OutDir>,
     resume: Option<PathBuf>,
     replicas: Option<&'a mut dyn Replicas>,
 }
@@ -330,9 +336,20 @@ impl<'a, T: Float> Fit<'a, T> {
 
     /// Writes the run's files into `dir` (created if missing) after every epoch:
     /// `last.safetensors` (the training state, to resume from), `history.csv`,
-    /// `history.json` and `curves.svg` (loss and accuracy, training and validation).
+    /// `history.json` and `curves.svg` (loss and accuracy, training and validation). Replaces
+    /// a [`history_dir`](Fit::history_dir).
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.out_dir = Some(dir.into());
+        self.out_dir = Some(OutDir { dir: dir.into(), state: true });
+        self
+    }
+
+    /// Writes only the history into `dir` (created if missing) after every epoch:
+    /// `history.csv`, `history.json` and `curves.svg`, without the training state, which holds
+    /// a copy of every parameter and of the optimizer's state and is not worth writing every
+    /// epoch for a run that will not be resumed (one of many in a comparison). Replaces an
+    /// [`out_dir`](Fit::out_dir).
+    pub fn history_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(OutDir { dir: dir.into(), state: false });
         self
     }
 
@@ -412,8 +429,8 @@ impl<'a, T: Float> Fit<'a, T> {
             progress.println(&format!("resumed from {} after epoch {}", path.display(), run.epochs_done))?;
         }
         // After the resume's checks, so that a state that does not fit leaves no empty folder.
-        if let Some(dir) = &out_dir {
-            prepare_output_dir(dir)?;
+        if let Some(out) = &out_dir {
+            prepare_output_dir(&out.dir)?;
         }
         let _restore = RestoreModes::save(run.model);
         for callback in &mut run.callbacks {
@@ -450,9 +467,11 @@ impl<'a, T: Float> Fit<'a, T> {
                 callback.on_epoch_end(&mut EpochContext { record, model: run.model, stop: &mut stop, rank })?;
             }
             run.history.stopped = run.agree_on_stop(stop);
-            if let Some(dir) = &out_dir {
-                run.save_state(&dir.join(STATE_FILE))?;
-                write_history(&run.history, dir)?;
+            if let Some(out) = &out_dir {
+                if out.state {
+                    run.save_state(&out.dir.join(STATE_FILE))?;
+                }
+                write_history(&run.history, &out.dir)?;
             }
             progress.finish_epoch(&summary(run.history.epochs.last().expect("just pushed"), self.epochs))?;
             if let Some(reason) = &run.history.stopped {
@@ -467,8 +486,8 @@ impl<'a, T: Float> Fit<'a, T> {
                 rank,
             })?;
         }
-        if let Some(dir) = &out_dir {
-            write_history(&run.history, dir)?;
+        if let Some(out) = &out_dir {
+            write_history(&run.history, &out.dir)?;
         }
         Ok(run.history)
     }

@@ -222,6 +222,28 @@ fn the_history_files_read_back_to_the_returned_values() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn history_dir_writes_the_history_without_the_training_state() {
+    let data = blobs(40, 16, false);
+    let model = mlp(2, 8, 0.0);
+    let mut opt = adam(&model, 0.01);
+    let dir = scratch("history-only");
+    let history = Fit::new(&model, &mut opt, &data)
+        .epochs(2)
+        .validation_split(0.25)
+        .history_dir(&dir)
+        .progress(ProgressMode::Quiet)
+        .run()
+        .unwrap();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, ["curves.svg", "history.csv", "history.json"]);
+    assert_eq!(History::read_csv(dir.join("history.csv")).unwrap().epochs, history.epochs);
+    assert_eq!(std::fs::read_to_string(dir.join("curves.svg")).unwrap(), history.curves().to_svg_string().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Checks that `svg` is one `<svg>` element whose tags all close in order.
 fn assert_balanced_svg(svg: &str) {
     assert!(svg.starts_with("<svg ") && svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
