@@ -6,6 +6,7 @@
 //! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
 
 use crate::error::{Pass, Site};
+use crate::hook::RegisteredHook;
 use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
@@ -89,6 +90,8 @@ pub(crate) struct Graph<T: Float> {
     pub leaves: Vec<Leaf<T>>,
     /// Indexed by node; empty unless tracing was on (shorter than `nodes` when it was off).
     pub traces: Vec<Option<Trace<T>>>,
+    /// Gradient hooks on values, in the order they were registered (`hook.rs`).
+    pub hooks: Vec<RegisteredHook<T>>,
 }
 
 impl<T: Float> Graph<T> {
@@ -161,6 +164,7 @@ impl<T: Float> Tape<T> {
         graph.info.clear();
         graph.leaves.clear();
         graph.traces.clear();
+        graph.hooks.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
@@ -200,7 +204,7 @@ impl<T: Float> Tape<T> {
         self.leaf(param.value(), Some(param.clone()), Site::caller())
     }
 
-    fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
+    pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
         let mut graph = self.graph.borrow_mut();
         let index = u32::try_from(graph.leaves.len()).expect("fewer than 2^32 leaves on one tape");
         graph.leaves.push(Leaf { grad: None, param });
@@ -403,9 +407,10 @@ impl<T: Float> Tape<T> {
         id
     }
 
-    /// Marks the start (`node`) and end (`NO_NODE`) of the backward rule of a node.
-    pub(crate) fn set_backward_node(&self, node: NodeId) {
-        self.backward_node.set(node);
+    /// Marks the start (`node`) and end (the node returned, the one whose rule was running
+    /// before: `NO_NODE` unless walks nest) of the backward or forward-mode rule of a node.
+    pub(crate) fn set_backward_node(&self, node: NodeId) -> NodeId {
+        self.backward_node.replace(node)
     }
 
     /// The recorded shape of a node's output.
