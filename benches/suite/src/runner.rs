@@ -322,13 +322,13 @@ fn print_table(figures: &[Figure], contenders: &[Contender]) {
         if !r.is_empty() {
             own.push(format!("| {column}: scalar chain, tape ÷ by hand (time) | {} |", spread(&r, format_ratio)));
         }
-        for batch in [32, 128, 512] {
-            let one = values(figures, &format!("mlp-train, batch {batch}, 1 thread: samples_per_s"), column);
-            let two = values(figures, &format!("mlp-train, batch {batch}, 2 threads: samples_per_s"), column);
+        for (workload, batch) in ["mlp-train", "mlp-infer"].into_iter().flat_map(|w| [32, 128, 512].map(|b| (w, b))) {
+            let one = values(figures, &format!("{workload}, batch {batch}, 1 thread: samples_per_s"), column);
+            let two = values(figures, &format!("{workload}, batch {batch}, 2 threads: samples_per_s"), column);
             let r = paired_ratios(&two, &one, true);
             if !r.is_empty() {
                 own.push(format!(
-                    "| {column}: mlp-train batch {batch}, 2 threads ÷ 1 thread (speed) | {} |",
+                    "| {column}: {workload} batch {batch}, 2 threads ÷ 1 thread (speed) | {} |",
                     spread(&r, format_ratio)
                 ));
             }
