@@ -94,7 +94,7 @@ fn sums_over_rows_and_totals() {
         let tape = Tape::<f32>::new();
         // A bias gradient over 2,048 rows (several blocks of rows) and a total of 266,240 values.
         let g = tape.var(spread(&[2048, 130], 5));
-        let bias = g.sum_to(&autograd::Shape::from([130])).unwrap();
+        let bias = g.sum_to([130]).unwrap();
         let total = g.sum();
         let loss = bias.mul(&tape.constant(spread(&[130], 6))).unwrap().sum().add(&total).unwrap();
         loss.backward().unwrap();

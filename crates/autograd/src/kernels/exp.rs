@@ -20,20 +20,23 @@
 pub(crate) fn exp_f32(x: f32) -> f32 {
     // 1.5·2²³: adding it rounds x/ln 2 to an integer, which lands in the low mantissa bits.
     const SHIFTER: f32 = 12_582_912.0;
-    const LN2_HI: f32 = 0.693_359_375; // 355/512: n·LN2_HI is exact for |n| < 2¹⁵
-    const LN2_LO: f32 = -2.121_944_4e-4; // ln 2 − LN2_HI
-                                         // Beyond these the result is +∞ or 0 anyway; inside them 2ⁿ's two factors stay normal.
-                                         // Comparisons are false for NaN, so NaN flows on and comes out as NaN.
+    // ln 2 in two parts: LN2_HI = 355/512 has few enough bits that n·LN2_HI is exact for
+    // |n| < 2¹⁵; LN2_LO = ln 2 − LN2_HI.
+    const LN2_HI: f32 = 355.0 / 512.0;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Beyond these the result is +∞ or 0 anyway; inside them 2ⁿ's two factors stay normal.
+    // Comparisons are false for NaN, so NaN flows on and comes out as NaN.
     let x = if x > 89.0 { 89.0 } else { x };
     let x = if x < -104.0 { -104.0 } else { x };
     let t = x * std::f32::consts::LOG2_E + SHIFTER;
     let n_float = t - SHIFTER;
     let n = (t.to_bits() as i32).wrapping_sub(SHIFTER.to_bits() as i32);
     let r = (x - n_float * LN2_HI) - n_float * LN2_LO;
-    // Cephes expf's minimax coefficients for eʳ − 1 − r over |r| ≤ ln 2 / 2.
+    // Cephes expf's minimax coefficients for eʳ − 1 − r over |r| ≤ ln 2 / 2 (its last one,
+    // 5.0000001e-1, is 0.5 in f32).
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5;
     let y = p * (r * r) + r + 1.0;
     // 2ⁿ for n from −150 to 128, as 2^(n/2)·2^(n − n/2): both factors are normal floats.
     let half = n >> 1;
