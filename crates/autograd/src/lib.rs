@@ -98,6 +98,7 @@ pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
     Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
+pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parameter::Parameter;
