@@ -170,11 +170,19 @@ pub enum Error {
         /// The user's call site.
         site: Site,
     },
-    /// Rendering a graph with Graphviz failed: the `dot` program is missing or reported an
-    /// error ([`Tape::write_svg`](crate::Tape::write_svg)).
+    /// Graphviz, which [`Tape::write_svg`](crate::Tape::write_svg) runs, is not installed.
+    #[error(
+        "the `{program}` program of Graphviz was not found: install Graphviz (`apt-get install graphviz` \
+         on Debian or Ubuntu, `brew install graphviz` on macOS) or render the output of to_dot() elsewhere"
+    )]
+    GraphvizMissing {
+        /// The program looked for.
+        program: String,
+    },
+    /// Graphviz failed to render a graph ([`Tape::write_svg`](crate::Tape::write_svg)).
     #[error("Graphviz: {msg}")]
     Graphviz {
-        /// What went wrong, and how to install Graphviz if it is missing.
+        /// What went wrong: the program's exit status and what it printed.
         msg: String,
     },
     /// A user-defined op reported a failure.

@@ -192,8 +192,9 @@ impl<T: Float> Tape<T> {
     }
 
     /// Renders [`to_dot`](Tape::to_dot) to an SVG file with Graphviz's `dot` program. Graphviz
-    /// is not a dependency: without it this returns [`Error::Graphviz`] saying how to install
-    /// it (`apt-get install graphviz` on Debian and Ubuntu, `brew install graphviz` on macOS).
+    /// is not a dependency: without it this returns [`Error::GraphvizMissing`], which says how
+    /// to install it (`apt-get install graphviz` on Debian and Ubuntu, `brew install graphviz`
+    /// on macOS).
     pub fn write_svg(&self, path: impl AsRef<Path>) -> Result<()> {
         render_svg("dot", &self.to_dot(), path.as_ref())
     }
@@ -289,10 +290,7 @@ fn render_svg(program: &str, dot: &str, path: &Path) -> Result<()> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => failed(format!(
-                "the `{program}` program was not found: install Graphviz (`apt-get install graphviz` on \
-                 Debian or Ubuntu, `brew install graphviz` on macOS) or render the output of to_dot() elsewhere"
-            )),
+            std::io::ErrorKind::NotFound => Error::GraphvizMissing { program: program.to_string() },
             _ => failed(format!("could not run `{program}`: {e}")),
         })?;
     let mut stdin = child.stdin.take().expect("stdin was piped");
@@ -480,8 +478,9 @@ mod tests {
     fn a_missing_graphviz_is_an_error_that_says_how_to_install_it() {
         let path = std::env::temp_dir().join("chainrule-never-written.svg");
         let err = render_svg("chainrule-no-such-program", "digraph g {}", &path).unwrap_err();
-        let Error::Graphviz { msg } = &err else { panic!("{err}") };
-        assert!(msg.contains("`chainrule-no-such-program` program was not found"), "{msg}");
+        assert_eq!(err, Error::GraphvizMissing { program: "chainrule-no-such-program".into() });
+        let msg = err.to_string();
+        assert!(msg.contains("`chainrule-no-such-program` program of Graphviz was not found"), "{msg}");
         assert!(msg.contains("apt-get install graphviz"), "{msg}");
         assert!(!path.exists());
     }

@@ -228,8 +228,8 @@ fn write_svg_renders_with_graphviz_or_says_how_to_install_it() {
             let _ = std::fs::remove_file(&path);
             assert!(svg.contains("<svg") && svg.contains(">x<"), "{svg}");
         }
-        Err(Error::Graphviz { msg }) if msg.contains("not found") => {
-            assert!(msg.contains("apt-get install graphviz"), "{msg}");
+        Err(e @ Error::GraphvizMissing { .. }) => {
+            assert!(e.to_string().contains("apt-get install graphviz"), "{e}");
         }
         Err(e) => panic!("{e}"),
     }
