@@ -20,7 +20,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::for_each_pair;
 use crate::op::{MaxAxes, MinAxes, Op};
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
@@ -155,6 +155,15 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
 
 /// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
 /// which changes exactly where the set of winners does.
+/// `ẏ = Σ w·ẋ` over the reduced axes, with the backward's weights `w` (the winners' shares).
+pub(super) fn jvp<'t, T: Float>(ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+    let (x, y) = (ctx.saved(0), ctx.saved(1));
+    ctx.linear(|t| {
+        let w = t.constant(split_among_winners(&x.value, &y.value, None));
+        t.mul(&w)?.sum_to_at(y.shape(), Site::caller())
+    })
+}
+
 pub(super) fn branches<T: Float>(saved: &[&Tensor<T>], labels: &mut Branches) {
     labels.note_values(&split_among_winners(saved[0], saved[1], None));
 }
@@ -166,6 +175,12 @@ impl<T: Float> Rule<T> for MaxAxes {
 
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(saved, labels)
+    }
+}
+
+impl<T: Float> Jvp<T> for MaxAxes {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        jvp(ctx)
     }
 }
 

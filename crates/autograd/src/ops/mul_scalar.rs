@@ -6,7 +6,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::MulScalar;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
@@ -30,6 +30,12 @@ impl<T: Float> Rule<T> for MulScalar<T> {
             ctx.note_local(0, Tensor::scalar(self.c));
         }
         ctx.grad(0, || Ok(g.mul_scalar(self.c)))
+    }
+}
+
+impl<T: Float> Jvp<T> for MulScalar<T> {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| Ok(t.mul_scalar(self.c)))
     }
 }
 

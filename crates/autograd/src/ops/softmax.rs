@@ -10,7 +10,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::Softmax;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -61,6 +61,14 @@ impl<T: Float> Rule<T> for Softmax {
                 }
             })))
         })
+    }
+}
+
+impl<T: Float> Jvp<T> for Softmax {
+    /// `ẏ = y·(ẋ − Σ y·ẋ)`, the sum along the axis.
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let y = ctx.saved(0);
+        ctx.linear(|t| y.mul(&t.sub(&t.mul(y)?.sum_axes(&[self.axis], true)?)?))
     }
 }
 
