@@ -6,6 +6,7 @@
 //! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
 
 use crate::error::{Pass, Site};
+use crate::hook::RegisteredHook;
 use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
@@ -118,6 +119,8 @@ pub(crate) struct Graph<T: Float> {
     pub traces: Vec<Option<Trace<T>>>,
     /// The outputs the last traced backward pass started from, with their seeds.
     pub trace_roots: Vec<(NodeId, Tensor<T>)>,
+    /// Gradient hooks on values, in the order they were registered (`hook.rs`).
+    pub hooks: Vec<RegisteredHook<T>>,
 }
 
 impl<T: Float> Graph<T> {
@@ -229,6 +232,7 @@ impl<T: Float> Tape<T> {
         graph.names.clear();
         graph.traces.clear();
         graph.trace_roots.clear();
+        graph.hooks.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
