@@ -114,6 +114,7 @@ pub use gradcheck::{
     KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
+pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parallel::{num_threads, set_num_threads};
