@@ -132,6 +132,10 @@ pub struct Tape<T: Float = f32> {
     backward_node: Cell<NodeId>,
     /// Keep every node's value and gradient for listings and graph exports (teaching mode).
     tracing: Cell<bool>,
+    /// Whether the backward pass running now fills leaves' and parameters' gradient buffers
+    /// (`backward`) rather than returning gradients (`grad`): a recomputed segment runs a
+    /// backward pass of its own and must do the same (`recompute.rs`).
+    fills_buffers: Cell<bool>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -150,6 +154,7 @@ impl<T: Float> Tape<T> {
             first_anomaly: RefCell::new(None),
             backward_node: Cell::new(NO_NODE),
             tracing: Cell::new(false),
+            fills_buffers: Cell::new(false),
         }
     }
 
@@ -198,10 +203,15 @@ impl<T: Float> Tape<T> {
     /// gradient to the parameter's gradient buffer. Each call makes a new leaf.
     #[track_caller]
     pub fn param(&self, param: &Parameter<T>) -> Var<'_, T> {
+        self.param_at(param, Site::caller())
+    }
+
+    /// [`param`](Tape::param) with the call site given.
+    pub(crate) fn param_at(&self, param: &Parameter<T>, site: Site) -> Var<'_, T> {
         if !param.requires_grad() {
             return self.constant(param.value());
         }
-        self.leaf(param.value(), Some(param.clone()), Site::caller())
+        self.leaf(param.value(), Some(param.clone()), site)
     }
 
     pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
@@ -228,6 +238,17 @@ impl<T: Float> Tape<T> {
     pub(crate) fn pause_recording(&self, on: bool) -> RestoreRecording<'_, T> {
         let before = self.recording.replace(on);
         RestoreRecording { tape: self, before }
+    }
+
+    /// Whether the backward pass running now fills gradient buffers (see the field).
+    pub(crate) fn fills_buffers(&self) -> bool {
+        self.fills_buffers.get()
+    }
+
+    /// Sets what [`fills_buffers`](Tape::fills_buffers) says until the returned guard drops.
+    pub(crate) fn filling_buffers(&self, on: bool) -> RestoreFilling<'_, T> {
+        let before = self.fills_buffers.replace(on);
+        RestoreFilling { tape: self, before }
     }
 
     /// Turns anomaly mode on or off. When on, every op's output and every gradient a backward
@@ -454,5 +475,17 @@ pub(crate) struct RestoreRecording<'a, T: Float> {
 impl<T: Float> Drop for RestoreRecording<'_, T> {
     fn drop(&mut self) {
         self.tape.recording.set(self.before);
+    }
+}
+
+/// Restores the buffer-filling flag when dropped.
+pub(crate) struct RestoreFilling<'a, T: Float> {
+    tape: &'a Tape<T>,
+    before: bool,
+}
+
+impl<T: Float> Drop for RestoreFilling<'_, T> {
+    fn drop(&mut self) {
+        self.tape.fills_buffers.set(self.before);
     }
 }

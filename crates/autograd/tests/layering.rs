@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
     ("primitives", &["ops/"]),
     ("walk", &["backward.rs", "forward.rs"]),
-    ("checks and facade", &["gradcheck/", "functional.rs", "operators.rs", "lib.rs", "testing.rs"]),
+    ("checks and facade", &["gradcheck/", "functional.rs", "recompute.rs", "operators.rs", "lib.rs", "testing.rs"]),
 ];
 
 fn src() -> PathBuf {
