@@ -110,8 +110,9 @@ pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, Pass, Result, Site};
 pub use float::Float;
 pub use gradcheck::{
-    checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
-    KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
+    checkable, gradcheck, gradcheck_outputs, gradcheck_params, gradgradcheck, gradgradcheck_outputs,
+    gradgradcheck_params, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mismatch, Mode,
+    OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
 pub use op::{CustomOp, PRIMITIVES};

@@ -92,6 +92,10 @@ pub(crate) struct Graph<T: Float> {
     pub traces: Vec<Option<Trace<T>>>,
     /// Gradient hooks on values, in the order they were registered (`hook.rs`).
     pub hooks: Vec<RegisteredHook<T>>,
+    /// Parameters that [`Tape::param`] answers with a given value (its node, `NO_NODE` for a
+    /// constant) instead of a new leaf: how a gradient check of parameters at second order
+    /// makes them inputs of the function it differentiates (`gradcheck/`). Empty otherwise.
+    pub param_substitutes: Vec<(Parameter<T>, NodeId, Tensor<T>)>,
 }
 
 impl<T: Float> Graph<T> {
@@ -170,6 +174,7 @@ impl<T: Float> Tape<T> {
         graph.leaves.clear();
         graph.traces.clear();
         graph.hooks.clear();
+        graph.param_substitutes.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
@@ -208,10 +213,25 @@ impl<T: Float> Tape<T> {
 
     /// [`param`](Tape::param) with the call site given.
     pub(crate) fn param_at(&self, param: &Parameter<T>, site: Site) -> Var<'_, T> {
+        if let Some(substitute) = self.substitute(param) {
+            return substitute;
+        }
         if !param.requires_grad() {
             return self.constant(param.value());
         }
         self.leaf(param.value(), Some(param.clone()), site)
+    }
+
+    /// Makes [`param`](Tape::param) answer `params[i]` with `values[i]` (values on this tape).
+    pub(crate) fn substitute_params(&self, params: &[Parameter<T>], values: &[Var<'_, T>]) {
+        let substitutes = params.iter().zip(values).map(|(p, v)| (p.clone(), v.node, v.value.clone()));
+        self.graph.borrow_mut().param_substitutes.extend(substitutes);
+    }
+
+    fn substitute(&self, param: &Parameter<T>) -> Option<Var<'_, T>> {
+        let graph = self.graph.borrow();
+        let (_, node, value) = graph.param_substitutes.iter().find(|(p, _, _)| p.same_as(param))?;
+        Some(Var { tape: self, node: *node, value: value.clone() })
     }
 
     pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
