@@ -70,6 +70,8 @@
 //! Hessian-vector products, all nestable (`docs/functional.md`). Gradient hooks
 //! ([`Var::register_hook`], [`Parameter::register_hook`]) look at or replace a gradient as the
 //! backward pass carries it: per-layer gradient norms, clipping one layer, gradient reversal.
+//! [`recompute`] drops a segment's intermediate values after the forward pass and computes them
+//! again in backward (gradient checkpointing), with the plain path's gradients bit for bit.
 //!
 //! ## Layout
 //!
@@ -79,9 +81,9 @@
 //! generated, gradient hooks); `rule/` (what a backward or forward-mode rule sees and is written
 //! with); [`ops`] (one file per primitive: forward kernel, backward rule or derivative, JVP
 //! rule, kinks, gradient-check rows); `backward.rs` and `forward.rs` (the reverse and forward
-//! walks); `gradcheck/` (finite-difference checks) and [`functional`] (vjp, jvp, Jacobians,
-//! Hessians). Also `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has
-//! the recipe for adding a primitive.
+//! walks); `gradcheck/` (finite-difference checks), [`functional`] (vjp, jvp, Jacobians,
+//! Hessians) and `recompute.rs` (gradient checkpointing). Also `inspect.rs` (listing, Graphviz)
+//! and `error.rs`. `docs/architecture.md` has the recipe for adding a primitive.
 
 mod backward;
 mod error;
