@@ -117,6 +117,7 @@ pub use gradcheck::{
     OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
+pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parameter::Parameter;
