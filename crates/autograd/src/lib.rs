@@ -63,6 +63,12 @@
 //! `examples/02_custom_activation.rs` runs the same checks and shows what a failing check prints;
 //! `docs/gradcheck.md` explains the options (tolerances, fast mode, kinks).
 //!
+//! ## Axes
+//!
+//! Every op that takes an axis also takes a negative one, counted from the back
+//! (`x.softmax(-1)`), and the reductions take one axis or several
+//! (`x.logsumexp(&[0, -1], false)`): see [`Axis`]. `docs/derivatives.md` lists the conventions.
+//!
 //! ## Layout
 //!
 //! Bottom up, each layer importing only from those below it (a test checks): `tensor.rs`,
@@ -73,6 +79,7 @@
 //! reverse walk); `gradcheck/` (finite-difference checks). Also `inspect.rs` (listing,
 //! Graphviz) and `error.rs`. `docs/architecture.md` has the recipe for adding a primitive.
 
+mod axis;
 mod backward;
 mod error;
 mod float;
@@ -91,6 +98,7 @@ mod tensor;
 mod testing;
 mod var;
 
+pub use axis::{Axes, Axis};
 pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, Pass, Result, Site};
 pub use float::Float;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first, and the source files (relative to `src/`) in each. A file may
 /// import from its own layer and the layers below it.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("data", &["float.rs", "shape.rs", "tensor.rs", "error.rs", "parameter.rs", "kernels/"]),
+    ("data", &["float.rs", "shape.rs", "axis.rs", "tensor.rs", "error.rs", "parameter.rs", "kernels/"]),
     ("tape", &["tape.rs", "var.rs", "op.rs"]),
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
     ("primitives", &["ops/"]),

@@ -7,14 +7,13 @@
 //! [`Tensor::one_hot`] builds the constant one-hot matrix of a list of labels. The index checks
 //! here serve the other indexing ops too (`scatter_add`, `index_select`, `index_add`).
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::Lanes;
 use crate::op::{AxisIndex, Gather};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Picks one element along `axis` for every position of the other axes: `index[p]` is the
@@ -30,13 +29,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(picked.value().to_vec(), vec![-0.1, -2.5]);
     /// ```
     #[track_caller]
-    pub fn gather(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
-        self.gather_at(AxisIndex::new(axis, index), Site::caller())
+    pub fn gather(&self, axis: impl Into<Axis>, index: &[usize]) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("gather", self.shape(), site)?;
+        self.gather_at(AxisIndex::new(axis, index), site)
     }
 
     pub(super) fn gather_at(&self, index: AxisIndex, site: Site) -> Result<Var<'t, T>> {
         let axis = index.axis();
-        check_axis("gather", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
         check_positions("gather", index.positions(), lanes, self.shape(), axis, site)?;
         check_range("gather", index.positions(), axis, lanes.len, site)?;

@@ -2,7 +2,6 @@
 //! `[outer, size, inner]` around `axis`; `y = zeros; y[o, index[j], i] += x[o, j, i]`. Backward:
 //! `index_select`. Linear: no kinks.
 
-use super::check_axis;
 use super::gather::check_range;
 use super::gather::spread;
 use crate::error::Site;
@@ -11,19 +10,20 @@ use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`index_select`](Var::index_select): a tensor of zeros with `self`'s shape
     /// except `size` along `axis`, into which slice `j` of `self` is added at position `index[j]`.
     #[track_caller]
-    pub fn index_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Var<'t, T>> {
-        self.index_add_at(AxisIndex::new(axis, index), size, Site::caller())
+    pub fn index_add(&self, axis: impl Into<Axis>, index: &[usize], size: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("index_add", self.shape(), site)?;
+        self.index_add_at(AxisIndex::new(axis, index), size, site)
     }
 
     pub(super) fn index_add_at(&self, index: AxisIndex, size: usize, site: Site) -> Result<Var<'t, T>> {
         let axis = index.axis();
-        check_axis("index_add", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
         if lanes.len != index.positions().len() {
             let msg = format!("{} indices for axis {axis} of the source {}", index.positions().len(), self.shape());

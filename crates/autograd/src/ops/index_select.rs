@@ -3,7 +3,6 @@
 //! so repeated indices sum their gradients; its backward is `index_select` again. Linear: no
 //! kinks.
 
-use super::check_axis;
 use super::gather::check_range;
 use super::gather::spread;
 use crate::error::Site;
@@ -12,7 +11,7 @@ use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexSelect};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Tensor, Var};
+use crate::{Axis, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
@@ -28,13 +27,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(table.grad().unwrap().to_vec(), vec![1., 1., 0., 0., 2., 2.]);
     /// ```
     #[track_caller]
-    pub fn index_select(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
-        self.index_select_at(AxisIndex::new(axis, index), Site::caller())
+    pub fn index_select(&self, axis: impl Into<Axis>, index: &[usize]) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("index_select", self.shape(), site)?;
+        self.index_select_at(AxisIndex::new(axis, index), site)
     }
 
     pub(super) fn index_select_at(&self, index: AxisIndex, site: Site) -> Result<Var<'t, T>> {
         let axis = index.axis();
-        check_axis("index_select", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
         check_range("index_select", index.positions(), axis, lanes.len, site)?;
         let (n, m, inner) = (lanes.len, index.positions().len(), lanes.inner);

@@ -15,18 +15,18 @@
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use super::normalize_axes;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::for_each_pair;
 use crate::op::{MaxAxes, MinAxes, Op};
 use crate::rule::{Branches, Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::{Axes, Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// The maximum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
-    /// gradient evenly. An empty axis among `axes` is an error.
+    /// The maximum over `axes` (one axis or several; negative ones count from the back), as
+    /// PyTorch's `amax`; with `keepdim` the reduced axes stay as size 1. Ties split the gradient
+    /// evenly. An empty axis among `axes` is an error.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -36,10 +36,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(m.value().to_vec(), vec![3., 2.]);
     /// m.sum().backward().unwrap();
     /// assert_eq!(x.grad().unwrap().to_vec(), vec![0., 0.5, 0.5, 1., 0., 0.]); // the tie splits
+    /// assert_eq!(x.max_axes(-1, false).unwrap().value().to_vec(), vec![3., 2.]);
     /// ```
     #[track_caller]
-    pub fn max_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        self.extremum(Extremum::Max, axes, keepdim, Site::caller())
+    pub fn max_axes(&self, axes: impl Into<Axes>, keepdim: bool) -> Result<Var<'t, T>> {
+        self.extremum(Extremum::Max, &axes.into(), keepdim, Site::caller())
     }
 
     /// The largest element, as a scalar (−∞ for an empty tensor). Ties split the gradient
@@ -49,9 +50,9 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum_all(Extremum::Max, Site::caller())
     }
 
-    pub(super) fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
+    pub(super) fn extremum(&self, which: Extremum, axes: &Axes, keepdim: bool, site: Site) -> Result<Var<'t, T>> {
         let op = which.name();
-        let axes = normalize_axes(op, axes, self.shape(), site)?;
+        let axes = axes.resolve(op, self.shape(), site)?;
         if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
             let msg = format!("axis {axis} of shape {} is empty: the {op} of no elements is undefined", self.shape());
             return Err(Error::InvalidArgument { op, msg, site });

@@ -2,7 +2,6 @@
 //! around `axis`; `y = zeros; y[o, index[o·inner + i], i] += x[o, 0, i]`. Backward: `gather`.
 //! Linear: no kinks.
 
-use super::check_axis;
 use super::gather::spread;
 use super::gather::{check_positions, check_range};
 use crate::error::Site;
@@ -11,20 +10,21 @@ use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, ScatterAdd};
 use crate::rule::{Ctx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// The adjoint of [`gather`](Var::gather): a tensor of zeros with `self`'s shape except
     /// `size` along `axis` (where `self` has size 1), into which each element of `self` is added
     /// at the position `index` gives for it.
     #[track_caller]
-    pub fn scatter_add(&self, axis: usize, index: &[usize], size: usize) -> Result<Var<'t, T>> {
-        self.scatter_add_at(AxisIndex::new(axis, index), size, Site::caller())
+    pub fn scatter_add(&self, axis: impl Into<Axis>, index: &[usize], size: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("scatter_add", self.shape(), site)?;
+        self.scatter_add_at(AxisIndex::new(axis, index), size, site)
     }
 
     pub(super) fn scatter_add_at(&self, index: AxisIndex, size: usize, site: Site) -> Result<Var<'t, T>> {
         let axis = index.axis();
-        check_axis("scatter_add", axis, self.shape(), site)?;
         if self.dims()[axis] != 1 {
             let msg = format!("axis {axis} of the source {} must have size 1", self.shape());
             return Err(Error::InvalidArgument { op: "scatter_add", msg, site });
