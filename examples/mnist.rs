@@ -74,8 +74,8 @@ fn run(world: &dyn Communicator, args: &Args) -> chainrule::Result<()> {
     // The same model on every rank (rank 0's values), its gradients combined across the ranks.
     let mut replicas = DataParallel::from_module(world, &model, DataParallelConfig::default())?;
 
-    // 3. Optimizer, learning-rate schedule, and the loss: cross-entropy plus an optional L2
-    //    penalty on the weights (not the biases).
+    // 3. Optimizer, learning-rate schedule, and the loss: cross-entropy (Fit's default) plus an
+    //    optional L2 penalty on the weights (not the biases), which validation leaves out.
     let mut optimizer = args.build_optimizer(&model)?;
     let cosine = CosineAnnealingLr::new(&*optimizer, args.epochs, 0.0)?;
     let penalized = weight_matrices(&model);
@@ -102,13 +102,6 @@ fn run(world: &dyn Communicator, args: &Args) -> chainrule::Result<()> {
         );
     }
     let mut fit = Fit::new(&model, &mut *optimizer, &train_set)
-        .loss(|logits, batch| {
-            let loss = cross_entropy(logits, batch)?;
-            if args.l2 == 0.0 {
-                return Ok(loss);
-            }
-            Ok(loss.add(&l2_penalty(logits.tape(), &penalized, args.l2)?)?)
-        })
         .epochs(args.epochs)
         .batch_size(args.batch_size)
         .seed(args.seed)
@@ -116,6 +109,9 @@ fn run(world: &dyn Communicator, args: &Args) -> chainrule::Result<()> {
         .augment(|images, rng| random_shift(images, 28, 28, args.shift, rng))
         .out_dir(&args.out)
         .data_parallel(&mut replicas);
+    if args.l2 != 0.0 {
+        fit = fit.penalty(|tape| l2_penalty(tape, &penalized, args.l2));
+    }
     if let Some(patience) = args.patience {
         fit = fit.callback(EarlyStopping::new("val_loss").patience(patience).restore_best_weights(true));
     }

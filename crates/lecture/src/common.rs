@@ -8,8 +8,6 @@ use optim::{Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPro
 use rand::Rng;
 use std::path::Path;
 use train::data::Dataset;
-use train::plot::Chart;
-use train::History;
 
 /// The bundled MNIST digits split as every example in the repository splits them: the first
 /// 8,000 to train, the last 2,000 to test.
@@ -250,21 +248,4 @@ impl OptimizerKind {
             OptimizerKind::Adam { lr } => Box::new(Adam::new(params, AdamConfig { lr, ..Default::default() })?),
         })
     }
-}
-
-/// A chart of one metric of several runs against the epoch.
-pub fn compare_runs(title: &str, metric: &str, runs: &[(String, &History)]) -> Chart {
-    let mut chart = Chart::new(title).x_label("epoch").y_label(metric);
-    for (name, history) in runs {
-        let values = history.metric(metric).unwrap_or_default();
-        chart = chart.line(name.clone(), values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)));
-    }
-    chart
-}
-
-/// Writes a run's history as `history.csv` and `history.json` in `dir`.
-pub fn write_history(history: &History, dir: &Path) -> Result<()> {
-    history.write_csv(dir.join("history.csv"))?;
-    history.write_json(dir.join("history.json"))?;
-    Ok(())
 }

@@ -11,7 +11,7 @@
 //! epochs, so the runs are repeatable bit for bit; only the measured times vary with the
 //! machine and its load.
 
-use crate::common::{mlp, write_history, Activation, Mnist};
+use crate::common::{mlp, Activation, Mnist};
 use crate::output::{cell, Output, Table};
 use crate::{Error, Result};
 use nn::{Module, Sequential};
@@ -154,6 +154,7 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
             .batch_size(batch_size)
             .seed(config.seed)
             .validation_data(&test)
+            .history_dir(out.subdir(&format!("batch-{batch_size}"))?)
             .progress(ProgressMode::Quiet)
             .after_backward(|ctx| {
                 if updates_per_epoch.len() < ctx.epoch {
@@ -165,7 +166,6 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
             .run()?;
         let train_seconds =
             history.epochs.iter().map(|e| train.len() as f64 / e.samples_per_second).collect::<Vec<_>>();
-        write_history(&history, &out.subdir(&format!("batch-{batch_size}"))?)?;
         runs.push(BatchRun { batch_size, updates_per_epoch, history, train_seconds });
     }
     let report = Report { runs, train_samples: train.len() };

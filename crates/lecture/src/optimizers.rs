@@ -13,7 +13,7 @@
 //! - **MNIST**: the same network and initial weights trained by each optimizer (each at the
 //!   best of a few learning rates), loss against update step.
 
-use crate::common::{compare_runs, mlp, write_history, Activation, Mnist, OptimizerKind};
+use crate::common::{mlp, Activation, Mnist, OptimizerKind};
 use crate::output::{cell, slug, Output, Table};
 use crate::{Error, Result};
 use autograd::{Parameter, Tape, Tensor, Var};
@@ -21,6 +21,7 @@ use nn::{Module, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
+use std::path::PathBuf;
 use train::plot::{Chart, Figure, Grid};
 use train::progress::ProgressMode;
 use train::{Fit, History};
@@ -193,7 +194,7 @@ impl Report {
 }
 
 /// Runs experiment 4, writing `surface_paths.csv`, `surface.svg`, `mnist_steps.csv`, a history
-/// per MNIST run, `summary.json` and `mnist_loss.svg`.
+/// per MNIST run (one per learning rate tried), `summary.json` and `mnist_loss.svg`.
 pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
     let paths = config
         .surface_optimizers
@@ -207,7 +208,8 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
         let mut best: Option<MnistRun> = None;
         let mut tried = Vec::new();
         for &lr in lrs {
-            let (step_losses, history) = train_mnist(config, kind.with_lr(lr), &train, &test)?;
+            let history_dir = out.subdir(&slug(&format!("{} lr {lr}", kind.name())))?;
+            let (step_losses, history) = train_mnist(config, kind.with_lr(lr), &train, &test, history_dir)?;
             let final_loss = history.last().and_then(|e| e.get("loss")).unwrap_or(f64::INFINITY);
             tried.push((lr, final_loss));
             let best_loss = best.as_ref().map_or(f64::INFINITY, |b| b.tried_loss);
@@ -225,7 +227,6 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
         let mut best =
             best.ok_or_else(|| Error::config("optimizers", format!("no learning rate for {}", kind.name())))?;
         best.tried = tried;
-        write_history(&best.history, &out.subdir(&slug(best.name))?)?;
         runs.push(best);
     }
     let report = Report { paths, mnist: runs };
@@ -256,13 +257,14 @@ fn surface_path(kind: OptimizerKind, start: (f64, f64), steps: usize) -> Result<
     Ok(SurfacePath { name: kind.name(), points, values, left_plateau_at, ended_in })
 }
 
-/// Trains the configured network from the configured seed with `kind`; returns the loss of
-/// every update step and the history.
+/// Trains the configured network from the configured seed with `kind`, writing the history
+/// into `history_dir`; returns the loss of every update step and the history.
 fn train_mnist(
     config: &Config,
     kind: OptimizerKind,
     train: &train::data::Dataset,
     test: &train::data::Dataset,
+    history_dir: PathBuf,
 ) -> Result<(Vec<f64>, History)> {
     let net: Sequential = mlp(&config.sizes, Activation::Relu, &mut StdRng::seed_from_u64(config.seed))?;
     let mut optimizer = kind.build(net.named_parameters())?;
@@ -272,6 +274,7 @@ fn train_mnist(
         .batch_size(config.batch_size)
         .seed(config.seed)
         .validation_data(test)
+        .history_dir(history_dir)
         .progress(ProgressMode::Quiet)
         .after_backward(|ctx| {
             step_losses.push(ctx.loss);
@@ -353,7 +356,7 @@ fn write(report: &Report, config: &Config, out: &mut Output) -> Result<()> {
             .map(|(i, chunk)| ((i * smooth + chunk.len()) as f64, chunk.iter().sum::<f64>() / chunk.len() as f64));
         steps = steps.line(format!("{} (lr {})", r.name, r.lr), points);
     }
-    let histories: Vec<(String, &History)> = report.mnist.iter().map(|r| (r.name.to_string(), &r.history)).collect();
-    let accuracy = compare_runs("MNIST: test accuracy", "val_accuracy", &histories);
+    let histories = report.mnist.iter().map(|r| (r.name, &r.history));
+    let accuracy = History::compare("MNIST: test accuracy", "val_accuracy", histories);
     out.svg("mnist_loss.svg", &Figure::new().chart(steps).chart(accuracy))
 }

@@ -25,6 +25,7 @@ use optim::{Optimizer, Sgd, SgdConfig};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::json;
+use std::path::PathBuf;
 use train::data::Dataset;
 use train::plot::{Chart, Figure};
 use train::progress::ProgressMode;
@@ -170,15 +171,13 @@ pub struct VariantReport {
     /// [`Config::ensemble_samples`] thinned networks, and the fraction of test digits on which
     /// it agrees with the scaled network.
     pub ensemble: Option<(f64, f64)>,
-    /// The cross-entropy on the validation digits after every epoch, without the penalty (the
-    /// history's `val_loss` is the training loss on them, penalty included).
-    pub validation_cross_entropy: Vec<f64>,
 }
 
 impl VariantReport {
-    /// The epoch with the lowest validation cross-entropy (counting from 1).
+    /// The epoch with the lowest validation cross-entropy (the history's `val_loss`, which
+    /// leaves the penalty out), counting from 1.
     pub fn best_validation_epoch(&self) -> usize {
-        let losses = &self.validation_cross_entropy;
+        let losses = self.history.metric("val_loss").unwrap_or_default();
         let best = losses.iter().enumerate().min_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
         best + 1
     }
@@ -277,9 +276,8 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
     let test = mnist.test_prefix(config.test_samples)?;
     let mut variants = Vec::new();
     for &regularizer in &config.variants {
-        let report = train_variant(config, regularizer, &train, &validation, &test)?;
-        crate::common::write_history(&report.history, &out.subdir(&slug(&regularizer.name()))?)?;
-        variants.push(report);
+        let history_dir = out.subdir(&slug(&regularizer.name()))?;
+        variants.push(train_variant(config, regularizer, &train, &validation, &test, history_dir)?);
     }
     let report = Report { variants, update_rules: update_rules(config, &train)? };
     write(&report, config, out)?;
@@ -310,6 +308,7 @@ fn train_variant(
     train: &Dataset,
     validation: &Dataset,
     test: &Dataset,
+    history_dir: PathBuf,
 ) -> Result<VariantReport> {
     let dropout = match regularizer {
         Regularizer::Dropout { p, scaling } => Some((p, scaling)),
@@ -319,32 +318,25 @@ fn train_variant(
     let mut sgd = Sgd::new(net.named_parameters(), SgdConfig { lr: config.lr, ..Default::default() })?;
     let weights = nn::weight_matrices(&net);
     let mut weight_norms = Vec::new();
-    let mut validation_cross_entropy = Vec::new();
     let mut fit = Fit::new(&net, &mut sgd, train)
         .epochs(config.epochs)
         .batch_size(config.batch_size)
         .seed(config.seed)
         .validation_data(validation)
+        .history_dir(history_dir)
         .progress(ProgressMode::Quiet)
         .on_epoch_end(|ctx| {
             weight_norms.push(weight_matrices(ctx.model).iter().map(|(_, p)| value_norm(p)).collect());
-            validation_cross_entropy.push(train::evaluate(ctx.model, validation, 1_000, train::cross_entropy)?.loss);
             Ok(())
         });
+    // The penalties train on the training loss only: the history's val_loss stays the
+    // cross-entropy, comparable across the variants.
     fit = match regularizer {
         Regularizer::EarlyStopping { patience } => {
             fit.callback(EarlyStopping::new("val_loss").patience(patience).restore_best_weights(true))
         }
-        Regularizer::L2(lambda) => fit.loss(move |logits, batch| {
-            train::cross_entropy(logits, batch)?
-                .add(&nn::l2_penalty(logits.tape(), &weights, lambda)?)
-                .map_err(Into::into)
-        }),
-        Regularizer::L1(lambda) => fit.loss(move |logits, batch| {
-            train::cross_entropy(logits, batch)?
-                .add(&nn::l1_penalty(logits.tape(), &weights, lambda)?)
-                .map_err(Into::into)
-        }),
+        Regularizer::L2(lambda) => fit.penalty(move |tape| nn::l2_penalty(tape, &weights, lambda)),
+        Regularizer::L1(lambda) => fit.penalty(move |tape| nn::l1_penalty(tape, &weights, lambda)),
         Regularizer::None | Regularizer::Dropout { .. } => fit,
     };
     let history = fit.run()?;
@@ -369,7 +361,6 @@ fn train_variant(
         near_zero,
         second_layer,
         ensemble,
-        validation_cross_entropy,
     })
 }
 
@@ -520,18 +511,13 @@ fn write(report: &Report, config: &Config, out: &mut Output) -> Result<()> {
 }
 
 fn figures(report: &Report, out: &mut Output) -> Result<()> {
-    let epochs = |h: &History, metric: &str| -> Vec<(f64, f64)> {
-        h.metric(metric).unwrap_or_default().iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect()
-    };
-    let per_epoch =
-        |values: &[f64]| -> Vec<(f64, f64)> { values.iter().enumerate().map(|(i, &v)| ((i + 1) as f64, v)).collect() };
     let baseline = &report.variants[0];
     let stopped = report.variants.iter().find(|v| matches!(v.regularizer, Regularizer::EarlyStopping { .. }));
     let mut loss = Chart::new("no regularization: loss")
         .x_label("epoch")
         .log_y()
-        .line("training", epochs(&baseline.history, "loss"))
-        .line("validation", per_epoch(&baseline.validation_cross_entropy))
+        .line("training", baseline.history.points("loss"))
+        .line("validation", baseline.history.points("val_loss"))
         .marker(
             baseline.best_validation_epoch() as f64,
             format!("lowest validation loss: epoch {}", baseline.best_validation_epoch()),
@@ -543,16 +529,20 @@ fn figures(report: &Report, out: &mut Output) -> Result<()> {
     }
     let accuracy = Chart::new("no regularization: accuracy")
         .x_label("epoch")
-        .line("training", epochs(&baseline.history, "accuracy"))
-        .line("validation", epochs(&baseline.history, "val_accuracy"));
+        .line("training", baseline.history.points("accuracy"))
+        .line("validation", baseline.history.points("val_accuracy"));
     out.svg("early_stopping.svg", &Figure::new().chart(loss).chart(accuracy))?;
 
-    let mut val_loss = Chart::new("validation cross-entropy (no penalty)").x_label("epoch").log_y();
+    let val_loss = History::compare(
+        "validation cross-entropy (no penalty)",
+        "val_loss",
+        report.variants.iter().map(|v| (v.regularizer.name(), &v.history)),
+    )
+    .log_y();
     let mut gap = Chart::new("training − validation accuracy").x_label("epoch");
     let mut norms = Chart::new("Σ‖W‖ over the weight matrices").x_label("epoch");
     for v in &report.variants {
-        val_loss = val_loss.line(v.regularizer.name(), per_epoch(&v.validation_cross_entropy));
-        let (train, val) = (epochs(&v.history, "accuracy"), epochs(&v.history, "val_accuracy"));
+        let (train, val) = (v.history.points("accuracy"), v.history.points("val_accuracy"));
         gap = gap.line(v.regularizer.name(), train.iter().zip(&val).map(|(t, v)| (t.0, t.1 - v.1)));
         norms = norms.line(
             v.regularizer.name(),
@@ -583,8 +573,8 @@ fn figures(report: &Report, out: &mut Output) -> Result<()> {
     for v in report.variants.iter().filter(|v| matches!(v.regularizer, Regularizer::None | Regularizer::Dropout { .. }))
     {
         dropout = dropout
-            .line(format!("{}: training", v.regularizer.name()), epochs(&v.history, "accuracy"))
-            .line(format!("{}: validation", v.regularizer.name()), epochs(&v.history, "val_accuracy"));
+            .line(format!("{}: training", v.regularizer.name()), v.history.points("accuracy"))
+            .line(format!("{}: validation", v.regularizer.name()), v.history.points("val_accuracy"));
     }
     out.svg("dropout.svg", &Figure::from(dropout))
 }

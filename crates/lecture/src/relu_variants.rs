@@ -17,7 +17,7 @@
 //! for PReLU, the learned slopes; for maxout, the learned activation of a few units along a
 //! straight line between two digits, and how often each piece wins.
 
-use crate::common::{compare_runs, mlp, write_history, Activation, Mnist, OptimizerKind};
+use crate::common::{mlp, Activation, Mnist, OptimizerKind};
 use crate::output::{cell, slug, Output, Table};
 use crate::Result;
 use autograd::{Tape, Tensor};
@@ -218,9 +218,9 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
             .batch_size(config.batch_size)
             .seed(config.seed)
             .validation_data(&test)
+            .history_dir(out.subdir(&slug(&activation.name()))?)
             .progress(ProgressMode::Quiet)
             .run()?;
-        write_history(&history, &out.subdir(&slug(&activation.name()))?)?;
         let slopes = net
             .named_parameters()
             .iter()
@@ -451,8 +451,8 @@ fn write(report: &Report, out: &mut Output) -> Result<()> {
             "details": summary_extra,
         }),
     )?;
-    let histories: Vec<(String, &History)> = report.runs.iter().map(|r| (r.activation.name(), &r.history)).collect();
-    let loss = compare_runs("training loss", "loss", &histories).log_y();
-    let accuracy = compare_runs("test accuracy", "val_accuracy", &histories);
+    let histories = || report.runs.iter().map(|r| (r.activation.name(), &r.history));
+    let loss = History::compare("training loss", "loss", histories()).log_y();
+    let accuracy = History::compare("test accuracy", "val_accuracy", histories());
     out.svg("curves.svg", &Figure::new().chart(loss).chart(accuracy))
 }

@@ -11,7 +11,7 @@
 //! at initialisation (over `init_samples` digits) and after every training batch, and the
 //! training curves of sigmoid with SGD, ReLU with SGD, and sigmoid with Adam.
 
-use crate::common::{compare_runs, grad_norm, mlp, weight_matrices, write_history, Activation, Mnist, OptimizerKind};
+use crate::common::{grad_norm, mlp, weight_matrices, Activation, Mnist, OptimizerKind};
 use crate::output::{cell, slug, Output, Table};
 use crate::Result;
 use autograd::Tape;
@@ -188,13 +188,13 @@ pub fn run(config: &Config, mnist: &Mnist, out: &mut Output) -> Result<Report> {
             .batch_size(config.batch_size)
             .seed(config.seed)
             .validation_data(&test)
+            .history_dir(out.subdir(&slug(&name))?)
             .progress(ProgressMode::Quiet)
             .after_backward(|_| {
                 batch_norms.push(layers.iter().map(|(_, p)| grad_norm(p)).collect());
                 Ok(())
             })
             .run()?;
-        write_history(&history, &out.subdir(&slug(&name))?)?;
         runs.push(RunReport { name, activation, init_norms, batch_norms, history });
     }
     let report = Report { runs, batches_per_epoch: train.len().div_ceil(config.batch_size) };
@@ -287,9 +287,9 @@ fn write(report: &Report, config: &Config, out: &mut Output) -> Result<()> {
     }
     out.svg("norms_during_training.svg", &figure)?;
 
-    let histories: Vec<(String, &History)> = report.runs.iter().map(|r| (r.name.clone(), &r.history)).collect();
-    let loss = compare_runs("training loss", "loss", &histories);
-    let accuracy = compare_runs("test accuracy", "val_accuracy", &histories);
+    let histories = || report.runs.iter().map(|r| (r.name.as_str(), &r.history));
+    let loss = History::compare("training loss", "loss", histories());
+    let accuracy = History::compare("test accuracy", "val_accuracy", histories());
     out.svg("curves.svg", &Figure::new().chart(loss).chart(accuracy))?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! [`Fit`]: the training loop, configured with a builder and run once.
 
 use crate::callback::{BatchContext, Callback, EpochContext, Lambda, TrainContext};
-use crate::data::{DataLoader, Dataset};
+use crate::data::{Batch, DataLoader, Dataset};
 use crate::evaluate::{check_rows, cross_entropy, evaluate_with, loss_value, LossFn, RestoreModes};
 use crate::files::prepare_output_dir;
 use crate::metrics::{self, Metric};
@@ -35,8 +35,18 @@ pub(crate) struct Schedule<'a> {
     per_batch: bool,
 }
 
+/// Where a run writes its files, and whether the training state is among them.
+struct OutDir {
+    dir: PathBuf,
+    state: bool,
+}
+
 /// An augmentation: a batch's images and the epoch's generator to new images.
 type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
+
+/// A term added to the training loss only (see [`Fit::penalty`]): from the batch's tape to a
+/// scalar on it.
+type Penalty<'a, T> = dyn for<'t> Fn(&'t Tape<T>) -> nn::Result<Var<'t, T>> + 'a;
 
 /// A training run: a model, a loss, an optimizer and data, with the options of a Keras
 /// `model.fit` or a Lightning `Trainer`; [`run`](Fit::run) trains and returns the [`History`].
@@ -50,7 +60,7 @@ type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
 ///     for batch in the epoch's seeded shuffle:
 ///         augment the images (a generator keyed by the seed and the epoch)
 ///         data parallel: keep this rank's rows of the batch
-///         forward, loss (must be one finite number), backward
+///         forward, loss + penalty (must be one finite number), backward
 ///         data parallel: combine the ranks' gradients
 ///         callbacks' after_backward                    (gradients present)
 ///         optimizer step                               (consumes the gradients)
@@ -59,8 +69,8 @@ type Augment<'a, T> = dyn Fn(&Tensor<T>, &mut StdRng) -> Result<Tensor<T>> + 'a;
 ///     learning-rate schedule step (ReduceLrOnPlateau on its monitored metric)
 ///     callbacks' on_epoch_end (early stopping may stop the run here; data parallel: a stop
 ///     on any rank stops all)
-///     out_dir: last.safetensors (the whole training state), history.csv, history.json,
-///              curves.svg; one progress line
+///     out_dir: last.safetensors (the whole training state; not with history_dir),
+///              history.csv, history.json, curves.svg; one progress line
 /// callbacks' on_train_end (early stopping restores its best weights); files written again
 /// ```
 ///
@@ -108,6 +118,7 @@ pub struct Fit<'a, T: Float = f32> {
     optimizer: &'a mut dyn Optimizer<T>,
     train: &'a Dataset<T>,
     loss: Box<LossFn<'a, T>>,
+    penalty: Option<Box<Penalty<'a, T>>>,
     epochs: usize,
     batch_size: usize,
     eval_batch_size: usize,
@@ -118,7 +129,7 @@ pub struct Fit<'a, T: Float = f32> {
     metrics: Vec<Box<dyn Metric<T> + 'a>>,
     callbacks: Vec<Box<dyn Callback<T> + 'a>>,
     progress: Option<Progress>,
-    out_dir: Option<PathBuf>,
+    out_dir: Option<OutDir>,
     resume: Option<PathBuf>,
     replicas: Option<&'a mut dyn Replicas>,
 }
@@ -133,6 +144,7 @@ impl<'a, T: Float> Fit<'a, T> {
             optimizer,
             train,
             loss: Box::new(cross_entropy),
+            penalty: None,
             epochs: 10,
             batch_size: 32,
             eval_batch_size: 500,
@@ -150,24 +162,55 @@ impl<'a, T: Float> Fit<'a, T> {
     }
 
     /// The loss: any function from a batch's logits and the batch to a scalar on the logits'
-    /// tape (see [`LossFn`]). A penalty joins it here:
-    ///
-    /// ```no_run
-    /// # fn f(model: &nn::Sequential, data: &train::data::Dataset, opt: &mut optim::Sgd<f32>) -> train::Result<()> {
-    /// let weights = nn::weight_matrices(model);
-    /// train::Fit::new(model, opt, data)
-    ///     .loss(|logits, batch| {
-    ///         let data_term = train::cross_entropy(logits, batch)?;
-    ///         Ok(data_term.add(&nn::l2_penalty(logits.tape(), &weights, 1e-4)?)?)
-    ///     })
-    ///     .run()?;
-    /// # Ok(()) }
-    /// ```
+    /// tape (see [`LossFn`]). It is the data term: training minimizes it (plus the
+    /// [`penalty`](Fit::penalty), if any) and validation reports it as `val_loss`.
     pub fn loss<L>(mut self, loss: L) -> Self
     where
-        L: for<'t> Fn(&Var<'t, T>, &crate::data::Batch<T>) -> nn::Result<Var<'t, T>> + 'a,
+        L: for<'t> Fn(&Var<'t, T>, &Batch<T>) -> nn::Result<Var<'t, T>> + 'a,
     {
         self.loss = Box::new(loss);
+        self
+    }
+
+    /// A term added to the training loss only, such as an L2 or L1 penalty on the weights:
+    /// training minimizes loss + penalty; the history's `loss` is that sum, its `penalty` the
+    /// penalty alone (each the mean over the epoch's batches), and `val_loss` the loss without
+    /// the penalty, so that validation measures the fit to the data whatever the penalty.
+    ///
+    /// Conventions elsewhere differ. Keras adds its regularization losses (`model.losses`:
+    /// `kernel_regularizer` terms and `add_loss`) to the training `loss` and, since Keras 2, to
+    /// `val_loss` and `evaluate` as well; PyTorch has no fit loop, and an optimizer's
+    /// `weight_decay` appears in no loss at all. chainrule keeps `val_loss` the data term, so
+    /// runs with different penalties (or none) compare on the same footing, and early stopping
+    /// on `val_loss` watches the fit to held-out data; `loss − penalty` is the training data
+    /// term.
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// use nn::{LinearConfig, Module};
+    /// use optim::{Sgd, SgdConfig};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use train::{data::Dataset, progress::ProgressMode, Fit};
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let data = Dataset::new(Tensor::<f32>::rand_uniform([64, 4], 0.0, 1.0, &mut rng), [0, 1].repeat(32), 2)?;
+    /// let model = LinearConfig::new(4, 2).init(&mut rng)?;
+    /// let mut sgd = Sgd::new(model.named_parameters(), SgdConfig { lr: 0.1, ..Default::default() })?;
+    /// let weights = nn::weight_matrices(&model); // the weights, not the biases
+    /// let history = Fit::new(&model, &mut sgd, &data)
+    ///     .penalty(|tape| nn::l2_penalty(tape, &weights, 1e-2))
+    ///     .validation_data(&data)
+    ///     .progress(ProgressMode::Quiet)
+    ///     .run()?;
+    /// let last = history.last().unwrap();
+    /// assert!(last.get("penalty").unwrap() > 0.0 && last.get("val_penalty").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn penalty<P>(mut self, penalty: P) -> Self
+    where
+        P: for<'t> Fn(&'t Tape<T>) -> nn::Result<Var<'t, T>> + 'a,
+    {
+        self.penalty = Some(Box::new(penalty));
         self
     }
 
@@ -293,9 +336,20 @@ impl<'a, T: Float> Fit<'a, T> {
 
     /// Writes the run's files into `dir` (created if missing) after every epoch:
     /// `last.safetensors` (the training state, to resume from), `history.csv`,
-    /// `history.json` and `curves.svg` (loss and accuracy, training and validation).
+    /// `history.json` and `curves.svg` (loss and accuracy, training and validation). Replaces
+    /// a [`history_dir`](Fit::history_dir).
     pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.out_dir = Some(dir.into());
+        self.out_dir = Some(OutDir { dir: dir.into(), state: true });
+        self
+    }
+
+    /// Writes only the history into `dir` (created if missing) after every epoch:
+    /// `history.csv`, `history.json` and `curves.svg`, without the training state, which holds
+    /// a copy of every parameter and of the optimizer's state and is not worth writing every
+    /// epoch for a run that will not be resumed (one of many in a comparison). Replaces an
+    /// [`out_dir`](Fit::out_dir).
+    pub fn history_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(OutDir { dir: dir.into(), state: false });
         self
     }
 
@@ -340,7 +394,7 @@ impl<'a, T: Float> Fit<'a, T> {
         if val_set.is_some() && self.eval_batch_size == 0 {
             return Err(Error::invalid("Fit::eval_batch_size", "the batch size must be at least 1, got 0"));
         }
-        let names = metric_names(&self.metrics, val_set.is_some())?;
+        let names = metric_names(&self.metrics, self.penalty.is_some(), val_set.is_some())?;
         check_callback_names(&self.callbacks)?;
         if let Some(Schedule { monitor: Some(monitor), .. }) = &self.schedule {
             crate::callback::check_monitor("reduce_lr_on_plateau", monitor, &names)?;
@@ -371,12 +425,12 @@ impl<'a, T: Float> Fit<'a, T> {
             None => Progress::new(ProgressMode::Auto),
         };
         if let Some(path) = &self.resume {
-            run.load_state(path)?;
+            run.load_state(path, &names)?;
             progress.println(&format!("resumed from {} after epoch {}", path.display(), run.epochs_done))?;
         }
         // After the resume's checks, so that a state that does not fit leaves no empty folder.
-        if let Some(dir) = &out_dir {
-            prepare_output_dir(dir)?;
+        if let Some(out) = &out_dir {
+            prepare_output_dir(&out.dir)?;
         }
         let _restore = RestoreModes::save(run.model);
         for callback in &mut run.callbacks {
@@ -391,6 +445,7 @@ impl<'a, T: Float> Fit<'a, T> {
             loader: &loader,
             val_set: val_set.as_ref(),
             loss: &*self.loss,
+            penalty: self.penalty.as_deref(),
             augment: self.augment.as_deref(),
             metrics: &self.metrics,
             epochs: self.epochs,
@@ -412,9 +467,11 @@ impl<'a, T: Float> Fit<'a, T> {
                 callback.on_epoch_end(&mut EpochContext { record, model: run.model, stop: &mut stop, rank })?;
             }
             run.history.stopped = run.agree_on_stop(stop);
-            if let Some(dir) = &out_dir {
-                run.save_state(&dir.join(STATE_FILE))?;
-                write_history(&run.history, dir)?;
+            if let Some(out) = &out_dir {
+                if out.state {
+                    run.save_state(&out.dir.join(STATE_FILE))?;
+                }
+                write_history(&run.history, &out.dir)?;
             }
             progress.finish_epoch(&summary(run.history.epochs.last().expect("just pushed"), self.epochs))?;
             if let Some(reason) = &run.history.stopped {
@@ -429,8 +486,8 @@ impl<'a, T: Float> Fit<'a, T> {
                 rank,
             })?;
         }
-        if let Some(dir) = &out_dir {
-            write_history(&run.history, dir)?;
+        if let Some(out) = &out_dir {
+            write_history(&run.history, &out.dir)?;
         }
         Ok(run.history)
     }
@@ -480,6 +537,7 @@ struct EpochLoop<'l, 'd, T: Float> {
     loader: &'l DataLoader<'d, T>,
     val_set: Option<&'l Dataset<T>>,
     loss: &'l LossFn<'l, T>,
+    penalty: Option<&'l Penalty<'l, T>>,
     augment: Option<&'l Augment<'l, T>>,
     metrics: &'l [Box<dyn Metric<T> + 'l>],
     epochs: usize,
@@ -501,7 +559,7 @@ impl<T: Float> EpochLoop<'_, '_, T> {
         let (rank, ranks) = run.ranks();
         let mut rng = augment_rng(self.seed, run.epochs_done as u64);
         let mut tape = Tape::new();
-        let (mut loss_sum, mut done, mut computed, mut width) = (0.0, 0, 0, None);
+        let (mut loss_sum, mut penalty_sum, mut done, mut computed, mut width) = (0.0, 0.0, 0, 0, None);
         // Each sample's logits at its place in the epoch: this rank's rows, the others' zeros
         // until the ranks' logits are summed at the end of the epoch.
         let (mut logits, mut labels) = (Vec::new(), Vec::with_capacity(samples));
@@ -513,8 +571,8 @@ impl<T: Float> EpochLoop<'_, '_, T> {
             labels.extend_from_slice(&batch.labels);
             let whole = batch.len();
             let (batch, share) = share_of(batch, rank, ranks);
-            let value = if batch.is_empty() {
-                0.0 // the last batch of an epoch may leave a rank without rows
+            let (value, penalty) = if batch.is_empty() {
+                (0.0, 0.0) // the last batch of an epoch may leave a rank without rows
             } else {
                 let out = run.model.forward(&tape.constant(batch.images.clone()))?;
                 let w = check_rows(out.value(), batch.len(), width)?;
@@ -522,7 +580,7 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                     width = Some(w);
                     logits.resize(samples * w, T::ZERO);
                 }
-                let loss = (self.loss)(&out, &batch)?;
+                let (loss, penalty) = self.objective(&out, &batch)?;
                 let value = loss_value(&loss)?;
                 if !value.is_finite() {
                     return Err(Error::NonFiniteLoss { epoch, batch: index, value });
@@ -532,7 +590,7 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                     let at = (done + position) * w;
                     logits[at..at + w].copy_from_slice(row);
                 }
-                value
+                (value, penalty)
             };
             tape.clear();
             if let Some(replicas) = &mut run.replicas {
@@ -556,21 +614,26 @@ impl<T: Float> EpochLoop<'_, '_, T> {
                 schedule.step(run.optimizer)?;
             }
             loss_sum += value * batch.len() as f64;
+            penalty_sum += penalty * batch.len() as f64;
             done += whole;
             computed += batch.len();
             progress.update(done, loss_sum / computed.max(1) as f64);
         }
         if let Some(replicas) = &mut run.replicas {
             // Zeros elsewhere make the sum each rank's rows, exactly (f32 → f64 → f32 is exact).
-            let mut summed: Vec<f64> = logits.iter().map(|v| v.to_f64()).chain([loss_sum]).collect();
+            let mut summed: Vec<f64> = logits.iter().map(|v| v.to_f64()).chain([loss_sum, penalty_sum]).collect();
             replicas.sum(&mut summed);
-            loss_sum = summed.pop().expect("the loss sum is last");
+            penalty_sum = summed.pop().expect("the penalty sum is last");
+            loss_sum = summed.pop().expect("the loss sum is next to last");
             logits = summed.into_iter().map(T::from_f64).collect();
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let logits = Tensor::from_vec(logits, [samples, width.expect("a loader yields a batch")])
             .expect("every batch gave one row of logits per sample");
         let mut metrics = vec![("loss".to_string(), loss_sum / samples as f64)];
+        if self.penalty.is_some() {
+            metrics.push(("penalty".to_string(), penalty_sum / samples as f64));
+        }
         metrics.push(("accuracy".to_string(), metrics::accuracy(&logits, &labels)?));
         for metric in self.metrics {
             metrics.push((metric.name(), metric.compute(&logits, &labels)?));
@@ -587,6 +650,20 @@ impl<T: Float> EpochLoop<'_, '_, T> {
         let record = EpochRecord { epoch, metrics, lr, seconds, samples_per_second: samples as f64 / train_seconds };
         Ok((record, stop))
     }
+
+    /// What a training step minimizes, the loss plus the penalty, and the penalty's value.
+    fn objective<'t>(&self, logits: &Var<'t, T>, batch: &Batch<T>) -> Result<(Var<'t, T>, f64)> {
+        let loss = (self.loss)(logits, batch)?;
+        let Some(penalty) = self.penalty else { return Ok((loss, 0.0)) };
+        loss_value(&loss)?; // a loss that is not a scalar is named as such, not as the sum
+        let term = penalty(logits.tape())?;
+        if term.numel() != 1 {
+            let msg = format!("the penalty must be a scalar, but it returned shape {}", term.shape());
+            return Err(Error::invalid("Fit::penalty", msg));
+        }
+        let value = term.value().data()[0].to_f64();
+        Ok((loss.add(&term)?, value))
+    }
 }
 
 /// The augmentation generator of an epoch: a ChaCha key made of the seed, the epoch and a tag
@@ -599,12 +676,13 @@ fn augment_rng(seed: u64, epoch: u64) -> StdRng {
     StdRng::from_seed(key)
 }
 
-/// The names of every record's metrics: training, then validation.
-fn metric_names<T: Float>(metrics: &[Box<dyn Metric<T> + '_>], validation: bool) -> Result<Vec<String>> {
+/// The names of every record's metrics: training (`loss`, `penalty` with a penalty,
+/// `accuracy`, the run's metrics), then validation (the same with `val_`, but no penalty).
+fn metric_names<T: Float>(metrics: &[Box<dyn Metric<T> + '_>], penalty: bool, validation: bool) -> Result<Vec<String>> {
     let mut train = vec!["loss".to_string(), "accuracy".to_string()];
     for metric in metrics {
         let name = metric.name();
-        let reserved = ["epoch", "lr", "seconds", "samples_per_second"];
+        let reserved = ["epoch", "penalty", "lr", "seconds", "samples_per_second"];
         if !is_identifier(&name)
             || name.starts_with("val_")
             || reserved.contains(&name.as_str())
@@ -619,6 +697,9 @@ fn metric_names<T: Float>(metrics: &[Box<dyn Metric<T> + '_>], validation: bool)
         train.push(name);
     }
     let val: Vec<String> = if validation { train.iter().map(|n| format!("val_{n}")).collect() } else { Vec::new() };
+    if penalty {
+        train.insert(1, "penalty".to_string());
+    }
     Ok(train.into_iter().chain(val).collect())
 }
 

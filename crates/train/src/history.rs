@@ -1,15 +1,17 @@
 //! [`History`]: what a training run measured, epoch by epoch, as a value and as CSV and JSON.
 //!
-//! One [`EpochRecord`] per epoch: the metrics on the training data (`loss`, `accuracy`, and any
+//! One [`EpochRecord`] per epoch: the metrics on the training data (`loss`, `penalty` if the run
+//! has one ([`Fit::penalty`](crate::Fit::penalty)), `accuracy`, and any
 //! [`Metric`](crate::metrics::Metric) of the run) and on the validation data (the same names
-//! with a `val_` prefix, as Keras names them), the learning rate the epoch trained with, its
-//! wall time and its training speed.
+//! with a `val_` prefix, as Keras names them, but no penalty), the learning rate the epoch
+//! trained with, its wall time and its training speed.
 //!
 //! The CSV file has a header row `epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,
 //! samples_per_second` and one row per epoch; numbers are written in Rust's shortest form that
 //! reads back to the same bits, so [`History::read_csv`] recovers the records exactly. The JSON
 //! file holds the same records and, beyond the CSV, the epoch early stopping chose and why the
-//! run stopped. [`History::curves`] draws the loss and accuracy curves.
+//! run stopped. [`History::curves`] draws the loss and accuracy curves, [`History::chart`] any
+//! one metric, [`History::compare`] one metric of several runs.
 
 use crate::files::write_atomic;
 use crate::plot::{Chart, Figure};
@@ -22,8 +24,8 @@ use std::path::Path;
 pub struct EpochRecord {
     /// The epoch's number, counting from 1.
     pub epoch: usize,
-    /// The metrics by name, in a fixed order: training metrics (`"loss"`, `"accuracy"`, …),
-    /// then validation metrics (`"val_loss"`, `"val_accuracy"`, …).
+    /// The metrics by name, in a fixed order: training metrics (`"loss"`, `"penalty"` if the run
+    /// has one, `"accuracy"`, …), then validation metrics (`"val_loss"`, `"val_accuracy"`, …).
     pub metrics: Vec<(String, f64)>,
     /// The learning rate of the epoch's optimizer steps.
     pub lr: f64,
@@ -220,26 +222,73 @@ impl History {
         Ok(history)
     }
 
-    /// The learning curves: a loss chart and an accuracy chart side by side, each with the
-    /// training and (if the run had validation data) validation curve over the epochs, and a
-    /// vertical marker at [`best_epoch`](History::best_epoch) when there is one. Write it with
-    /// [`Figure::write_svg`].
-    pub fn curves(&self) -> Figure {
-        let chart = |title: &str, metric: &str| {
-            let points = |name: &str| -> Vec<(f64, f64)> {
-                self.epochs.iter().filter_map(|e| Some((e.epoch as f64, e.get(name)?))).collect()
-            };
-            let mut chart = Chart::new(title).x_label("epoch").line("train", points(metric));
-            let validation = points(&format!("val_{metric}"));
-            if !validation.is_empty() {
-                chart = chart.line("validation", validation);
-            }
-            match self.best_epoch {
-                Some(best) => chart.marker(best as f64, format!("early stopping: epoch {best}")),
-                None => chart,
-            }
+    /// `(epoch, value)` of a metric (or `"lr"`, `"seconds"`, `"samples_per_second"`) for each
+    /// epoch that has it: a line for a [`Chart`].
+    pub fn points(&self, name: &str) -> Vec<(f64, f64)> {
+        let value = |e: &EpochRecord| match name {
+            "seconds" => Some(e.seconds),
+            "samples_per_second" => Some(e.samples_per_second),
+            _ => e.get(name),
         };
-        Figure::new().chart(chart("loss", "loss")).chart(chart("accuracy", "accuracy"))
+        self.epochs.iter().filter_map(|e| Some((e.epoch as f64, value(e)?))).collect()
+    }
+
+    /// One metric of this run over the epochs, titled with its name: the training curve
+    /// (`metric`, such as `"loss"`) and, if the run had validation data, the validation curve
+    /// (`val_<metric>`), with a vertical marker at [`best_epoch`](History::best_epoch) when
+    /// there is one.
+    pub fn chart(&self, metric: &str) -> Chart {
+        let mut chart = Chart::new(metric).x_label("epoch").line("train", self.points(metric));
+        let validation = self.points(&format!("val_{metric}"));
+        if !validation.is_empty() {
+            chart = chart.line("validation", validation);
+        }
+        match self.best_epoch {
+            Some(best) => chart.marker(best as f64, format!("early stopping: epoch {best}")),
+            None => chart,
+        }
+    }
+
+    /// One metric of several runs over the epochs, a line per run named in the legend: the
+    /// chart that compares optimizers, activations or regularizers. Add `.log_y()` for losses
+    /// that span decades.
+    ///
+    /// ```
+    /// use train::{EpochRecord, History};
+    /// let run = |losses: &[f64]| History {
+    ///     epochs: losses
+    ///         .iter()
+    ///         .enumerate()
+    ///         .map(|(i, &loss)| EpochRecord {
+    ///             epoch: i + 1,
+    ///             metrics: vec![("loss".to_string(), loss)],
+    ///             lr: 0.1,
+    ///             seconds: 1.0,
+    ///             samples_per_second: 1e4,
+    ///         })
+    ///         .collect(),
+    ///     ..History::default()
+    /// };
+    /// let (sgd, adam) = (run(&[2.3, 1.2, 0.9]), run(&[2.3, 0.5, 0.2]));
+    /// let chart = History::compare("training loss", "loss", [("SGD", &sgd), ("Adam", &adam)]).log_y();
+    /// let svg = chart.to_svg_string()?;
+    /// assert!(svg.contains("training loss") && svg.contains("SGD") && svg.contains("Adam"));
+    /// # Ok::<(), train::Error>(())
+    /// ```
+    pub fn compare<'h, N: Into<String>>(
+        title: impl Into<String>,
+        metric: &str,
+        runs: impl IntoIterator<Item = (N, &'h History)>,
+    ) -> Chart {
+        let chart = Chart::new(title).x_label("epoch").y_label(metric);
+        runs.into_iter().fold(chart, |chart, (name, history)| chart.line(name, history.points(metric)))
+    }
+
+    /// The learning curves: [`chart`](History::chart)s of the loss and of the accuracy side by
+    /// side. [`Fit::out_dir`](crate::Fit::out_dir) writes them as `curves.svg`; write them
+    /// elsewhere with [`Figure::write_svg`].
+    pub fn curves(&self) -> Figure {
+        Figure::new().chart(self.chart("loss")).chart(self.chart("accuracy"))
     }
 
     /// Writes [`to_json`](History::to_json), pretty-printed, to `path`, atomically.
@@ -311,6 +360,48 @@ mod tests {
         std::fs::write(&path, "loss,lr\n").unwrap();
         assert!(History::read_csv(&path).is_err());
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// The number of points of each 2-pixel line in `colour` (series and legend samples).
+    fn lines(svg: &str, colour: &str) -> Vec<usize> {
+        let stroke = format!(r#"stroke="{colour}" stroke-width="2""#);
+        svg.lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(&stroke))
+            .map(|l| l.split(r#"points=""#).nth(1).unwrap().split('"').next().unwrap().split_whitespace().count())
+            .collect()
+    }
+
+    #[test]
+    fn charts_of_one_run_and_of_several() {
+        let with_val = History { epochs: vec![record(1, 0.7), record(2, 0.5), record(3, 0.4)], ..History::default() };
+        let mut train_only = with_val.clone();
+        for e in &mut train_only.epochs {
+            e.metrics.retain(|(name, _)| !name.starts_with("val_"));
+        }
+        assert_eq!(with_val.points("loss"), [(1.0, 0.7), (2.0, 0.5), (3.0, 0.4)]);
+        assert_eq!(train_only.points("val_loss"), []);
+        assert_eq!(with_val.points("lr").len(), 3);
+
+        // One run: the training and the validation line of the metric; without validation data,
+        // the training line alone.
+        let svg = with_val.chart("accuracy").to_svg_string().unwrap();
+        assert_eq!((lines(&svg, "#1F77B4"), lines(&svg, "#FF7F0E")), (vec![3, 2], vec![3, 2]));
+        let svg = train_only.chart("accuracy").to_svg_string().unwrap();
+        assert_eq!((lines(&svg, "#1F77B4"), lines(&svg, "#FF7F0E")), (vec![3, 2], vec![]));
+
+        // Several runs: one line per run, named, whatever their lengths.
+        let short = History { epochs: vec![record(1, 0.9)], ..History::default() };
+        let chart = History::compare("training loss", "loss", [("long", &with_val), ("short", &short)]);
+        let svg = chart.to_svg_string().unwrap();
+        assert_eq!((lines(&svg, "#1F77B4"), lines(&svg, "#FF7F0E")), (vec![3, 2], vec![1, 2]));
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .map(|t| t.split_once('>').unwrap().1.split("</text>").next().unwrap().trim())
+            .collect();
+        for text in ["training loss", "long", "short", "epoch", "loss"] {
+            assert!(texts.contains(&text), "no {text} in {texts:?}");
+        }
     }
 
     #[test]

@@ -63,8 +63,9 @@ impl<T: Float> Run<'_, T> {
     }
 
     /// Loads the training state saved at `path` into this run, checking that it is a state of
-    /// this run's model, optimizer, schedule and callbacks.
-    pub(crate) fn load_state(&mut self, path: &Path) -> Result<()> {
+    /// this run's model, optimizer, schedule and callbacks, and that its history records the
+    /// `metrics` this run records.
+    pub(crate) fn load_state(&mut self, path: &Path, metrics: &[String]) -> Result<()> {
         let ckpt = Checkpoint::<T>::load(path)?;
         let fail = |reason: String| Error::Resume { path: path.to_path_buf(), reason };
         let meta = |key: &str| ckpt.metadata(key).ok_or_else(|| fail(format!("its metadata has no {key:?}")));
@@ -92,6 +93,19 @@ impl<T: Float> Run<'_, T> {
                 return Err(fail(format!(
                     "it was saved by a run with {what} {saved}, this run has {ours}: \
                      continuing with another would not continue the same run"
+                )));
+            }
+        }
+
+        let history: serde_json::Value = serde_json::from_str(meta("fit.history")?)
+            .map_err(|e| fail(format!("fit.history is not valid JSON: {e}")))?;
+        let history = History::from_json(&history).map_err(|e| fail(e.to_string()))?;
+        if let Some(first) = history.epochs.first() {
+            let saved: Vec<&str> = first.metrics.iter().map(|(name, _)| name.as_str()).collect();
+            if saved != metrics {
+                return Err(fail(format!(
+                    "it was saved by a run that recorded {saved:?}, this run records {metrics:?} \
+                     (another metric, validation or penalty)"
                 )));
             }
         }
@@ -150,9 +164,7 @@ impl<T: Float> Run<'_, T> {
             callback.load_state(state).map_err(|e| fail(e.to_string()))?;
         }
 
-        let history: serde_json::Value = serde_json::from_str(meta("fit.history")?)
-            .map_err(|e| fail(format!("fit.history is not valid JSON: {e}")))?;
-        self.history = History::from_json(&history).map_err(|e| fail(e.to_string()))?;
+        self.history = history;
         self.model.load_state(&state)?;
         ckpt.restore_module(self.model)?;
         self.epochs_done = epochs_done;

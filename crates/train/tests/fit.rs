@@ -222,6 +222,28 @@ fn the_history_files_read_back_to_the_returned_values() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn history_dir_writes_the_history_without_the_training_state() {
+    let data = blobs(40, 16, false);
+    let model = mlp(2, 8, 0.0);
+    let mut opt = adam(&model, 0.01);
+    let dir = scratch("history-only");
+    let history = Fit::new(&model, &mut opt, &data)
+        .epochs(2)
+        .validation_split(0.25)
+        .history_dir(&dir)
+        .progress(ProgressMode::Quiet)
+        .run()
+        .unwrap();
+    let mut files: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files, ["curves.svg", "history.csv", "history.json"]);
+    assert_eq!(History::read_csv(dir.join("history.csv")).unwrap().epochs, history.epochs);
+    assert_eq!(std::fs::read_to_string(dir.join("curves.svg")).unwrap(), history.curves().to_svg_string().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Checks that `svg` is one `<svg>` element whose tags all close in order.
 fn assert_balanced_svg(svg: &str) {
     assert!(svg.starts_with("<svg ") && svg.contains(r#"xmlns="http://www.w3.org/2000/svg""#));
@@ -417,6 +439,65 @@ fn a_loss_that_is_not_a_scalar_is_an_error() {
 }
 
 #[test]
+fn a_penalty_is_trained_on_reported_apart_and_kept_out_of_validation() {
+    let (data, val) = (blobs(48, 14, false), blobs(24, 15, false));
+    let lambda = 0.05;
+    // The same run twice from the same weights: the penalty inside the loss closure, as one
+    // would write it without Fit::penalty, and through Fit::penalty. One batch per epoch, so
+    // an epoch's penalty is the one of the weights the previous epoch ended with.
+    let run = |through_penalty: bool| {
+        let model = mlp(3, 8, 0.0);
+        let weights = nn::weight_matrices(&model);
+        let mut sgd = Sgd::new(model.named_parameters(), SgdConfig { lr: 0.5, ..Default::default() }).unwrap();
+        let mut at_epoch_end = Vec::new();
+        let fit = Fit::new(&model, &mut sgd, &data)
+            .epochs(4)
+            .batch_size(48)
+            .validation_data(&val)
+            .progress(ProgressMode::Quiet)
+            .on_epoch_end(|_| {
+                let tape = Tape::new();
+                at_epoch_end.push(f64::from(nn::l2_penalty(&tape, &weights, lambda)?.value().data()[0]));
+                Ok(())
+            });
+        let fit = if through_penalty {
+            fit.penalty(|tape| nn::l2_penalty(tape, &weights, lambda))
+        } else {
+            fit.loss(|logits, batch| {
+                Ok(train::cross_entropy(logits, batch)?.add(&nn::l2_penalty(logits.tape(), &weights, lambda)?)?)
+            })
+        };
+        let history = fit.run().unwrap();
+        (history, bits(&model), at_epoch_end)
+    };
+    let ((inside, inside_bits, _), (apart, apart_bits, penalties)) = (run(false), run(true));
+    // The same training, step for step, and the same training loss (data term + penalty).
+    assert_eq!(apart_bits, inside_bits);
+    assert_eq!(apart.metric("loss"), inside.metric("loss"));
+    assert_eq!(apart.columns()[..4], ["epoch", "loss", "penalty", "accuracy"]);
+    assert!(!apart.columns().contains(&"val_penalty".to_string()));
+    let (penalty, val_apart, val_inside) =
+        (apart.metric("penalty").unwrap(), apart.metric("val_loss").unwrap(), inside.metric("val_loss").unwrap());
+    for epoch in 0..4 {
+        // The penalty column is the penalty the epoch's step saw ...
+        if epoch > 0 {
+            assert_eq!(penalty[epoch], penalties[epoch - 1], "epoch {}", epoch + 1);
+        }
+        // ... and validation leaves it out: with it inside the loss, val_loss was higher by the
+        // penalty of the weights the epoch ended with.
+        let gap = val_inside[epoch] - val_apart[epoch];
+        assert!((gap - penalties[epoch]).abs() < 1e-6, "epoch {}: {gap} vs {}", epoch + 1, penalties[epoch]);
+        assert!(penalties[epoch] > 0.01, "{penalties:?}");
+    }
+    // A penalty that is not one number is an error naming it.
+    let err = fit_error(|fit| fit.penalty(|tape| Ok(tape.constant(Tensor::zeros([2])))));
+    assert_eq!(
+        err.to_string(),
+        "invalid argument to Fit::penalty: the penalty must be a scalar, but it returned shape [2]"
+    );
+}
+
+#[test]
 fn a_metric_or_monitor_that_does_not_fit_is_an_error() {
     struct Short;
     impl Metric for Short {
@@ -506,6 +587,11 @@ fn resuming_from_the_state_of_another_run_is_an_error_naming_the_mismatch() {
     let plateau = || ReduceLrOnPlateau::new(ReduceLrOnPlateauConfig::default()).unwrap();
     let err = resume(&mlp(0, 8, 0.1), &|fit| fit.reduce_lr_on_plateau(plateau(), "loss")).unwrap_err();
     assert!(err.ends_with("it holds no learning-rate schedule, but this run has one"), "{err}");
+    // Another metric or a penalty would make the history's columns differ.
+    let err = resume(&mlp(0, 8, 0.1), &|fit| fit.metric(train::metrics::TopKAccuracy(2))).unwrap_err();
+    assert!(err.ends_with(r#"recorded ["loss", "accuracy"], this run records ["loss", "accuracy", "top_2_accuracy"] (another metric, validation or penalty)"#), "{err}");
+    let err = resume(&mlp(0, 8, 0.1), &|fit| fit.penalty(|tape| nn::l2_penalty(tape, &[], 0.1))).unwrap_err();
+    assert!(err.contains(r#"this run records ["loss", "penalty", "accuracy"]"#), "{err}");
     // A callback new to the resumed run starts afresh; the same model continues to epoch 2.
     assert_eq!(resume(&mlp(0, 8, 0.1), &|fit| fit.callback(EarlyStopping::new("loss"))), Ok(2));
     // A model-only checkpoint is not a training state.

@@ -163,6 +163,37 @@ fn non_finite_points_are_skipped_and_log_scales_skip_non_positive_ones() {
 }
 
 #[test]
+fn tick_labels_are_short_numbers_that_stay_inside_the_figure() {
+    // A gap that crosses zero (plotters' own ticks labelled its zero -5.551115123e-17) beside
+    // an x axis that ends on a six-digit tick (whose label was cut off at the figure's edge).
+    let gap = Chart::new("gap").line("a", [(1.0, -0.2713), (140.0, 0.0213)]);
+    let budget = Chart::new("budget").line("a", [(30_000.0, 0.9), (100_000.0, 0.95)]);
+    let svg = Figure::new().chart(gap).chart(budget).to_svg_string().unwrap();
+    well_formed(&svg);
+    let ticks: Vec<(f64, f64, String)> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let (attributes, rest) = t.split_once('>').unwrap();
+            let text = rest.split("</text>").next().unwrap().trim().to_owned();
+            text.parse::<f64>().ok()?;
+            let attribute = |name: &str| -> f64 {
+                let value = attributes.split(&format!(" {name}=\"")).nth(1).unwrap();
+                value.split('"').next().unwrap().parse().unwrap()
+            };
+            Some((attribute("x"), attribute("font-size"), text))
+        })
+        .collect();
+    let labels: Vec<&str> = ticks.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert!(labels.contains(&"0") && labels.contains(&"-0.15") && labels.contains(&"100000"), "{labels:?}");
+    assert!(labels.iter().all(|l| l.len() <= 6 && !l.contains('e')), "{labels:?}");
+    // Each x label, centred on its tick, ends inside the figure even in a font whose digits are
+    // 0.64 em wide (DejaVu Sans).
+    let (x, size, text) = ticks.iter().find(|(_, _, t)| t == "100000").unwrap();
+    assert!(x + 0.64 * size * text.len() as f64 / 2.0 <= 1280.0, "{x} {size}");
+}
+
+#[test]
 fn an_empty_chart_is_a_valid_svg_with_its_title_and_no_legend() {
     for chart in [
         Chart::new("nothing yet"),

@@ -1,9 +1,80 @@
-//! Axis details `plotters` does not do the way a reader of training curves wants: a log-scale
-//! axis with ticks at 1, 2, 5 × 10^k, and tick labels without float noise (`2` rather than
-//! `2.0`, `0.3` rather than `0.30000000000000004`).
+//! Axis details `plotters` does not do the way a reader of training curves wants: ticks at
+//! whole multiples of a 1, 2, 5 × 10^k step on a linear axis (plotters accumulates the step, so
+//! the tick at zero came out as `-5.551115123e-17`), a log-scale axis with ticks at
+//! 1, 2, 5 × 10^k, and tick labels without float noise (`2` rather than `2.0`, `0.3` rather
+//! than `0.30000000000000004`).
 
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 use std::ops::Range;
+
+/// A linear axis over `[low, high]` (`low < high`) whose ticks are `i · step` for whole `i`,
+/// `step` the finest of 1, 2, 5 × 10^k that gives no more ticks than asked for: computed from
+/// the index, never by adding steps up, so zero is exactly 0 and `-0.15` is not
+/// `-0.15000000000000002`.
+#[derive(Clone, Debug)]
+pub(super) struct LinearAxis {
+    low: f64,
+    high: f64,
+}
+
+impl LinearAxis {
+    pub fn new(low: f64, high: f64) -> LinearAxis {
+        debug_assert!(low < high, "the bounds keep an axis non-empty");
+        LinearAxis { low, high }
+    }
+
+    /// The multiples of `step` inside the axis, as whole indices (a hair of slack at the ends,
+    /// so a bound that is itself a multiple keeps its tick despite rounding in the division).
+    fn indices(&self, step: f64) -> std::ops::RangeInclusive<i64> {
+        let slack = 1e-9;
+        ((self.low / step - slack).ceil() as i64)..=((self.high / step + slack).floor() as i64)
+    }
+}
+
+impl Ranged for LinearAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    /// plotters' own linear mapping (so charts keep their pixels).
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let t = (value - self.low) / (self.high - self.low);
+        let length = f64::from(limit.1 - limit.0);
+        if length >= 0.0 {
+            limit.0 + (length * t + 1e-3).floor() as i32
+        } else {
+            limit.0 + (length * t - 1e-3).ceil() as i32
+        }
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let max = hint.max_num_points();
+        let span = self.high - self.low;
+        if max == 0 || !span.is_finite() || span <= 0.0 {
+            return Vec::new();
+        }
+        // From a step too fine for `max` ticks up to one wider than the axis (at most one tick).
+        let finest = 10f64.powi((span / max as f64).log10().floor() as i32 - 1);
+        let steps = (0..).flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * finest * 10f64.powi(k)));
+        for step in steps {
+            let indices = self.indices(step);
+            let count = (indices.end() - indices.start() + 1).max(0) as usize;
+            if count <= max {
+                return indices.map(|i| tidy(i as f64 * step)).collect();
+            }
+        }
+        unreachable!("a step wider than the axis leaves at most one tick")
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.low..self.high
+    }
+}
+
+impl ValueFormatter<f64> for LinearAxis {
+    fn format_ext(&self, value: &f64) -> String {
+        label(*value)
+    }
+}
 
 /// A base-10 logarithmic axis over `[low, high]` (`0 < low < high`).
 #[derive(Clone, Debug)]
@@ -104,6 +175,32 @@ mod tests {
         assert_eq!(label(1e-5), "1e-5");
         assert_eq!(label(2.5e6), "2.5e6");
         assert_eq!(label(123456.0), "123456");
+    }
+
+    #[test]
+    fn linear_ticks_are_whole_multiples_of_a_one_two_five_step() {
+        // The axis of a gap chart, -0.27 to 0.02: plotters labelled its zero -5.551115123e-17.
+        let axis = LinearAxis::new(-0.2713, 0.0213);
+        assert_eq!(axis.key_points(BoldPoints(11)), vec![-0.25, -0.2, -0.15, -0.1, -0.05, 0.0]);
+        assert_eq!(label(axis.key_points(BoldPoints(11))[5]), "0");
+        // A histogram's x axis across zero: every tick a short decimal.
+        let axis = LinearAxis::new(-0.0917, 0.0823);
+        let ticks = axis.key_points(BoldPoints(11));
+        assert_eq!(ticks, vec![-0.08, -0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06, 0.08]);
+        assert!(ticks.iter().all(|&t| label(t).len() <= 5), "{ticks:?}");
+        // Bounds that are multiples keep their ticks; epochs 1..140 tick every 20.
+        assert_eq!(LinearAxis::new(0.0, 1.0).key_points(BoldPoints(11)).len(), 11);
+        assert_eq!(
+            LinearAxis::new(1.0, 140.0).key_points(BoldPoints(11)),
+            (1..=7).map(|i| 20.0 * f64::from(i)).collect::<Vec<_>>()
+        );
+        // Few ticks asked for: a coarser step; none asked for: none.
+        assert_eq!(LinearAxis::new(0.0, 100_000.0).key_points(BoldPoints(3)), vec![0.0, 50_000.0, 100_000.0]);
+        assert!(LinearAxis::new(0.0, 1.0).key_points(BoldPoints(0)).is_empty());
+        assert_eq!(LinearAxis::new(0.3, 0.35).key_points(BoldPoints(1)).len(), 1);
+        // The mapping is plotters': linear, rounded down to the pixel.
+        assert_eq!(LinearAxis::new(0.0, 10.0).map(&2.5, (0, 100)), 25);
+        assert_eq!(LinearAxis::new(0.0, 10.0).map(&2.5, (100, 0)), 75);
     }
 
     #[test]

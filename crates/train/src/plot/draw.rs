@@ -1,10 +1,9 @@
 //! Drawing charts with `plotters`: the axes' bounds, then one arm per kind of series.
 
-use super::axis::{label, LogAxis};
+use super::axis::{label, LinearAxis, LogAxis};
 use super::{Chart, Series};
 use crate::{Error, Result};
-use plotters::coord::ranged1d::{Ranged, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{BoldPoints, Ranged, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -27,6 +26,14 @@ const PALETTE: [RGBColor; 10] = [
 
 const MARKER_COLOUR: RGBColor = RGBColor(0x44, 0x44, 0x44);
 const FONT: &str = "sans-serif";
+/// The size of tick labels, legend entries and marker labels.
+const LABEL_SIZE: u32 = 15;
+/// Room around each chart, in pixels.
+const MARGIN: u32 = 12;
+/// The width of the area left of the y axis that holds its tick labels and description.
+const Y_LABEL_AREA: u32 = 60;
+/// The most labelled ticks on each axis.
+const MAX_TICKS: usize = 11;
 
 /// Draws `charts` side by side, each `chart_size` pixels, into an SVG document.
 pub(super) fn render(charts: &[Chart], chart_size: (u32, u32)) -> Result<String> {
@@ -49,18 +56,42 @@ type DrawResult<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as Drawin
 fn draw_chart<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let bounds = Bounds::of(chart);
     let mut builder = ChartBuilder::on(area);
-    builder.caption(&chart.title, (FONT, 22)).margin(12).x_label_area_size(42).y_label_area_size(60);
-    let x = bounds.x.0..bounds.x.1;
+    builder
+        .caption(&chart.title, (FONT, 22))
+        .margin(MARGIN)
+        .margin_right(right_margin(area, &bounds)?)
+        .x_label_area_size(42)
+        .y_label_area_size(Y_LABEL_AREA);
+    let x = LinearAxis::new(bounds.x.0, bounds.x.1);
     if chart.log_y {
         draw_series(builder.build_cartesian_2d(x, LogAxis::new(bounds.y.0, bounds.y.1))?, chart, &bounds)
     } else {
-        draw_series(builder.build_cartesian_2d(x, bounds.y.0..bounds.y.1)?, chart, &bounds)
+        draw_series(builder.build_cartesian_2d(x, LinearAxis::new(bounds.y.0, bounds.y.1))?, chart, &bounds)
     }
+}
+
+/// The margin right of the plotting area: [`MARGIN`], or more if the label of the last x tick,
+/// centred on its tick, would reach past it (and be cut off at the edge of the figure, as
+/// `100000` once showed as `10000`). The SVG viewer's font decides the real width of a label;
+/// plotters estimates 0.56 em per character, and DejaVu Sans, a common default sans-serif, draws
+/// digits 0.64 em wide, so the estimate is widened by a fifth.
+fn right_margin<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    bounds: &Bounds,
+) -> Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (low, high) = bounds.x;
+    let Some(&last) = LinearAxis::new(low, high).key_points(BoldPoints(MAX_TICKS)).last() else { return Ok(MARGIN) };
+    let (width, _) = area.estimate_text_size(&label(last), &(FONT, LABEL_SIZE).into_font().into())?;
+    let plot_width = f64::from(area.dim_in_pixel().0.saturating_sub(Y_LABEL_AREA + 2 * MARGIN));
+    // Pixels from the last tick to the end of the axis, then to the edge of the chart.
+    let room = (high - last) / (high - low) * plot_width + f64::from(MARGIN);
+    let overhang = 1.2 * f64::from(width) / 2.0 - room;
+    Ok(MARGIN + overhang.max(0.0).ceil() as u32)
 }
 
 /// Draws the mesh, the series, the markers and the legend on axes whose y scale is `Y`.
 fn draw_series<'a, DB, Y>(
-    mut axes: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    mut axes: ChartContext<'a, DB, Cartesian2d<LinearAxis, Y>>,
     chart: &Chart,
     bounds: &Bounds,
 ) -> DrawResult<DB>
@@ -71,7 +102,9 @@ where
     axes.configure_mesh()
         .x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
-        .label_style((FONT, 15))
+        .label_style((FONT, LABEL_SIZE))
+        .x_labels(MAX_TICKS)
+        .y_labels(MAX_TICKS)
         .x_label_formatter(&|v| label(*v))
         .y_label_formatter(&|v| label(*v))
         .light_line_style(TRANSPARENT)
@@ -147,7 +180,8 @@ where
         // inside the chart; several markers stack their labels downwards.
         let right_half = marker.x > (bounds.x.0 + bounds.x.1) / 2.0;
         let (dx, h_pos) = if right_half { (-5, HPos::Right) } else { (5, HPos::Left) };
-        let font = TextStyle::from((FONT, 15).into_font()).color(&MARKER_COLOUR).pos(Pos::new(h_pos, VPos::Top));
+        let font =
+            TextStyle::from((FONT, LABEL_SIZE).into_font()).color(&MARKER_COLOUR).pos(Pos::new(h_pos, VPos::Top));
         let label =
             EmptyElement::at((marker.x, top)) + Text::new(marker.label.clone(), (dx, 5 + 16 * row as i32), font);
         axes.draw_series(std::iter::once(label))?;
@@ -156,7 +190,7 @@ where
     if !chart.series.is_empty() {
         axes.configure_series_labels()
             .position(legend_corner(chart, bounds))
-            .label_font((FONT, 15))
+            .label_font((FONT, LABEL_SIZE))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .draw()?;

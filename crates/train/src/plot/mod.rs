@@ -41,6 +41,9 @@
 //! - The axes span the data: x exactly (with 3 % room on each side when a chart has scattered
 //!   points), y with 5 % room on each side (a factor of (max/min)^0.05 on a log scale); a chart
 //!   with a histogram starts y at 0.
+//! - Ticks are whole multiples of a step of 1, 2 or 5 × 10^k (on a log axis, at 1, 2, 5 × 10^k),
+//!   labelled as short decimals (`0`, `-0.15`, `1e-5`); a chart's right margin grows when the
+//!   label of its last x tick would otherwise reach past the chart's edge.
 //!
 //! Each kind of series (line, scatter, path, histogram, contours) is one variant of the private
 //! `Series` enum with one drawing arm in `draw.rs`, so adding a kind is a builder method on
