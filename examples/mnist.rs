@@ -28,6 +28,10 @@
 //! mpirun -np 2 target/release/examples/mnist
 //! ```
 //!
+//! Progress is a live bar on a terminal and one plain line per epoch otherwise (`--progress
+//! auto`); under `mpirun` it is lines too, since OpenMPI hands each rank a terminal of its own
+//! whatever `mpirun`'s output is (`--progress bar` to have the bar anyway, `lines` or `quiet`).
+//!
 //! It writes into an output folder (`--out`, default `runs/mnist-N`, the first N free), named
 //! on the last line: `last.safetensors` (the whole training state, for `--resume`),
 //! `model.safetensors` (the final weights), `history.csv`, `history.json` and `curves.svg`.
@@ -38,6 +42,7 @@ use chainrule::nn::{l2_penalty, weight_matrices, DropoutConfig, LinearConfig, Mo
 use chainrule::optim::{Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLr};
 use chainrule::optim::{Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig};
 use chainrule::train::data::{load_mnist, random_shift};
+use chainrule::train::progress::ProgressMode;
 use chainrule::train::{cross_entropy, evaluate, EarlyStopping, Fit};
 use rand::{rngs::StdRng, SeedableRng};
 use std::path::PathBuf;
@@ -108,6 +113,7 @@ fn run(world: &dyn Communicator, args: &Args) -> chainrule::Result<()> {
         .stratified_validation_split(args.val_fraction)
         .augment(|images, rng| random_shift(images, 28, 28, args.shift, rng))
         .out_dir(&args.out)
+        .progress(args.progress)
         .data_parallel(&mut replicas);
     if args.l2 != 0.0 {
         fit = fit.penalty(|tape| l2_penalty(tape, &penalized, args.l2));
@@ -167,16 +173,21 @@ struct Args {
     l2: f64,
     val_fraction: f64,
     resume: Option<PathBuf>,
+    progress: ProgressMode,
 }
 
 const USAGE: &str = "\
 usage: mnist [--epochs 15] [--batch-size 64] [--optimizer momentum] [--lr <per optimizer>] [--seed 0]
              [--shift 1] [--schedule cosine|constant] [--data data/mnist-10k] [--out runs/mnist-N]
              [--patience 3|off] [--dropout 0] [--l2 0] [--val-fraction 0.1] [--resume FILE]
+             [--progress auto|bar|lines|quiet]
 optimizers (default lr): sgd (0.1), momentum (0.05), nesterov (0.05), adagrad (0.01), rmsprop (0.001),
                          adam (0.001), adamw (0.001)
 --resume continues the run saved in FILE (a last.safetensors), writing to FILE's folder unless --out
-is given; every other flag must be as in the original run.";
+is given; every other flag must be as in the original run.
+--progress auto draws a live bar on a terminal and prints one line per epoch elsewhere, and under
+mpirun (whose ranks write to a terminal of OpenMPI's even when mpirun's output is a file); bar and
+lines force one, quiet prints only the results.";
 
 impl Args {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -195,6 +206,7 @@ impl Args {
             l2: 0.0,
             val_fraction: 0.1,
             resume: None,
+            progress: ProgressMode::Auto,
         };
         let (mut lr, mut out) = (None, None);
         while let Some(flag) = args.next() {
@@ -225,6 +237,15 @@ impl Args {
                 "--l2" => parsed.l2 = value.parse().map_err(|e| bad(&e))?,
                 "--val-fraction" => parsed.val_fraction = value.parse().map_err(|e| bad(&e))?,
                 "--resume" => parsed.resume = Some(PathBuf::from(&value)),
+                "--progress" => {
+                    parsed.progress = match value.as_str() {
+                        "auto" => ProgressMode::Auto,
+                        "bar" => ProgressMode::Bar,
+                        "lines" => ProgressMode::Lines,
+                        "quiet" => ProgressMode::Quiet,
+                        _ => return Err(bad(&"expected auto, bar, lines or quiet")),
+                    }
+                }
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
             }
         }

@@ -175,6 +175,11 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 pub struct TrainingDoctests;
 
+/// `docs/functional.md`'s code blocks, compiled and run as doc tests.
+#[doc = include_str!("../docs/functional.md")]
+#[cfg(doctest)]
+pub struct FunctionalDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,8 +119,20 @@ pub fn grad_with<'t, T: Float>(
         let seed = seed_for(out, seeds.map(|s| s[i].clone()))?;
         roots.push((out.node, seed));
     }
+    pull_back(tape, &roots, inputs, options)
+}
+
+/// The vector-Jacobian products `Σ_o seed_oᵀ·∂output_o/∂input` for `roots` = `(output node,
+/// seed)` pairs whose seeds (values on the tape, possibly tracked, checked by the caller) have
+/// their outputs' shapes; zeros for inputs the outputs do not reach.
+pub(crate) fn pull_back<'t, T: Float>(
+    tape: &'t Tape<T>,
+    roots: &[(NodeId, Var<'t, T>)],
+    inputs: &[&Var<'t, T>],
+    options: GradOptions,
+) -> Result<Vec<Var<'t, T>>> {
     let wanted: Vec<NodeId> = inputs.iter().map(|v| v.node).collect();
-    let grads = backprop(tape, &roots, Wanted::Nodes(&wanted), options)?;
+    let grads = backprop(tape, roots, Wanted::Nodes(&wanted), options)?;
     Ok(inputs
         .iter()
         .map(|x| {
@@ -219,10 +231,10 @@ fn backprop<'t, T: Float>(
             node.freed = !retain;
             node.op.clone()
         };
-        tape.set_backward_node(id);
+        let outer = tape.set_backward_node(id);
         let mut ctx = Ctx::new(tape, id, &op, &saved, &inputs, &mut grads);
         let result = ops::backward(&op, &mut ctx, &g);
-        tape.set_backward_node(NO_NODE);
+        tape.set_backward_node(outer);
         result?;
     }
     Ok(grads)

@@ -44,6 +44,8 @@ pub enum Pass {
     Forward,
     /// A gradient the op's backward rule returned.
     Backward,
+    /// A tangent the op's forward-mode rule returned.
+    Tangent,
 }
 
 impl fmt::Display for Pass {
@@ -51,6 +53,7 @@ impl fmt::Display for Pass {
         f.write_str(match self {
             Pass::Forward => "forward",
             Pass::Backward => "backward",
+            Pass::Tangent => "forward-mode",
         })
     }
 }

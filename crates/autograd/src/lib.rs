@@ -69,20 +69,30 @@
 //! (`x.softmax(-1)`), and the reductions take one axis or several
 //! (`x.logsumexp(&[0, -1], false)`): see [`Axis`]. `docs/derivatives.md` lists the conventions.
 //!
+//! ## Beyond one gradient
+//!
+//! [`functional`] differentiates a function given as a closure: [`functional::vjp`],
+//! [`functional::jvp`] (forward mode), Jacobians by rows or columns, Hessians and
+//! Hessian-vector products, all nestable (`docs/functional.md`).
+//!
 //! ## Layout
 //!
 //! Bottom up, each layer importing only from those below it (a test checks): `tensor.rs`,
 //! `shape.rs` and `kernels/` (data and the loops over it); `tape.rs`, `var.rs` and `op.rs`
 //! (recording, and the table of primitives from which `enum Op` and the rest are generated);
-//! `rule/` (what a backward rule sees and is written with); [`ops`] (one file per primitive:
-//! forward kernel, backward rule or derivative, kinks, gradient-check rows); `backward.rs` (the
-//! reverse walk); `gradcheck/` (finite-difference checks). Also `inspect.rs` (listing,
-//! Graphviz) and `error.rs`. `docs/architecture.md` has the recipe for adding a primitive.
+//! `rule/` (what a backward or forward-mode rule sees and is written with); [`ops`] (one file per
+//! primitive: forward kernel, backward rule or derivative, JVP rule, kinks, gradient-check rows);
+//! `backward.rs` and `forward.rs` (the reverse and forward walks); `gradcheck/`
+//! (finite-difference checks) and [`functional`] (vjp, jvp, Jacobians, Hessians). Also
+//! `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has the recipe for
+//! adding a primitive.
 
 mod axis;
 mod backward;
 mod error;
 mod float;
+mod forward;
+pub mod functional;
 mod gradcheck;
 mod inspect;
 mod kernels;
@@ -103,8 +113,8 @@ pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, Pass, Result, Site};
 pub use float::Float;
 pub use gradcheck::{
-    checkable, gradcheck, gradcheck_params, gradgradcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy,
-    Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
+    checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
+    KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;

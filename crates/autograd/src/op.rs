@@ -314,6 +314,11 @@ mod tests {
                 _ => format!("Rule<T> for {variant}"),
             };
             assert!(file.contains(&implemented), "ops/{row}.rs implements {implemented}");
+            // Forward mode: a `derivative` row's JVP follows from its derivative.
+            if *backward == "rule" {
+                let jvp = format!("Jvp<T> for {variant}");
+                assert!(file.contains(&jvp), "ops/{row}.rs implements {jvp}");
+            }
             assert!(file.contains("pub(super) fn checks() -> Vec<OpCheck<'static>>"), "ops/{row}.rs states its rows");
             // Step 2: the row.
             let row_line = table.lines().any(|l| {

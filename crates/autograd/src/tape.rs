@@ -200,7 +200,7 @@ impl<T: Float> Tape<T> {
         self.leaf(param.value(), Some(param.clone()), Site::caller())
     }
 
-    fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
+    pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
         let mut graph = self.graph.borrow_mut();
         let index = u32::try_from(graph.leaves.len()).expect("fewer than 2^32 leaves on one tape");
         graph.leaves.push(Leaf { grad: None, param });
@@ -403,9 +403,10 @@ impl<T: Float> Tape<T> {
         id
     }
 
-    /// Marks the start (`node`) and end (`NO_NODE`) of the backward rule of a node.
-    pub(crate) fn set_backward_node(&self, node: NodeId) {
-        self.backward_node.set(node);
+    /// Marks the start (`node`) and end (the node returned, the one whose rule was running
+    /// before: `NO_NODE` unless walks nest) of the backward or forward-mode rule of a node.
+    pub(crate) fn set_backward_node(&self, node: NodeId) -> NodeId {
+        self.backward_node.replace(node)
     }
 
     /// The recorded shape of a node's output.

@@ -543,7 +543,7 @@ fn swish_by_composition_and_as_a_custom_op_both_pass_both_orders() {
     // And as one OpCheck call each, over the default shapes (scalar, [4], [2, 3]).
     OpCheck::new("swish (composed)", 1, |v| swish(&v[0])).run().unwrap();
     let report = OpCheck::new("swish (custom op)", 1, |v| Var::apply_custom(&op, &[&v[0]])).run().unwrap();
-    assert_eq!(report.reports.len(), 6, "3 shapes × 2 orders");
+    assert_eq!(report.reports.len(), 12, "3 shapes × 2 orders × 2 modes (reverse, forward)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,8 +557,11 @@ fn opcheck_default_cases_include_broadcasting() {
     assert!(cases.contains(&vec![vec![2, 3], vec![3]]));
     assert!(cases.contains(&vec![vec![2, 1], vec![1, 3]]));
     let report = check.run().unwrap();
-    assert_eq!(report.reports.len(), 2 * cases.len());
+    assert_eq!(report.reports.len(), 4 * cases.len(), "2 orders × 2 modes per case");
     assert!(report.to_string().contains("gradgradcheck of mul on [2, 1] × [1, 3] passed"), "{report}");
+    assert!(report.to_string().contains("jvpcheck of mul on [2, 1] × [1, 3] passed"), "{report}");
+    let forward_over_reverse = "jvpcheck of the gradient of mul on [2, 1] × [1, 3] (forward over reverse) passed";
+    assert!(report.to_string().contains(forward_over_reverse), "{report}");
 }
 
 #[test]
@@ -577,7 +580,8 @@ fn opcheck_samples_from_the_domain_with_the_seed() {
 
 #[test]
 fn opcheck_fails_a_wrong_custom_op_naming_every_failing_case() {
-    // The first-order checks fail. The second-order ones pass: they check that the (wrong)
+    // The first-order checks fail, in reverse mode and in forward mode (which derives a custom
+    // op's tangent from its backward). The second-order ones pass: they check that the (wrong)
     // gradient function 3x·u is differentiated consistently, which it is.
     let op = custom(WrongSquare);
     let err = OpCheck::new("wrong_square", 1, |v| Var::apply_custom(&op, &[&v[0]]))
@@ -587,7 +591,15 @@ fn opcheck_fails_a_wrong_custom_op_naming_every_failing_case() {
     let text = err.to_string();
     let reports = mismatch(err);
     let labels: Vec<&str> = reports.iter().map(|r| r.label.as_str()).collect();
-    assert_eq!(labels, ["gradcheck of wrong_square on [3]", "gradcheck of wrong_square on [2, 2]"]);
+    assert_eq!(
+        labels,
+        [
+            "gradcheck of wrong_square on [3]",
+            "jvpcheck of wrong_square on [3]",
+            "gradcheck of wrong_square on [2, 2]",
+            "jvpcheck of wrong_square on [2, 2]"
+        ]
+    );
     assert!(text.contains("gradcheck of wrong_square on [2, 2] FAILED"), "{text}");
 }
 

@@ -15,8 +15,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("tape", &["tape.rs", "var.rs", "op.rs"]),
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
     ("primitives", &["ops/"]),
-    ("walk", &["backward.rs"]),
-    ("checks and facade", &["gradcheck/", "operators.rs", "lib.rs", "testing.rs"]),
+    ("walk", &["backward.rs", "forward.rs"]),
+    ("checks and facade", &["gradcheck/", "functional.rs", "operators.rs", "lib.rs", "testing.rs"]),
 ];
 
 fn src() -> PathBuf {

@@ -1,4 +1,4 @@
-//! Experiment 6: mini-batches.
+//! Experiment 6: mini-batches (measured in `docs/lecture.md` §6).
 //!
 //! The lecture's claims: instead of minimizing the total loss over all examples at once, split
 //! the data at random into mini-batches of `batch_size` and update the parameters after each,

@@ -1,4 +1,4 @@
-//! Experiment 4: adaptive learning rates and momentum.
+//! Experiment 4: adaptive learning rates and momentum (measured in `docs/lecture.md` §4).
 //!
 //! The lecture's claims: Adagrad divides a fixed rate by the root of the sum of all past squared
 //! gradients, RMSProp by a decaying average of them, so both take larger steps where the surface

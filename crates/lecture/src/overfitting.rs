@@ -1,4 +1,5 @@
-//! Experiment 5: good on the training data, bad on the test data.
+//! Experiment 5: good on the training data, bad on the test data (measured in
+//! `docs/lecture.md` §5).
 //!
 //! The lecture's claims, once a network fits its training set:
 //! - the validation loss falls and then rises again while the training loss keeps falling;

@@ -1,4 +1,4 @@
-//! Experiment 3: ReLU and its variants.
+//! Experiment 3: ReLU and its variants (measured in `docs/lecture.md` §3).
 //!
 //! The lecture's claims:
 //! - **ReLU** (`max(0, z)`) passes the gradient unchanged where a unit is active, and a unit at

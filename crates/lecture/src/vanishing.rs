@@ -1,4 +1,4 @@
-//! Experiment 2: vanishing gradients.
+//! Experiment 2: vanishing gradients (measured in `docs/lecture.md` §2).
 //!
 //! The lecture's claim: with sigmoid activations, a deep network's gradient shrinks on its way
 //! back from the loss, because every sigmoid squashes a change of its input (its slope is at

@@ -1,4 +1,4 @@
-//! Experiment 7: why deep.
+//! Experiment 7: why deep (measured in `docs/lecture.md` §7).
 //!
 //! The lecture's claim: a deep network is modular, each layer building on the simpler
 //! features of the one below (as logic circuits compute parity with a few gates per level), so

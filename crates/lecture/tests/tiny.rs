@@ -163,7 +163,8 @@ fn overfitting_variants_do_what_the_lecture_says_they_do() {
     let strong_l1 = variant(&|r| *r == Regularizer::L1(5e-4));
     let dropout = variant(&|r| matches!(r, Regularizer::Dropout { .. }));
 
-    // One SGD step with a penalty is the lecture's closed form, to f32 rounding.
+    // One SGD step with a penalty is the lecture's closed form (docs/lecture.md §5), to f32
+    // rounding.
     let u = report.update_rules;
     assert!(u.l2 < 1e-6 && u.l1 < 1e-6 && u.step > 1e-3, "{u:?}");
     // Same seed, same batches: early stopping's run is the baseline's, cut where it stopped,

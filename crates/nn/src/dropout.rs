@@ -23,12 +23,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 ///
 /// - [`DropoutScaling::Inverted`] (the default, as PyTorch): training multiplies the kept units
 ///   by `1/(1 − p)`; evaluation is the identity, so nothing changes at test time.
-/// - [`DropoutScaling::AtEval`] (the original paper's and the lecture's form): training keeps
-///   units unscaled; evaluation multiplies every unit by `1 − p`, which is the same as
-///   multiplying the outgoing weights of the layer by `1 − p`.
+/// - [`DropoutScaling::AtEval`] (the form of the original paper, and of the lecture that
+///   `docs/lecture.md` follows, whose §5 compares the two): training keeps units unscaled;
+///   evaluation multiplies every unit by `1 − p`, which is the same as multiplying the
+///   outgoing weights of the layer by `1 − p`.
 ///
 /// They agree in expectation: with mask `m ~ Bernoulli(1 − p)` per unit, the inverted form
-/// gives `E[m·x/(1 − p)] = x`, which is its evaluation output, and the lecture's form gives
+/// gives `E[m·x/(1 − p)] = x`, which is its evaluation output, and the at-eval form gives
 /// `E[m·x] = (1 − p)·x`, which is its evaluation output. In both, the training output is an
 /// unbiased estimate of the evaluation output, and the two differ only by the constant factor
 /// `1 − p`, which the next layer's weights absorb (`tests/dropout.rs` checks it statistically).

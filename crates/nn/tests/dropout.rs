@@ -1,6 +1,7 @@
 //! Dropout statistics and modes: kept fraction and mean preserved within tolerances, a fresh
-//! mask per call, same seed same masks, deterministic evaluation, the lecture's variant agreeing
-//! with inverted dropout in expectation, gradients through the kept units only.
+//! mask per call, same seed same masks, deterministic evaluation, scaling at evaluation (the
+//! original paper's form, and that of the lecture `docs/lecture.md` follows) agreeing with
+//! inverted dropout in expectation, gradients through the kept units only.
 
 use autograd::{Tape, Tensor};
 use nn::{DropoutConfig, DropoutScaling, LinearConfig, Module, Sequential};
@@ -81,25 +82,25 @@ fn eval_mode_is_deterministic_and_propagates_through_containers() {
 }
 
 #[test]
-fn the_lecture_variant_agrees_with_inverted_dropout_in_expectation() {
+fn scaling_at_eval_agrees_with_inverted_dropout_in_expectation() {
     let p = 0.3;
     let inverted = DropoutConfig::new(p).init_seeded(3).unwrap();
-    let lecture = DropoutConfig { p, scaling: DropoutScaling::AtEval }.init_seeded(4).unwrap();
+    let at_eval = DropoutConfig { p, scaling: DropoutScaling::AtEval }.init_seeded(4).unwrap();
     let tape = Tape::<f32>::new();
     let x = tape.constant(Tensor::rand_uniform([N], -1.0, 2.0, &mut StdRng::seed_from_u64(9)));
 
-    // Training outputs: inverted keeps x/(1 − p), the lecture's keeps x unscaled.
+    // Training outputs: inverted keeps x/(1 − p), at-eval keeps x unscaled.
     let train_inv = inverted.forward(&x).unwrap();
-    let train_lec = lecture.forward(&x).unwrap();
-    assert!(train_lec.value().data().iter().zip(x.value().data()).all(|(&y, &x)| y == 0.0 || y == x));
+    let train_at = at_eval.forward(&x).unwrap();
+    assert!(train_at.value().data().iter().zip(x.value().data()).all(|(&y, &x)| y == 0.0 || y == x));
 
     inverted.eval();
-    lecture.eval();
+    at_eval.eval();
     let eval_inv = inverted.forward(&x).unwrap();
-    let eval_lec = lecture.forward(&x).unwrap();
+    let eval_at = at_eval.forward(&x).unwrap();
     assert_eq!(eval_inv.value(), x.value(), "inverted: identity at test time");
     let scaled = x.value().map(|v| v * (1.0 - p as f32));
-    assert!(eval_lec.value().max_abs_diff(&scaled) < 1e-7, "lecture's: × (1 − p) at test time");
+    assert!(eval_at.value().max_abs_diff(&scaled) < 1e-7, "at eval: × (1 − p) at test time");
 
     // In both, the training output's mean equals the evaluation output's mean (within 5 sd of
     // the estimate), and the two evaluation outputs differ by the constant factor 1 − p.
@@ -107,11 +108,11 @@ fn the_lecture_variant_agrees_with_inverted_dropout_in_expectation() {
         let m = mean(values);
         (values.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / values.len() as f64 / N as f64).sqrt()
     };
-    for (name, train, eval) in [("inverted", &train_inv, &eval_inv), ("lecture", &train_lec, &eval_lec)] {
+    for (name, train, eval) in [("inverted", &train_inv, &eval_inv), ("at eval", &train_at, &eval_at)] {
         let (t, e) = (mean(train.value().data()), mean(eval.value().data()));
         assert!((t - e).abs() < 5.0 * sd(train.value().data()), "{name}: train mean {t} vs eval mean {e}");
     }
-    let ratio = mean(eval_lec.value().data()) / mean(eval_inv.value().data());
+    let ratio = mean(eval_at.value().data()) / mean(eval_inv.value().data());
     assert!((ratio - (1.0 - p)).abs() < 1e-6, "ratio {ratio}");
 }
 

@@ -42,17 +42,18 @@ impl Default for SgdConfig {
 /// θ ← θ − η·g
 /// ```
 ///
-/// # The lecture's momentum
-/// Textbooks (and the course) write momentum as a velocity, with λ the momentum coefficient:
+/// # Momentum as a velocity
+/// Textbooks, and the introductory lecture whose claims `docs/lecture.md` measures, write
+/// momentum as a velocity, with λ the momentum coefficient:
 /// ```text
 /// v ← λ·v − η·∇L(θ)
 /// θ ← θ + v
 /// ```
 /// With τ = 0 this is PyTorch's rule with v = −η·b and μ = λ: substituting,
 /// −η·b_t = λ·(−η·b_{t−1}) − η·g_t, which is b_t = λ·b_{t−1} + g_t. The trajectories are
-/// identical as long as η is constant. They differ when η changes (a schedule): the lecture's
-/// velocity keeps the step sizes it was built with and only new gradients see the new η, while
-/// PyTorch's buffer is rescaled by the new η at once. (Sutskever et al. use the lecture's form;
+/// identical as long as η is constant. They differ when η changes (a schedule): the velocity
+/// keeps the step sizes it was built with and only new gradients see the new η, while
+/// PyTorch's buffer is rescaled by the new η at once. (Sutskever et al. use the velocity form;
 /// PyTorch documents the difference.)
 ///
 /// ```

@@ -458,8 +458,9 @@ fn three_step_reference_table() {
     }
 }
 
-/// The lecture's momentum (v ← λv − η∇L, θ ← θ + v), run by hand on the tape's gradients,
-/// gives SGD's trajectory while η is constant, and differs once η changes mid-run.
+/// Momentum as a velocity (v ← λv − η∇L, θ ← θ + v: textbooks' and the lecture's form, see
+/// `docs/lecture.md` §4), run by hand on the tape's gradients, gives SGD's trajectory while η
+/// is constant, and differs once η changes mid-run.
 #[test]
 fn lecture_momentum_equals_pytorch_momentum_at_constant_lr() {
     let (lr, lambda) = (1e-3, 0.9);

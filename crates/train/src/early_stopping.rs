@@ -1,9 +1,10 @@
 //! [`EarlyStopping`]: stop when a validation metric stops improving, and keep the weights of the
 //! epoch where it was best.
 //!
-//! The lecture's rule: the validation error falls while the network learns what generalizes,
-//! then rises as it starts to fit the noise of the training set; train until it has not improved
-//! for `patience` epochs, and keep the weights of the epoch where it was lowest.
+//! The rule as the lecture that `docs/lecture.md` follows states it (measured there, §5): the
+//! validation error falls while the network learns what generalizes, then rises as it starts to
+//! fit the noise of the training set; train until it has not improved for `patience` epochs,
+//! and keep the weights of the epoch where it was lowest.
 //!
 //! The rule, with Keras's semantics so that settings carry over, is on [`EarlyStopping`].
 

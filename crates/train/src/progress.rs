@@ -13,6 +13,11 @@
 //! files) the bar would fill the log with carriage returns and escape codes, so only the summary
 //! lines are printed: exactly one plain line per epoch. Quiet prints nothing.
 //!
+//! A process started by an MPI launcher (`mpirun`, `mpiexec`) prints lines too, terminal or
+//! not: OpenMPI gives each rank a pseudo-terminal for its output and forwards it wherever
+//! `mpirun`'s own output goes, a pipe or a log file included, so a rank cannot tell whether a
+//! person is watching. [`ProgressMode::Bar`] still forces the bar there.
+//!
 //! ```
 //! use train::progress::Progress;
 //! # use std::sync::{Arc, Mutex};
@@ -44,7 +49,8 @@ use std::io::{self, IsTerminal, Write};
 /// How [`Progress`] shows a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ProgressMode {
-    /// [`ProgressMode::Bar`] if standard output is a terminal, else [`ProgressMode::Lines`].
+    /// [`ProgressMode::Bar`] if standard output is a terminal and no MPI launcher started the
+    /// process (see the [module documentation](self)), else [`ProgressMode::Lines`].
     #[default]
     Auto,
     /// A live bar per epoch on standard output, replaced by the epoch's summary line when the
@@ -76,7 +82,8 @@ enum Output {
 
 impl Progress {
     /// Progress on standard output in `mode`; [`ProgressMode::Auto`] is resolved here, by
-    /// asking whether standard output is a terminal.
+    /// asking whether standard output is a terminal and whether an MPI launcher started the
+    /// process.
     ///
     /// ```
     /// use train::progress::{Progress, ProgressMode};
@@ -84,8 +91,11 @@ impl Progress {
     /// assert_ne!(Progress::new(ProgressMode::Auto).mode(), ProgressMode::Auto);
     /// ```
     pub fn new(mode: ProgressMode) -> Progress {
+        let mode = match mode {
+            ProgressMode::Auto => auto(io::stdout().is_terminal(), |name| std::env::var_os(name).is_some()),
+            mode => mode,
+        };
         let output = match mode {
-            ProgressMode::Auto if io::stdout().is_terminal() => Output::Bar(None),
             ProgressMode::Bar => Output::Bar(None),
             ProgressMode::Auto | ProgressMode::Lines => Output::Lines(Box::new(io::stdout())),
             ProgressMode::Quiet => Output::Quiet,
@@ -177,6 +187,20 @@ impl fmt::Debug for Progress {
     }
 }
 
+/// The variables by which MPI launchers tell a process its rank: OpenMPI's, Hydra's (MPICH,
+/// Intel MPI, MVAPICH) and any PMIx launcher's (OpenMPI 5, Slurm's `srun --mpi=pmix`).
+const MPI_LAUNCHER_VARIABLES: [&str; 3] = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"];
+
+/// What [`ProgressMode::Auto`] means for a process whose standard output is or is not a
+/// terminal, with `is_set` telling which environment variables are set.
+fn auto(stdout_is_terminal: bool, is_set: impl Fn(&str) -> bool) -> ProgressMode {
+    if stdout_is_terminal && !MPI_LAUNCHER_VARIABLES.into_iter().any(is_set) {
+        ProgressMode::Bar
+    } else {
+        ProgressMode::Lines
+    }
+}
+
 /// `text` with trailing line breaks dropped and every other control character made a space.
 fn plain(text: &str) -> String {
     text.trim_end_matches(['\n', '\r']).chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
@@ -203,6 +227,18 @@ mod tests {
         assert_eq!(plain("epoch 1/2: loss 0.5\n"), "epoch 1/2: loss 0.5");
         assert_eq!(plain("a\rb\x1b[2Kc\td\r\n"), "a b [2Kc d");
         assert_eq!(plain("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn auto_is_a_bar_only_on_a_terminal_outside_an_mpi_launcher() {
+        let nothing = |_: &str| false;
+        assert_eq!(auto(true, nothing), ProgressMode::Bar);
+        assert_eq!(auto(false, nothing), ProgressMode::Lines);
+        // The variables `mpirun -np 2` (OpenMPI 4.1) and `mpiexec` (MPICH) set on each rank.
+        for variable in ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"] {
+            assert_eq!(auto(true, |name| name == variable), ProgressMode::Lines, "{variable}");
+        }
+        assert_eq!(auto(true, |name| name == "OMPI_MCA_plm"), ProgressMode::Bar, "a setting is not a launch");
     }
 
     #[test]

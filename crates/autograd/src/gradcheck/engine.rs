@@ -1,13 +1,16 @@
 //! The machinery behind every check: evaluate the function on a fresh tape, note the branch
 //! every kinked op on it took (`ops::branch_hash`, from the ops' own declarations), pull one-hot
-//! (full mode) or random (fast mode) seeds back through it, difference it numerically, and
-//! compare, setting aside differences that straddle a kink.
+//! (full mode) or random (fast mode) seeds back through it (reverse mode) or push them forward
+//! (forward mode), difference it numerically, and compare, setting aside differences that
+//! straddle a kink.
 //!
 //! Internally every function has several outputs (`gradgradcheck` checks the gradient of each
 //! input at once); `gradcheck`'s single output is the case of one.
 
 use super::{GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mode, Probe, Report, Resampled};
+use crate::forward::push_forward;
 use crate::ops::branch_hash;
+use crate::tape::{NodeId, NO_NODE};
 use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -29,9 +32,18 @@ pub(super) enum Subject<'a> {
     Params(&'a [Parameter<f64>], &'a ParamFn<'a>),
 }
 
+/// How the analytic derivatives are computed: vector-Jacobian products from reverse walks, or
+/// Jacobian-vector products from forward walks (functions of inputs only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Walk {
+    Reverse,
+    Forward,
+}
+
 /// A function and the point to check it at.
 pub(super) struct Problem<'a> {
     pub subject: Subject<'a>,
+    pub walk: Walk,
     /// The point: one tensor per input (or parameter).
     pub inputs: Vec<Tensor<f64>>,
     /// The inputs differentiated (in this order); the others enter as constants. All of them
@@ -194,13 +206,77 @@ impl Problem<'_> {
         }
     }
 
+    /// Evaluates at `inputs` (a function of inputs) and pushes each direction (a vector over the
+    /// differentiated input elements, in [`positions`](Problem::positions) order) forward: one
+    /// row `Σ_i ∂y/∂x_i·v_i`, flattened over the outputs, per direction.
+    fn pushforwards(
+        &self,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+        directions: &[Vec<f64>],
+    ) -> Result<(Eval, Vec<Vec<f64>>), GradcheckError> {
+        let Subject::Inputs(f) = self.subject else {
+            return Err(GradcheckError::Invalid(format!("{}: forward mode checks functions of inputs", self.label)));
+        };
+        self.with_tape(f, inputs, at, |outputs, wrt| {
+            let tape = wrt.first().map(|x| x.tape()).expect("validate() checked there is an input");
+            let top = outputs.iter().map(|y| y.node).filter(|&id| id != NO_NODE).max().unwrap_or(0);
+            directions
+                .iter()
+                .map(|v| {
+                    let mut rest = &v[..];
+                    let mut seeds: Vec<(NodeId, Var<'_, f64>)> = Vec::with_capacity(wrt.len());
+                    for x in wrt {
+                        let (head, tail) = rest.split_at(x.numel());
+                        rest = tail;
+                        let t = Tensor::from_vec(head.to_vec(), x.shape().clone()).expect("split to the inputs' sizes");
+                        seeds.push((x.node, tape.constant(t)));
+                    }
+                    let walked = push_forward(tape, &seeds, top, GradOptions::default())?;
+                    Ok(outputs.iter().flat_map(|y| walked.of(y).value().to_vec()).collect())
+                })
+                .collect()
+        })
+    }
+
+    /// `⟨u, J·v⟩` for each pair `(v, u)` at `inputs`: from one reverse walk (`⟨Jᵀu, v⟩`) or one
+    /// forward walk per pair, as the problem says.
+    fn directional(
+        &self,
+        inputs: &[Tensor<f64>],
+        at: &dyn Fn() -> String,
+        pairs: &[(Vec<f64>, Vec<f64>)],
+    ) -> Result<(Eval, Vec<f64>), GradcheckError> {
+        match self.walk {
+            Walk::Reverse => {
+                let (eval, vjps) =
+                    self.pullbacks(inputs, at, |ys| pairs.iter().map(|(_, u)| as_seeds(u, ys)).collect())?;
+                Ok((eval, pairs.iter().zip(&vjps).map(|((v, _), vjp)| dot(v, vjp)).collect()))
+            }
+            Walk::Forward => {
+                let directions: Vec<Vec<f64>> = pairs.iter().map(|(v, _)| v.clone()).collect();
+                let (eval, jvps) = self.pushforwards(inputs, at, &directions)?;
+                Ok((eval, pairs.iter().zip(&jvps).map(|((_, u), jvp)| dot(u, jvp)).collect()))
+            }
+        }
+    }
+
     /// The analytic Jacobian at `inputs`, one row per output element (outputs in order), one
-    /// column per differentiated input element.
+    /// column per differentiated input element: a row per reverse walk, or a column per forward
+    /// walk.
     fn jacobian(
         &self,
         inputs: &[Tensor<f64>],
         at: &dyn Fn() -> String,
     ) -> Result<(Eval, Vec<Vec<f64>>), GradcheckError> {
+        if self.walk == Walk::Forward {
+            let n = self.positions().len();
+            let basis: Vec<Vec<f64>> =
+                (0..n).map(|j| (0..n).map(|k| if k == j { 1.0 } else { 0.0 }).collect()).collect();
+            let (eval, columns) = self.pushforwards(inputs, at, &basis)?;
+            let rows = eval.flat().count();
+            return Ok((eval, (0..rows).map(|r| columns.iter().map(|c| c[r]).collect()).collect()));
+        }
         self.pullbacks(inputs, at, |outputs| {
             let mut seeds = Vec::new();
             for (o, y) in outputs.iter().enumerate() {
@@ -329,25 +405,13 @@ fn fast(
     }
     let pairs: Vec<(Vec<f64>, Vec<f64>)> =
         (0..directions).map(|_| (unit_vector(positions.len(), rng), unit_vector(out_len, rng))).collect();
-    let as_seeds = |u: &[f64], outputs: &[Tensor<f64>]| {
-        let mut rest = u;
-        outputs
-            .iter()
-            .map(|y| {
-                let (head, tail) = rest.split_at(y.numel());
-                rest = tail;
-                Tensor::from_vec(head.to_vec(), y.shape().clone()).expect("u is split to the outputs' sizes")
-            })
-            .collect::<Vec<_>>()
-    };
-    let (base, vjps) =
-        problem.pullbacks(&problem.inputs, &at_point, |ys| pairs.iter().map(|(_, u)| as_seeds(u, ys)).collect())?;
-    for (k, ((v, u), vjp)) in pairs.iter().zip(&vjps).enumerate() {
+    let (base, analytic) = problem.directional(&problem.inputs, &at_point, &pairs)?;
+    for (k, ((v, u), &analytic)) in pairs.iter().zip(&analytic).enumerate() {
         let at = || format!("along direction {k}");
         let step: Vec<(usize, f64)> = v.iter().copied().enumerate().collect();
         let (numeric, kinked) = problem.difference(&problem.inputs, &positions, &step, o.eps, base.branches, &at)?;
         if !kinked || o.kinks == KinkPolicy::Off {
-            report.compare(|| Probe::Direction(k), || None, dot(v, vjp), dot(u, &numeric), false);
+            report.compare(|| Probe::Direction(k), || None, analytic, dot(u, &numeric), false);
             continue;
         }
         let mut resampled = None;
@@ -361,13 +425,13 @@ fn fast(
                     largest = if offset.abs() > largest.abs() { offset } else { largest };
                 }
                 let at_moved = || format!("{} at a point moved off a kink", at());
-                let (base, vjp) = problem.pullbacks(&moved, &at_moved, |ys| vec![as_seeds(u, ys)])?;
+                let (base, analytic) = problem.directional(&moved, &at_moved, &[(v.clone(), u.clone())])?;
                 let (numeric, kinked) =
                     problem.difference(&moved, &positions, &step, o.eps, base.branches, &at_moved)?;
                 if kinked {
                     continue;
                 }
-                report.compare(|| Probe::Direction(k), || None, dot(v, &vjp[0]), dot(u, &numeric), true);
+                report.compare(|| Probe::Direction(k), || None, analytic[0], dot(u, &numeric), true);
                 resampled = Some(Resampled { offset: largest, attempt });
                 break;
             }
@@ -375,6 +439,19 @@ fn fast(
         report.kinks.push(Kink { probe: Probe::Direction(k), resampled });
     }
     Ok(())
+}
+
+/// A flat vector over the outputs, as one tensor per output (seeds for a reverse walk).
+fn as_seeds(u: &[f64], outputs: &[Tensor<f64>]) -> Vec<Tensor<f64>> {
+    let mut rest = u;
+    outputs
+        .iter()
+        .map(|y| {
+            let (head, tail) = rest.split_at(y.numel());
+            rest = tail;
+            Tensor::from_vec(head.to_vec(), y.shape().clone()).expect("u is split to the outputs' sizes")
+        })
+        .collect()
 }
 
 fn check_finite(problem: &Problem<'_>, base: &Eval) -> Result<(), GradcheckError> {

@@ -52,7 +52,7 @@ pub use options::{GradcheckOptions, KinkPolicy, Mode};
 pub use report::{GradcheckError, Kink, Mismatch, Probe, Report, Resampled};
 
 use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
-use engine::{MultiFn, ParamFn, Problem, Subject};
+use engine::{MultiFn, ParamFn, Problem, Subject, Walk};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -103,14 +103,34 @@ pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions) ->
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
 {
-    gradcheck_labeled("gradcheck".into(), &f, inputs, options)
+    gradcheck_labeled("gradcheck".into(), &f, inputs, options, Walk::Reverse)
 }
 
-pub(crate) fn gradcheck_labeled<F>(
+/// [`gradcheck`] of forward mode: the same comparisons, with the analytic derivatives from
+/// forward walks (one Jacobian-vector product per input element, or per random direction in
+/// fast mode) instead of backward passes, as PyTorch's `gradcheck(check_forward_ad=True)`. It
+/// checks the ops' JVP rules (and a custom op's tangent, which forward mode derives from its
+/// backward).
+///
+/// ```
+/// use autograd::{jvpcheck, GradcheckOptions, Tensor};
+/// let x = Tensor::from_vec(vec![0.5, -1.0, 2.0, 0.25], [2, 2]).unwrap();
+/// let report = jvpcheck(|x| x[0].softmax(1), &[x], &GradcheckOptions::default()).unwrap();
+/// assert_eq!(report.compared, 16);
+/// ```
+pub fn jvpcheck<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
+{
+    gradcheck_labeled("jvpcheck".into(), &f, inputs, options, Walk::Forward)
+}
+
+fn gradcheck_labeled<F>(
     label: String,
     f: &F,
     inputs: &[Tensor<f64>],
     options: &GradcheckOptions,
+    walk: Walk,
 ) -> Result<Report, GradcheckError>
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
@@ -118,6 +138,7 @@ where
     let multi: &MultiFn<'_> = &|x| Ok(vec![f(x)?]);
     let problem = Problem {
         subject: Subject::Inputs(multi),
+        walk,
         inputs: inputs.to_vec(),
         wrt: options.wrt_or_all(inputs.len()),
         label,
@@ -146,14 +167,17 @@ pub fn gradgradcheck<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
 {
-    gradgradcheck_labeled("gradgradcheck".into(), &f, inputs, options)
+    gradgradcheck_labeled("gradgradcheck".into(), &f, inputs, options, Walk::Reverse)
 }
 
-pub(crate) fn gradgradcheck_labeled<F>(
+/// `walk` differentiates the gradient function: reverse over reverse (`gradgradcheck`) or
+/// forward over reverse (the JVP rules of every op in the function's backward).
+fn gradgradcheck_labeled<F>(
     label: String,
     f: &F,
     inputs: &[Tensor<f64>],
     options: &GradcheckOptions,
+    walk: Walk,
 ) -> Result<Report, GradcheckError>
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
@@ -191,6 +215,7 @@ where
     all.push(u);
     let problem = Problem {
         subject: Subject::Inputs(vjp),
+        walk,
         inputs: all,
         wrt: wrt.iter().copied().chain([n]).collect(),
         label,
@@ -237,6 +262,7 @@ where
     let f: &ParamFn<'_> = &f;
     let problem = Problem {
         subject: Subject::Params(&owned, f),
+        walk: Walk::Reverse,
         inputs: owned.iter().map(Parameter::value).collect(),
         wrt: (0..params.len()).collect(),
         label: "gradcheck of parameters".into(),
@@ -247,20 +273,27 @@ where
 }
 
 impl OpCheck<'_> {
-    /// Runs every case at first order and (if twice differentiable) second order. Returns the
-    /// reports of all checks, or [`GradcheckError::Mismatch`] with the report of every check
-    /// that failed.
+    /// Runs every case at first order and (if twice differentiable) second order, each in
+    /// reverse mode ([`gradcheck`], [`gradgradcheck`]) and in forward mode ([`jvpcheck`], and
+    /// forward over reverse: the JVP rules of the ops in the backward). An op declared not
+    /// twice differentiable is checked in reverse mode at first order only: forward mode
+    /// derives a custom op's tangents from its backward, which must then be differentiable. Returns the reports of
+    /// all checks, or [`GradcheckError::Mismatch`] with the report of every check that failed.
     pub fn run(&self) -> Result<OpReport, GradcheckError> {
         let mut reports = Vec::new();
         let mut failed = Vec::new();
         for (c, shapes) in self.cases().iter().enumerate() {
             let inputs = self.sample(c)?;
             let label = self.case_label(shapes);
-            let mut outcomes =
-                vec![gradcheck_labeled(format!("gradcheck of {label}"), &self.f, &inputs, &self.options)];
+            let (f, o) = (&self.f, &self.options);
+            let mut outcomes = vec![gradcheck_labeled(format!("gradcheck of {label}"), f, &inputs, o, Walk::Reverse)];
             if self.second_order {
-                let label = format!("gradgradcheck of {label}");
-                outcomes.push(gradgradcheck_labeled(label, &self.f, &inputs, &self.options));
+                // Forward mode derives a custom op's tangents from its backward, so it needs the
+                // same differentiable backward as the second order.
+                outcomes.push(gradcheck_labeled(format!("jvpcheck of {label}"), f, &inputs, o, Walk::Forward));
+                outcomes.push(gradgradcheck_labeled(format!("gradgradcheck of {label}"), f, &inputs, o, Walk::Reverse));
+                let forward = format!("jvpcheck of the gradient of {label} (forward over reverse)");
+                outcomes.push(gradgradcheck_labeled(forward, f, &inputs, o, Walk::Forward));
             }
             for outcome in outcomes {
                 match outcome {

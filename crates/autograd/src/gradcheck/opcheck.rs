@@ -137,8 +137,10 @@ impl<'a> OpCheck<'a> {
         self
     }
 
-    /// Whether to run the second-order check too (the default). Say `false` for an op whose
-    /// backward is not differentiable (a custom op computing on raw tensors).
+    /// Whether to run the second-order checks and the forward-mode ones too (the default). Say
+    /// `false` for an op whose backward is not differentiable (a custom op computing on raw
+    /// tensors), which has neither a second order nor, since forward mode derives a custom op's
+    /// tangents from its backward, a forward mode.
     pub fn twice_differentiable(mut self, yes: bool) -> Self {
         self.second_order = yes;
         self
@@ -170,9 +172,9 @@ impl<'a> OpCheck<'a> {
         self
     }
 
-    /// Applies the op to `inputs` (for the crate's own tests of its table).
-    #[cfg(test)]
-    pub(crate) fn apply<'t>(&self, inputs: &[Var<'t, f64>]) -> Result<Var<'t, f64>> {
+    /// Applies the op to `inputs` (values on a tape, as [`sample`](OpCheck::sample) draws them),
+    /// for checks of one's own (`tests/op_table.rs` compares forward and reverse mode with it).
+    pub fn apply<'t>(&self, inputs: &[Var<'t, f64>]) -> Result<Var<'t, f64>> {
         (self.f)(inputs)
     }
 

@@ -3,7 +3,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Add;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -19,6 +19,12 @@ impl<T: Float> Rule<T> for Add {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || Ok(g.clone()))?;
         ctx.grad(1, || Ok(g.clone()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Add {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.sum_over_inputs(|_, t| Ok(t.clone()))
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::AddScalar;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -18,6 +18,12 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for AddScalar {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || Ok(g.clone()))
+    }
+}
+
+impl<T: Float> Jvp<T> for AddScalar {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| Ok(t.clone()))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
 use crate::op::BroadcastTo;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Var};
 
@@ -47,6 +47,13 @@ impl<T: Float> Rule<T> for BroadcastTo {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.sum_to_at(&from, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for BroadcastTo {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let to = ctx.output_shape();
+        ctx.linear(|t| t.broadcast_at(&to, Site::caller()))
     }
 }
 

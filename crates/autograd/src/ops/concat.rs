@@ -9,7 +9,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Concat;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
@@ -107,6 +107,15 @@ impl<T: Float> Rule<T> for Concat {
             start += len;
         }
         Ok(())
+    }
+}
+
+impl<T: Float> Jvp<T> for Concat {
+    /// The concatenation of the tangents (zeros for inputs without one).
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let tangents: Vec<Var<'t, T>> = (0..ctx.arity()).map(|i| ctx.tangent_or_zeros(i)).collect();
+        let refs: Vec<&Var<'t, T>> = tangents.iter().collect();
+        Var::concat(&refs, self.axis).map(Some)
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::error::Site;
 use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Div;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -23,6 +23,20 @@ impl<T: Float> Rule<T> for Div {
         let g_over_b = g.div(&b)?;
         ctx.grad(1, || Ok(g_over_b.mul(&a.div(&b)?)?.neg()))?;
         ctx.grad(0, || Ok(g_over_b))
+    }
+}
+
+impl<T: Float> Jvp<T> for Div {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (a, b) = (ctx.saved(0), ctx.saved(1));
+        ctx.sum_over_inputs(|i, t| {
+            let t_over_b = t.div(b)?;
+            if i == 0 {
+                Ok(t_over_b)
+            } else {
+                Ok(t_over_b.mul(&a.div(b)?)?.neg())
+            }
+        })
     }
 }
 

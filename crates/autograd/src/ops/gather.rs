@@ -11,7 +11,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::Lanes;
 use crate::op::{AxisIndex, Gather};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Shape, Tensor, Var};
 
@@ -103,6 +103,12 @@ impl<T: Float> Rule<T> for Gather {
         let axis = self.index.axis();
         let size = ctx.input_shape(0)[axis];
         ctx.grad(0, || g.scatter_add_at(self.index.clone(), size, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Gather {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| t.gather_at(self.index.clone(), Site::caller()))
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexAdd};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
@@ -50,6 +50,13 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for IndexAdd {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || g.index_select_at(self.index.clone(), Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for IndexAdd {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let size = ctx.output_shape()[self.index.axis()];
+        ctx.linear(|t| t.index_add_at(self.index.clone(), size, Site::caller()))
     }
 }
 

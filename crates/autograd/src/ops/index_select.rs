@@ -9,7 +9,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexSelect};
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Float, Result, Tensor, Var};
 
@@ -56,6 +56,12 @@ impl<T: Float> Rule<T> for IndexSelect {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let size = ctx.input_shape(0)[self.index.axis()];
         ctx.grad(0, || g.index_add_at(self.index.clone(), size, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for IndexSelect {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| t.index_select_at(self.index.clone(), Site::caller()))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
 use crate::op::Linear;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
@@ -127,6 +127,19 @@ impl<T: Float> Rule<T> for Linear {
             ctx.grad(2, || g2.sum_to_at(&Shape::from([outputs]), site))?;
         }
         Ok(())
+    }
+}
+
+impl<T: Float> Jvp<T> for Linear {
+    /// `ẏ = ẋ·wᵀ + x·ẇᵀ + ḃ`.
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (x, w) = (ctx.saved(0), ctx.saved(1));
+        let out = ctx.output_shape();
+        ctx.sum_over_inputs(|i, t| match i {
+            0 => t.linear(w, None),
+            1 => x.linear(t, None),
+            _ => t.broadcast_at(&out, Site::caller()),
+        })
     }
 }
 

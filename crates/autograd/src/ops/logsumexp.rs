@@ -12,7 +12,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{for_each_pair, for_each_row, lane_max, map_lanes, Lanes};
 use crate::op::Logsumexp;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axes, Float, Result, Shape, Tensor, Var};
 
@@ -104,6 +104,15 @@ impl<T: Float> Rule<T> for Logsumexp {
             });
             Ok(g.constant(value))
         })
+    }
+}
+
+impl<T: Float> Jvp<T> for Logsumexp {
+    /// `ẏ = Σ softmax(x)·ẋ` over the reduced axes, with `softmax(x) = e^(x − y)`.
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (x, y) = (ctx.saved(0), ctx.saved(1));
+        let to = ctx.output_shape();
+        ctx.linear(|t| t.mul(&x.sub(y)?.exp())?.sum_to_at(&to, Site::caller()))
     }
 }
 

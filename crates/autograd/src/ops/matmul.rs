@@ -29,7 +29,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
 use crate::op::Matmul;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
@@ -151,6 +151,15 @@ impl<T: Float> Rule<T> for Matmul {
         let (ta, tb, site) = (self.transpose_a, self.transpose_b, Site::caller());
         ctx.grad(0, || if ta { b.matmul_at(g, tb, true, site) } else { g.matmul_at(&b, false, !tb, site) })?;
         ctx.grad(1, || if tb { g.matmul_at(&a, true, ta, site) } else { a.matmul_at(g, !ta, false, site) })
+    }
+}
+
+impl<T: Float> Jvp<T> for Matmul {
+    /// Bilinear: `Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ)`.
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (a, b) = (ctx.saved(0), ctx.saved(1));
+        let (ta, tb, site) = (self.transpose_a, self.transpose_b, Site::caller());
+        ctx.sum_over_inputs(|i, t| if i == 0 { t.matmul_at(b, ta, tb, site) } else { a.matmul_at(t, ta, tb, site) })
     }
 }
 

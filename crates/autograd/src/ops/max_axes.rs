@@ -5,8 +5,8 @@
 //!
 //! Without a tie the whole gradient goes to the one winning element (what lets Maxout train only
 //! the winning piece); ties split it evenly, as PyTorch's `amax`/`amin` and JAX's `max` (which
-//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
-//! and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
+//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are
+//! piecewise constant, so the rule is `g · w` with a constant `w` and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
 //! no gradient.
 //!
 //! Kinks: where the set of winning elements changes. The rule declares them through the same
@@ -19,7 +19,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::for_each_pair;
 use crate::op::{MaxAxes, MinAxes, Op};
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axes, Error, Float, Result, Shape, Tensor, Var};
 
@@ -122,8 +122,9 @@ impl Extremum {
     }
 }
 
-/// `dx = [x = y] · g / k` (or the weights `[x = y] / k` alone, without `g`), with `g` and `y` of the kept shape and `k` the number of elements
-/// tying for their group's extremum: one pass to count the ties, one to write.
+/// `dx = [x = y] · g / k` (or the weights `[x = y] / k` alone, without `g`), with `g` and `y` of
+/// the kept shape and `k` the number of elements tying for their group's extremum: one pass to
+/// count the ties, one to write.
 fn split_among_winners<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: Option<&Tensor<T>>) -> Tensor<T> {
     let (xs, ys) = (x.data(), y.data());
     let mut counts = vec![0u32; ys.len()];
@@ -154,6 +155,15 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
     })
 }
 
+/// `ẏ = Σ w·ẋ` over the reduced axes, with the backward's weights `w` (the winners' shares).
+pub(super) fn jvp<'t, T: Float>(ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+    let (x, y) = (ctx.saved(0), ctx.saved(1));
+    ctx.linear(|t| {
+        let w = t.constant(split_among_winners(&x.value, &y.value, None));
+        t.mul(&w)?.sum_to_at(y.shape(), Site::caller())
+    })
+}
+
 /// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
 /// which changes exactly where the set of winners does.
 pub(super) fn branches<T: Float>(saved: &[&Tensor<T>], labels: &mut Branches) {
@@ -167,6 +177,12 @@ impl<T: Float> Rule<T> for MaxAxes {
 
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(saved, labels)
+    }
+}
+
+impl<T: Float> Jvp<T> for MaxAxes {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        jvp(ctx)
     }
 }
 

@@ -10,7 +10,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Maximum;
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
@@ -90,6 +90,19 @@ pub(super) fn backward<'t, T: Float>(which: Which, ctx: &mut Ctx<'_, 't, T>, g: 
 
 /// The kinks of both `maximum` and `minimum`: an element's branch is the share of the gradient
 /// that goes to `a` (1, ½ or 0), which changes exactly where the winner does.
+/// `ẏ = w(a, b)·ȧ + w(b, a)·ḃ` with the backward's shares `w` (½ each at a tie).
+pub(super) fn jvp<'t, T: Float>(which: Which, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+    let (a, b) = (ctx.saved(0), ctx.saved(1));
+    ctx.sum_over_inputs(|i, t| {
+        let (x, other) = if i == 0 { (a, b) } else { (b, a) };
+        if t.tape.is_recording() && t.is_tracked() {
+            t.mul(&t.constant(x.value.zip_map(&other.value, |x, o| share(which, x, o))))
+        } else {
+            Ok(t.constant(t.value.zip3_map(&x.value, &other.value, |t, x, o| t * share(which, x, o))))
+        }
+    })
+}
+
 pub(super) fn branches<T: Float>(which: Which, saved: &[&Tensor<T>], labels: &mut Branches) {
     labels.note_values(&saved[0].zip_map(saved[1], |a, b| share(which, a, b)));
 }
@@ -101,6 +114,12 @@ impl<T: Float> Rule<T> for Maximum {
 
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(Which::Max, saved, labels)
+    }
+}
+
+impl<T: Float> Jvp<T> for Maximum {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        jvp(Which::Max, ctx)
     }
 }
 

@@ -3,11 +3,11 @@
 //! evenly among the elements equal to the minimum, as PyTorch's `amin` and JAX; NaN propagates
 //! and sends no gradient. Kinks: where the set of minimal elements changes.
 
-use super::max_axes::{backward, branches, Extremum};
+use super::max_axes::{backward, branches, jvp, Extremum};
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::MinAxes;
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::{Axes, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -34,6 +34,12 @@ impl<T: Float> Rule<T> for MinAxes {
 
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(saved, labels)
+    }
+}
+
+impl<T: Float> Jvp<T> for MinAxes {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        jvp(ctx)
     }
 }
 

@@ -4,11 +4,11 @@
 //! The kernel and the rule are `maximum`'s with the comparison reversed. Gradient checks treat
 //! `a = b` as a kink.
 
-use super::maximum::{backward, branches, pick, Which};
+use super::maximum::{backward, branches, jvp, pick, Which};
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Minimum;
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
@@ -27,6 +27,12 @@ impl<T: Float> Rule<T> for Minimum {
 
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         branches(Which::Min, saved, labels)
+    }
+}
+
+impl<T: Float> Jvp<T> for Minimum {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        jvp(Which::Min, ctx)
     }
 }
 

@@ -13,14 +13,14 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::{primitives, Op};
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Tape, Tensor, Var};
 
 mod custom;
 
 /// Generates, from the table's rows, the module of each primitive and the dispatch of a
-/// recorded op to its backward rule and its kinks.
+/// recorded op to its backward rule, its forward-mode rule and its kinks.
 macro_rules! define_ops {
     ($( $name:ident $backward:ident $variant:ident $(<$t:ident>)? $({ $($field:ident: $ty:ty),* })?, )*) => {
         $( pub mod $name; )*
@@ -33,6 +33,18 @@ macro_rules! define_ops {
                 Op::Leaf(_) => unreachable!("the backward walk stops at leaves"),
                 $( Op::$variant(op) => Rule::backward(op, ctx, g), )*
                 Op::Custom(op) => Rule::backward(op, ctx, g),
+            }
+        }
+
+        /// Runs the forward-mode (JVP) rule of a recorded primitive: one line per primitive,
+        /// generated from the table. Custom ops have no rule of their own: the forward walk
+        /// (`forward.rs`) derives theirs from their backward.
+        #[inline]
+        pub(crate) fn jvp<'t, T: Float>(op: &Op<T>, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+            match op {
+                Op::Leaf(_) => unreachable!("tangents start at leaves"),
+                $( Op::$variant(op) => Jvp::jvp(op, ctx), )*
+                Op::Custom(_) => unreachable!("the forward walk derives a custom op's tangent from its backward"),
             }
         }
 

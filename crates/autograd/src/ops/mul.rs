@@ -3,7 +3,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Mul;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -20,6 +20,13 @@ impl<T: Float> Rule<T> for Mul {
         let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
         ctx.grad(0, || g.mul(&b))?;
         ctx.grad(1, || g.mul(&a))
+    }
+}
+
+impl<T: Float> Jvp<T> for Mul {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (a, b) = (ctx.saved(0), ctx.saved(1));
+        ctx.sum_over_inputs(|i, t| t.mul(if i == 0 { b } else { a }))
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::MulScalar;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -27,6 +27,12 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for MulScalar<T> {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || Ok(g.mul_scalar(self.c)))
+    }
+}
+
+impl<T: Float> Jvp<T> for MulScalar<T> {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| Ok(t.mul_scalar(self.c)))
     }
 }
 

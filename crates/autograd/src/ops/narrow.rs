@@ -6,7 +6,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Narrow;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
@@ -64,6 +64,13 @@ impl<T: Float> Rule<T> for Narrow {
         let n = ctx.input_shape(0)[axis];
         let after = n - start - g.dims()[axis];
         ctx.grad(0, || g.pad_at(axis, start, after, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Narrow {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let len = ctx.output_shape()[self.axis];
+        ctx.linear(|t| t.narrow_at(self.axis, self.start, len, Site::caller()))
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Pad;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
@@ -49,6 +49,14 @@ impl<T: Float> Rule<T> for Pad {
         let (axis, before) = (self.axis, self.before);
         let n = ctx.input_shape(0)[axis];
         ctx.grad(0, || g.narrow_at(axis, before, n, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Pad {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (axis, before) = (self.axis, self.before);
+        let after = ctx.output_shape()[axis] - ctx.input_shape(0)[axis] - before;
+        ctx.linear(|t| t.pad_at(axis, before, after, Site::caller()))
     }
 }
 

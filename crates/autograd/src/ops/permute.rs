@@ -8,7 +8,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Permute;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axes, Axis, Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
@@ -144,6 +144,12 @@ impl<T: Float> Rule<T> for Permute {
             inverse[p] = k;
         }
         ctx.grad(0, || g.permute_at(inverse.into(), Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Permute {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| t.permute_at(self.perm.clone(), Site::caller()))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::Site;
 use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Pow;
 use crate::rule::elementwise::Elementwise;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -22,19 +22,30 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for Pow {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let (a, b, y) = (ctx.saved(0).clone(), ctx.saved(1).clone(), ctx.saved(2).clone());
-        ctx.grad(0, || {
-            // b·a^(b−1), with the exponent raised by 1 where a = b = 0 (a constant mask, so the
-            // rule stays differentiable): there b·a⁰ = 0 instead of 0·0⁻¹ = NaN.
-            let zero_zero =
-                a.value.zip_map(&b.value, |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO });
-            g.mul(&b.mul(&a.pow(&b.add_scalar(-T::ONE).add(&b.constant(zero_zero))?)?)?)
-        })?;
-        ctx.grad(1, || {
-            // ln a with the a = 0 entries replaced by 0 (a constant mask keeps it differentiable).
-            let zero_base = a.piecewise(|v| if v == T::ZERO { T::ONE } else { T::ZERO });
-            g.mul(&y.mul(&a.add(&zero_base)?.log())?)
-        })
+        ctx.grad(0, || g.mul(&partial_base(&a, &b)?))?;
+        ctx.grad(1, || g.mul(&partial_exponent(&a, &y)?))
     }
+}
+
+impl<T: Float> Jvp<T> for Pow {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let (a, b, y) = (ctx.saved(0), ctx.saved(1), ctx.saved(2));
+        ctx.sum_over_inputs(|i, t| t.mul(&if i == 0 { partial_base(a, b)? } else { partial_exponent(a, y)? }))
+    }
+}
+
+/// `∂y/∂a = b·a^(b−1)`, with the exponent raised by 1 where a = b = 0 (a constant mask, so the
+/// rule stays differentiable): there b·a⁰ = 0 instead of 0·0⁻¹ = NaN.
+fn partial_base<'t, T: Float>(a: &Var<'t, T>, b: &Var<'t, T>) -> Result<Var<'t, T>> {
+    let zero_zero = a.value.zip_map(&b.value, |a, b| if a == T::ZERO && b == T::ZERO { T::ONE } else { T::ZERO });
+    b.mul(&a.pow(&b.add_scalar(-T::ONE).add(&b.constant(zero_zero))?)?)
+}
+
+/// `∂y/∂b = y·ln a`, with the a = 0 entries of ln a replaced by 0 (a constant mask keeps it
+/// differentiable).
+fn partial_exponent<'t, T: Float>(a: &Var<'t, T>, y: &Var<'t, T>) -> Result<Var<'t, T>> {
+    let zero_base = a.piecewise(|v| if v == T::ZERO { T::ONE } else { T::ZERO });
+    y.mul(&a.add(&zero_base)?.log())
 }
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).

@@ -5,8 +5,8 @@
 use crate::error::Site;
 use crate::gradcheck::{Domain, OpCheck};
 use crate::op::Powf;
-use crate::rule::elementwise::{chain, Derivative, Elementwise};
-use crate::rule::{Ctx, Rule};
+use crate::rule::elementwise::{chain, tangent, Derivative, Elementwise};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
@@ -25,6 +25,15 @@ impl<T: Float> Rule<T> for Powf<T> {
             return ctx.grad(0, || Ok(g.constant(Tensor::zeros(g.shape().clone()))));
         }
         chain(&PowerRule(self.p), ctx, g)
+    }
+}
+
+impl<T: Float> Jvp<T> for Powf<T> {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        if self.p == T::ZERO {
+            return Ok(None);
+        }
+        ctx.linear(|t| tangent(&PowerRule(self.p), ctx.saved(0), t))
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Reshape;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
@@ -114,6 +114,12 @@ impl<T: Float> Rule<T> for Reshape {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.reshape_at(from, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Reshape {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| t.reshape_at(ctx.output_shape(), Site::caller()))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::error::Site;
 use crate::gradcheck::{Domain, OpCheck};
 use crate::kernels::sign;
 use crate::op::Sign;
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Tensor, Var};
 
@@ -28,6 +28,13 @@ impl<T: Float> Rule<T> for Sign {
     /// Its only kink, a jump at 0: the branch is the sign of the saved input.
     fn branches(&self, saved: &[&Tensor<T>], labels: &mut Branches) {
         labels.note_values(&saved[0].map(sign));
+    }
+}
+
+impl<T: Float> Jvp<T> for Sign {
+    /// Piecewise constant: the tangent is zero.
+    fn jvp<'t>(&self, _ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        Ok(None)
     }
 }
 

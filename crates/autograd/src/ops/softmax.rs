@@ -9,7 +9,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::Softmax;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axis, Float, Result, Var};
 
@@ -62,6 +62,14 @@ impl<T: Float> Rule<T> for Softmax {
                 }
             })))
         })
+    }
+}
+
+impl<T: Float> Jvp<T> for Softmax {
+    /// `ẏ = y·(ẋ − Σ y·ẋ)`, the sum along the axis.
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let y = ctx.saved(0);
+        ctx.linear(|t| y.mul(&t.sub(&t.mul(y)?.sum_axes(&[self.axis], true)?)?))
     }
 }
 

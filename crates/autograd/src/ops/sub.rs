@@ -3,7 +3,7 @@
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Sub;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Float, Result, Var};
 
@@ -19,6 +19,12 @@ impl<T: Float> Rule<T> for Sub {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         ctx.grad(0, || Ok(g.clone()))?;
         ctx.grad(1, || Ok(g.neg()))
+    }
+}
+
+impl<T: Float> Jvp<T> for Sub {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.sum_over_inputs(|i, t| Ok(if i == 0 { t.clone() } else { t.neg() }))
     }
 }
 

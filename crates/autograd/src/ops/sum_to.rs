@@ -9,7 +9,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::sum_to;
 use crate::op::SumTo;
-use crate::rule::{Ctx, Rule};
+use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Axes, Error, Float, Result, Shape, Var};
 
@@ -88,6 +88,13 @@ impl<T: Float> Rule<T> for SumTo {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let from = ctx.input_shape(0);
         ctx.grad(0, || g.broadcast_at(&from, Site::caller()))
+    }
+}
+
+impl<T: Float> Jvp<T> for SumTo {
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let to = ctx.output_shape();
+        ctx.linear(|t| t.sum_to_at(&to, Site::caller()))
     }
 }
 

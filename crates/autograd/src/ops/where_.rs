@@ -17,7 +17,7 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
 use crate::op::Where;
-use crate::rule::{Branches, Ctx, Rule};
+use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
@@ -138,6 +138,16 @@ impl<T: Float> Rule<T> for Where {
         for &c in saved[0].data() {
             labels.note((c != T::ZERO) as u64);
         }
+    }
+}
+
+impl<T: Float> Jvp<T> for Where {
+    /// The selection of the tangents: `ẏ = where(c, ȧ, ḃ)` (the mask is a constant).
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        let c = ctx.saved(0);
+        let zero = c.scalar(T::ZERO);
+        let (a, b) = (ctx.tangent(1).unwrap_or(&zero), ctx.tangent(2).unwrap_or(&zero));
+        Var::where_at(c, a, b, Site::caller()).map(Some)
     }
 }
 

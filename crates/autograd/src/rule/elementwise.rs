@@ -7,9 +7,9 @@
 //!   differentiated again.
 //!
 //! An op whose row in the table says `derivative` implements only [`Derivative`]; its backward
-//! rule is [`Unary`]'s, below.
+//! rule and its forward-mode rule are [`Unary`]'s, below.
 
-use super::{Branches, Ctx, Rule};
+use super::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::op::Unary;
 use crate::{kernels, Float, Result, Tensor, Var};
 
@@ -157,6 +157,13 @@ impl<T: Float, D: Derivative<T>> Rule<T> for Unary<D> {
     }
 }
 
+impl<T: Float, D: Derivative<T>> Jvp<T> for Unary<D> {
+    #[inline]
+    fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
+        ctx.linear(|t| tangent(&self.0, ctx.saved(0), t))
+    }
+}
+
 /// A scalar that remembers the pieces of a piecewise definition it went through: evaluating a
 /// derivative formula on it gives, besides the value, a label of the branch it took.
 #[derive(Clone, Copy)]
@@ -246,4 +253,14 @@ pub(crate) fn chain<'t, T: Float, D: Derivative<T>>(d: &D, ctx: &mut Ctx<'_, 't,
             Ok(g.constant(g.value.zip_map(&s.value, |g, s| g * d.derivative(&s))))
         }
     })
+}
+
+/// `ẏ = f′(saved) · ẋ`, the forward-mode counterpart of [`chain`]: fused when nothing is being
+/// recorded, composed otherwise.
+pub(crate) fn tangent<'t, T: Float, D: Derivative<T>>(d: &D, s: &Var<'t, T>, t: &Var<'t, T>) -> Result<Var<'t, T>> {
+    if t.tape.is_recording() && (t.is_tracked() || s.is_tracked()) {
+        t.mul(&d.derivative(s))
+    } else {
+        Ok(t.constant(t.value.zip_map(&s.value, |t, s| t * d.derivative(&s))))
+    }
 }

@@ -1,6 +1,7 @@
 //! How a backward rule is written: [`Rule`] (what every primitive implements: its backward and
-//! its kinks), [`Ctx`] (what a rule sees), and the elementwise machinery with which an op of one
-//! input states its derivative once (`elementwise.rs`), from which its rule and its kinks follow.
+//! its kinks), [`Ctx`] (what a rule sees), its forward-mode counterpart [`Jvp`] with [`JvpCtx`]
+//! (`jvp.rs`), and the elementwise machinery with which an op of one input states its derivative
+//! once (`elementwise.rs`), from which its rule, its JVP and its kinks follow.
 //!
 //! This layer sits between the tape (below: recording) and the primitives (above: `ops/`, which
 //! implement it); the reverse walk (`backward.rs`) builds a `Ctx` for each node it visits and
@@ -8,8 +9,10 @@
 
 mod ctx;
 pub(crate) mod elementwise;
+mod jvp;
 
 pub(crate) use ctx::{accumulate, Ctx};
+pub(crate) use jvp::{Jvp, JvpCtx};
 
 use crate::{Float, Result, Tensor, Var};
 

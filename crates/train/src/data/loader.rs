@@ -1,9 +1,9 @@
 //! [`DataLoader`]: mini-batches, reshuffled every epoch from one seed.
 //!
-//! The lecture's semantics of mini-batch training: each epoch visits every sample exactly once,
-//! in a fresh random order; the order is cut into batches of `batch_size` samples, one
-//! parameter update each, the last batch holding what is left. So one epoch is
-//! ⌈N / batch_size⌉ updates.
+//! Mini-batch training as the lecture that `docs/lecture.md` follows defines it (§6): each epoch
+//! visits every sample exactly once, in a fresh random order; the order is cut into batches of
+//! `batch_size` samples, one parameter update each, the last batch holding what is left. So one
+//! epoch is ⌈N / batch_size⌉ updates.
 //!
 //! The order of epoch `e` is a pure function of `(seed, e)`: a ChaCha stream keyed by both
 //! shuffles `0..N` (Fisher–Yates). The same seed gives the same bits on every run, and a run

@@ -73,8 +73,8 @@ fn draw_chart<DB: DrawingBackend>(chart: &Chart, area: &DrawingArea<DB, Shift>) 
 /// The margin right of the plotting area: [`MARGIN`], or more if the label of the last x tick,
 /// centred on its tick, would reach past it (and be cut off at the edge of the figure, as
 /// `100000` once showed as `10000`). The SVG viewer's font decides the real width of a label;
-/// plotters estimates 0.56 em per character, and DejaVu Sans, a common default sans-serif, draws
-/// digits 0.64 em wide, so the estimate is widened by a fifth.
+/// plotters estimates 0.56 of the declared font size per character, and DejaVu Sans, a common
+/// default sans-serif, draws digits 0.64 of it wide, so the estimate is widened by a fifth.
 fn right_margin<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     bounds: &Bounds,
