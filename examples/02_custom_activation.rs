@@ -8,6 +8,9 @@
 //! Then one `OpCheck` call each registers the op and checks it over several shapes, and a
 //! deliberately broken variant shows what a failing check prints.
 //!
+//! Swish is built in as `nn::silu` (PyTorch's name); it is rebuilt here because it is the smallest
+//! activation whose derivative is worth deriving.
+//!
 //! Run with `cargo run --example 02_custom_activation`.
 
 use chainrule::autograd::{

@@ -48,12 +48,14 @@ mod tests {
     /// `fit` of a small MLP on `world` for 4 epochs, from rank 0's initialization: 70 samples,
     /// 10 held out for validation. Batches of 11 end each epoch with 5 samples, which three
     /// ranks share unequally (2, 2, 1); batches of 29 end with 2, which leave rank 2 nothing.
-    /// Rank `stopper`, if any, asks to stop after epoch 2; `out` gets each rank's output folder.
+    /// Rank `stopper`, if any, asks to stop after epoch 2; `out` gets each rank's output folder;
+    /// `l2`, if any, adds an L2 penalty on the weight matrices with that coefficient.
     fn fit(
         world: &dyn Communicator,
         batch_size: usize,
         stopper: Option<usize>,
         out: Option<&Path>,
+        l2: Option<f64>,
     ) -> (Vec<Vec<f64>>, History) {
         let mut rng = StdRng::seed_from_u64(world.rank() as u64 + 3);
         let model = Sequential::<f64>::new()
@@ -64,6 +66,7 @@ mod tests {
         let mut sgd =
             Sgd::new(model.named_parameters(), SgdConfig { lr: 0.1, momentum: 0.9, ..Default::default() }).unwrap();
         let data = data();
+        let weights = nn::weight_matrices(&model);
         let mut run = Fit::new(&model, &mut sgd, &data)
             .epochs(4)
             .batch_size(batch_size)
@@ -77,6 +80,9 @@ mod tests {
             })
             .progress(ProgressMode::Quiet)
             .data_parallel(&mut ddp);
+        if let Some(l2) = l2 {
+            run = run.penalty(move |tape| nn::l2_penalty(tape, &weights, l2));
+        }
         if let Some(out) = out {
             run = run.out_dir(out.join(format!("rank-{}", world.rank())));
         }
@@ -93,10 +99,13 @@ mod tests {
 
     #[test]
     fn fit_on_three_ranks_is_fit_on_one_process() {
-        for batch_size in [11, 29] {
-            let (alone, alone_history) = fit(&SingleProcess, batch_size, None, None);
+        // With a penalty too: each rank adds it to its share of the batch, and the weighted sum
+        // of the gradients must still count it once.
+        for (batch_size, l2) in [(11, None), (29, None), (11, Some(0.05))] {
+            let (alone, alone_history) = fit(&SingleProcess, batch_size, None, None, l2);
             assert_eq!(alone_history.epochs.len(), 4);
-            let ranks = on_three_ranks(move |world| fit(world, batch_size, None, None));
+            assert_eq!(alone_history.last().unwrap().get("penalty").is_some(), l2.is_some());
+            let ranks = on_three_ranks(move |world| fit(world, batch_size, None, None, l2));
             for (params, history) in &ranks {
                 assert_eq!(params, &ranks[0].0, "the ranks stay identical");
                 for (a, r) in alone.iter().flatten().zip(params.iter().flatten()) {
@@ -120,7 +129,7 @@ mod tests {
     fn a_stop_on_one_rank_stops_every_rank_and_only_rank_0_writes() {
         let dir = std::env::temp_dir().join(format!("chainrule-fit-ranks-{}", std::process::id()));
         let out = dir.clone();
-        let ranks = on_three_ranks(move |world| fit(world, 11, Some(1), Some(&out)).1);
+        let ranks = on_three_ranks(move |world| fit(world, 11, Some(1), Some(&out), None).1);
         for (rank, history) in ranks.iter().enumerate() {
             assert_eq!(history.epochs.len(), 2, "rank {rank}");
             let expected = if rank == 1 { "asked by one rank" } else { "another rank stopped the run" };
