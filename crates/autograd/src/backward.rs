@@ -11,12 +11,13 @@
 //! recorded like any other op, which is all that higher-order derivatives need.
 
 use crate::error::Site;
+use crate::hook::{run_param_hooks, run_value_hooks};
 use crate::op::Op;
 use crate::ops;
 use crate::parameter::add_into;
 use crate::rule::{accumulate, Ctx};
 use crate::tape::{Graph, Leaf, NodeId, NO_NODE};
-use crate::{Error, Float, Result, Tape, Tensor, Var};
+use crate::{Error, Float, Parameter, Result, Tape, Tensor, Var};
 
 /// How a backward pass treats the graph.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -181,6 +182,10 @@ fn backprop<'t, T: Float>(
         Wanted::Nodes(ids) => ids.iter().copied().filter(|&i| i != NO_NODE).min().unwrap_or(top),
     };
     let mut grads: Vec<Option<Var<'t, T>>> = vec![None; top as usize + 1];
+    // Checked once per walk, so that a tape without hooks pays one branch per node.
+    let hooked = !tape.graph.borrow().hooks.is_empty();
+    // The gradients of parameters with hooks, summed over their leaves, hooked after the walk.
+    let mut deferred: Vec<(Parameter<T>, Tensor<T>, Site)> = Vec::new();
     let _recording = tape.pause_recording(options.create_graph);
     for (id, seed) in roots {
         if *id != NO_NODE {
@@ -196,11 +201,17 @@ fn backprop<'t, T: Float>(
             Wanted::Leaves => false,
             Wanted::Nodes(ids) => ids.contains(&id),
         };
-        let g = match &mut grads[id as usize] {
+        let mut g = match &mut grads[id as usize] {
             None => continue,
             Some(g) if keep => g.clone(),
             slot => slot.take().expect("matched Some"),
         };
+        if hooked {
+            g = run_value_hooks(tape, id, g)?;
+            if keep {
+                grads[id as usize] = Some(g.clone());
+            }
+        }
         let op = {
             let mut graph = tape.graph.borrow_mut();
             let Graph { nodes, input_ids, saved: arena, info, leaves, traces, .. } = &mut *graph;
@@ -213,7 +224,7 @@ fn backprop<'t, T: Float>(
             }
             if let Op::Leaf(index) = node.op {
                 if let Wanted::Leaves = wanted {
-                    deposit_in_leaf(&mut leaves[index as usize], g.value(), info[id as usize].site)?;
+                    deposit_in_leaf(&mut leaves[index as usize], g.value(), info[id as usize].site, &mut deferred)?;
                 }
                 continue;
             }
@@ -237,16 +248,38 @@ fn backprop<'t, T: Float>(
         tape.set_backward_node(outer);
         result?;
     }
+    for (param, g, site) in deferred {
+        param.accumulate_grad(&run_param_hooks(&param, g)?, site)?;
+    }
     Ok(grads)
 }
 
-/// Adds a leaf's gradient into its slot and into the parameter it came from, if any. Out of
-/// line: leaves are few, and the reverse walk's loop stays tighter without this body.
+/// Adds a leaf's gradient into its slot and into the parameter it came from, if any; for a
+/// parameter with hooks, into `deferred` instead, summed per parameter. Out of line: leaves
+/// are few, and the reverse walk's loop stays tighter without this body.
 #[inline(never)]
-fn deposit_in_leaf<T: Float>(leaf: &mut Leaf<T>, g: &Tensor<T>, site: Site) -> Result<()> {
+fn deposit_in_leaf<T: Float>(
+    leaf: &mut Leaf<T>,
+    g: &Tensor<T>,
+    site: Site,
+    deferred: &mut Vec<(Parameter<T>, Tensor<T>, Site)>,
+) -> Result<()> {
     add_into(&mut leaf.grad, g);
-    match &leaf.param {
-        Some(param) => param.accumulate_grad(g, site),
-        None => Ok(()),
+    let Some(param) = &leaf.param else { return Ok(()) };
+    if param.accumulate_grad_unless_hooked(g, site)? {
+        return Ok(());
     }
+    match deferred.iter_mut().find(|(p, _, _)| p.same_as(param)) {
+        Some((_, sum, _)) if sum.shape() != g.shape() => {
+            return Err(Error::ShapeMismatch {
+                op: "parameter gradient",
+                lhs: sum.shape().clone(),
+                rhs: g.shape().clone(),
+                site,
+            })
+        }
+        Some((_, sum, _)) => sum.data_mut().iter_mut().zip(g.data()).for_each(|(s, &g)| *s += g),
+        None => deferred.push((param.clone(), g.clone(), site)),
+    }
+    Ok(())
 }

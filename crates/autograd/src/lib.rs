@@ -73,19 +73,21 @@
 //!
 //! [`functional`] differentiates a function given as a closure: [`functional::vjp`],
 //! [`functional::jvp`] (forward mode), Jacobians by rows or columns, Hessians and
-//! Hessian-vector products, all nestable (`docs/functional.md`).
+//! Hessian-vector products, all nestable (`docs/functional.md`). Gradient hooks
+//! ([`Var::register_hook`], [`Parameter::register_hook`]) look at or replace a gradient as the
+//! backward pass carries it: per-layer gradient norms, clipping one layer, gradient reversal.
 //!
 //! ## Layout
 //!
 //! Bottom up, each layer importing only from those below it (a test checks): `tensor.rs`,
-//! `shape.rs` and `kernels/` (data and the loops over it); `tape.rs`, `var.rs` and `op.rs`
-//! (recording, and the table of primitives from which `enum Op` and the rest are generated);
-//! `rule/` (what a backward or forward-mode rule sees and is written with); [`ops`] (one file per
-//! primitive: forward kernel, backward rule or derivative, JVP rule, kinks, gradient-check rows);
-//! `backward.rs` and `forward.rs` (the reverse and forward walks); `gradcheck/`
-//! (finite-difference checks) and [`functional`] (vjp, jvp, Jacobians, Hessians). Also
-//! `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has the recipe for
-//! adding a primitive.
+//! `shape.rs` and `kernels/` (data and the loops over it); `tape.rs`, `var.rs`, `op.rs` and
+//! `hook.rs` (recording, the table of primitives from which `enum Op` and the rest are
+//! generated, gradient hooks); `rule/` (what a backward or forward-mode rule sees and is written
+//! with); [`ops`] (one file per primitive: forward kernel, backward rule or derivative, JVP
+//! rule, kinks, gradient-check rows); `backward.rs` and `forward.rs` (the reverse and forward
+//! walks); `gradcheck/` (finite-difference checks) and [`functional`] (vjp, jvp, Jacobians,
+//! Hessians). Also `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has
+//! the recipe for adding a primitive.
 
 mod axis;
 mod backward;
@@ -94,6 +96,7 @@ mod float;
 mod forward;
 pub mod functional;
 mod gradcheck;
+mod hook;
 mod inspect;
 mod kernels;
 mod op;
@@ -106,6 +109,7 @@ mod tape;
 mod tensor;
 #[cfg(test)]
 mod testing;
+mod thread_bound;
 mod var;
 
 pub use axis::{Axes, Axis};
@@ -116,6 +120,7 @@ pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
     KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
+pub use hook::HookHandle;
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parameter::Parameter;

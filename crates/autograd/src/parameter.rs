@@ -30,12 +30,18 @@ struct Inner<T: Float> {
     value: Tensor<T>,
     grad: Option<Tensor<T>>,
     requires_grad: bool,
+    /// Gradient hooks by id, with where they were registered, in the order they were.
+    hooks: Vec<(u64, Site, ParamHook<T>)>,
 }
+
+/// A hook on a parameter's gradient: sees the gradient of one backward pass (summed over every
+/// use of the parameter on the tape) before it is added to the buffer, and may replace it.
+pub(crate) type ParamHook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Send + Sync>;
 
 impl<T: Float> Parameter<T> {
     /// A trainable parameter holding `value`, with no gradient yet.
     pub fn new(value: Tensor<T>) -> Self {
-        Parameter { inner: Arc::new(Mutex::new(Inner { value, grad: None, requires_grad: true })) }
+        Parameter { inner: Arc::new(Mutex::new(Inner { value, grad: None, requires_grad: true, hooks: Vec::new() })) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
@@ -104,24 +110,58 @@ impl<T: Float> Parameter<T> {
     /// in PyTorch, rather than a silently partial sum.
     pub(crate) fn accumulate_grad(&self, g: &Tensor<T>, site: Site) -> Result<()> {
         let mut inner = self.lock();
-        if let Some(acc) = &inner.grad {
-            if acc.shape() != g.shape() {
-                return Err(Error::ShapeMismatch {
-                    op: "parameter gradient",
-                    lhs: acc.shape().clone(),
-                    rhs: g.shape().clone(),
-                    site,
-                });
-            }
+        accumulate_locked(&mut inner, g, site)
+    }
+
+    /// [`accumulate_grad`](Parameter::accumulate_grad), unless the parameter has gradient hooks:
+    /// then nothing is added and `Ok(false)` says so (the backward pass sums the parameter's
+    /// gradient over the tape first and runs the hooks on the sum). One lock either way.
+    pub(crate) fn accumulate_grad_unless_hooked(&self, g: &Tensor<T>, site: Site) -> Result<bool> {
+        let mut inner = self.lock();
+        if !inner.hooks.is_empty() {
+            return Ok(false);
         }
-        add_into(&mut inner.grad, g);
-        Ok(())
+        accumulate_locked(&mut inner, g, site).map(|()| true)
+    }
+
+    /// Registers a gradient hook under `id`.
+    pub(crate) fn add_hook(&self, id: u64, site: Site, hook: ParamHook<T>) {
+        self.lock().hooks.push((id, site, hook));
+    }
+
+    /// Removes the hook registered under `id`; whether there was one.
+    pub(crate) fn remove_hook(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        let before = inner.hooks.len();
+        inner.hooks.retain(|(k, _, _)| *k != id);
+        inner.hooks.len() < before
+    }
+
+    /// The gradient hooks, in the order they were registered (handles, so that they run
+    /// without the lock held).
+    pub(crate) fn hooks(&self) -> Vec<(Site, ParamHook<T>)> {
+        self.lock().hooks.iter().map(|(_, site, hook)| (*site, hook.clone())).collect()
     }
 
     /// Whether two handles refer to the same parameter.
     pub fn same_as(&self, other: &Parameter<T>) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
+}
+
+fn accumulate_locked<T: Float>(inner: &mut Inner<T>, g: &Tensor<T>, site: Site) -> Result<()> {
+    if let Some(acc) = &inner.grad {
+        if acc.shape() != g.shape() {
+            return Err(Error::ShapeMismatch {
+                op: "parameter gradient",
+                lhs: acc.shape().clone(),
+                rhs: g.shape().clone(),
+                site,
+            });
+        }
+    }
+    add_into(&mut inner.grad, g);
+    Ok(())
 }
 
 /// Adds `g` into a gradient slot of the same shape, or puts it there if the slot is empty.
@@ -144,6 +184,7 @@ impl<T: Float> std::fmt::Debug for Parameter<T> {
             .field("shape", inner.value.shape())
             .field("has_grad", &inner.grad.is_some())
             .field("requires_grad", &inner.requires_grad)
+            .field("hooks", &inner.hooks.len())
             .finish()
     }
 }

@@ -6,6 +6,7 @@
 //! valid order for the chain rule: no recursion and no topological sort (see `backward.rs`).
 
 use crate::error::{Pass, Site};
+use crate::hook::RegisteredHook;
 use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
@@ -89,6 +90,8 @@ pub(crate) struct Graph<T: Float> {
     pub leaves: Vec<Leaf<T>>,
     /// Indexed by node; empty unless tracing was on (shorter than `nodes` when it was off).
     pub traces: Vec<Option<Trace<T>>>,
+    /// Gradient hooks on values, in the order they were registered (`hook.rs`).
+    pub hooks: Vec<RegisteredHook<T>>,
 }
 
 impl<T: Float> Graph<T> {
@@ -161,6 +164,7 @@ impl<T: Float> Tape<T> {
         graph.info.clear();
         graph.leaves.clear();
         graph.traces.clear();
+        graph.hooks.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
