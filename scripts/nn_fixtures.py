@@ -22,7 +22,7 @@ Writes:
   Huber, smooth L1 (beta > 0 and beta = 0); KL divergence with probability and log-probability
   targets and every reduction, batchmean included. Regression residuals stay away from the
   Huber/smooth-L1 thresholds (the kinks are pinned by literal tests instead).
-- activations.json: SiLU, Mish and tanh-GELU on a grid of inputs: values, first derivatives
+- activations.json: SiLU, Mish, exact GELU and tanh-GELU on a grid of inputs: values, first derivatives
   times a fixed grad-output, and second derivatives times the same grad-output, in float64.
 """
 
@@ -199,6 +199,7 @@ def activations():
     functions = {
         "silu": F.silu,
         "mish": F.mish,
+        "gelu": lambda x: F.gelu(x, approximate="none"),
         "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
     }
     out = {"x": x0.tolist(), "seed": seed.tolist(), "cases": {}}

@@ -192,6 +192,9 @@ fn backprop<'t, T: Float>(
             accumulate(&mut grads[*id as usize], seed.clone())?;
         }
     }
+    if !tape.graph.borrow().traces.is_empty() {
+        start_trace(&mut tape.graph.borrow_mut(), roots);
+    }
 
     // Scratch space reused by every node: a node's saved tensors and input positions.
     let mut saved: Vec<Var<'t, T>> = Vec::with_capacity(4);
@@ -214,19 +217,24 @@ fn backprop<'t, T: Float>(
         }
         let op = {
             let mut graph = tape.graph.borrow_mut();
-            let Graph { nodes, input_ids, saved: arena, info, leaves, traces, .. } = &mut *graph;
+            let Graph { nodes, input_ids, saved: arena, info, leaves, traces, retained, .. } = &mut *graph;
             if let Some(Some(trace)) = traces.get_mut(id as usize) {
                 trace.grad = Some(g.value().clone());
             }
             let node = &mut nodes[id as usize];
             if node.freed {
-                return Err(Error::GraphFreed { op: node.op.name(), node: id as usize, site: info[id as usize].site });
+                return Err(graph_freed(&graph, id));
             }
             if let Op::Leaf(index) = node.op {
                 if let Wanted::Leaves = wanted {
                     deposit_in_leaf(&mut leaves[index as usize], g.value(), info[id as usize].site, &mut deferred)?;
                 }
                 continue;
+            }
+            if node.retain {
+                if let Wanted::Leaves = wanted {
+                    deposit_retained(retained, id, g.value());
+                }
             }
             inputs.clear();
             inputs.extend_from_slice(&input_ids[node.inputs()]);
@@ -252,6 +260,37 @@ fn backprop<'t, T: Float>(
         param.accumulate_grad(&run_param_hooks(&param, g)?, site)?;
     }
     Ok(grads)
+}
+
+/// A second backward pass reached a node whose saved tensors the first one freed.
+#[cold]
+#[inline(never)]
+fn graph_freed<T: Float>(graph: &Graph<T>, id: NodeId) -> Error {
+    let (op, site) = (graph.nodes[id as usize].op.name(), graph.info[id as usize].site);
+    Error::GraphFreed { op, node: id as usize, name: graph.name(id).map(str::to_string), site }
+}
+
+/// Adds the gradient of an intermediate value marked with `retain_grad` into its slot. Out of
+/// line: only nodes flagged `retain` get here.
+#[cold]
+#[inline(never)]
+fn deposit_retained<T: Float>(retained: &mut [(NodeId, Option<Tensor<T>>)], node: NodeId, g: &Tensor<T>) {
+    let k = retained.binary_search_by_key(&node, |(n, _)| *n).expect("a node flagged retain is in the list");
+    add_into(&mut retained[k].1, g);
+}
+
+/// Forgets what the previous backward pass left in the traces and notes where this one starts
+/// (tracing only).
+#[cold]
+#[inline(never)]
+fn start_trace<T: Float>(graph: &mut Graph<T>, roots: &[(NodeId, Var<'_, T>)]) {
+    for trace in graph.traces.iter_mut().flatten() {
+        trace.reset_backward();
+    }
+    graph.trace_roots.clear();
+    graph
+        .trace_roots
+        .extend(roots.iter().filter(|(id, _)| *id != NO_NODE).map(|(id, seed)| (*id, seed.value().clone())));
 }
 
 /// Adds a leaf's gradient into its slot and into the parameter it came from, if any; for a

@@ -107,14 +107,17 @@ pub enum Error {
     },
     /// A backward pass reached a node whose saved tensors an earlier backward already freed.
     #[error(
-        "backward through {op} (node {node}, recorded at {site}) a second time: its saved tensors \
-         were freed by the first backward; pass retain_graph to keep them"
+        "backward through {op} (node {node}{}, recorded at {site}) a second time: its saved tensors \
+         were freed by the first backward; pass retain_graph to keep them",
+        named(name)
     )]
     GraphFreed {
         /// The op's name.
         op: &'static str,
         /// Its position on the tape.
         node: usize,
+        /// The name given to its value ([`Var::named`](crate::Var::named)), if any.
+        name: Option<String>,
         /// Where it was recorded.
         site: Site,
     },
@@ -147,12 +150,14 @@ pub enum Error {
         seed: Shape,
     },
     /// Anomaly mode found a NaN or an infinity.
-    #[error("anomaly: {op} (node {node}, recorded at {site}) produced {what} in its {pass} pass")]
+    #[error("anomaly: {op} (node {node}{}, recorded at {site}) produced {what} in its {pass} pass", named(name))]
     Anomaly {
         /// The op that produced it.
         op: &'static str,
         /// Its position on the tape (`usize::MAX` if the op recorded no node).
         node: usize,
+        /// The name given to its value ([`Var::named`](crate::Var::named)), if any.
+        name: Option<String>,
         /// Where it was called.
         site: Site,
         /// Forward output or backward gradient.
@@ -168,6 +173,21 @@ pub enum Error {
         /// The user's call site.
         site: Site,
     },
+    /// Graphviz, which [`Tape::write_svg`](crate::Tape::write_svg) runs, is not installed.
+    #[error(
+        "the `{program}` program of Graphviz was not found: install Graphviz (`apt-get install graphviz` \
+         on Debian or Ubuntu, `brew install graphviz` on macOS) or render the output of to_dot() elsewhere"
+    )]
+    GraphvizMissing {
+        /// The program looked for.
+        program: String,
+    },
+    /// Graphviz failed to render a graph ([`Tape::write_svg`](crate::Tape::write_svg)).
+    #[error("Graphviz: {msg}")]
+    Graphviz {
+        /// What went wrong: the program's exit status and what it printed.
+        msg: String,
+    },
     /// A user-defined op reported a failure.
     #[error("custom op {op}: {msg}")]
     Custom {
@@ -176,6 +196,11 @@ pub enum Error {
         /// Its message.
         msg: String,
     },
+}
+
+/// `", named z1"` for a named node, nothing otherwise.
+fn named(name: &Option<String>) -> String {
+    name.as_ref().map(|name| format!(", named {name}")).unwrap_or_default()
 }
 
 /// `"6 elements"`, or what to say when the count does not fit in `usize`.

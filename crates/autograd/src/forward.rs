@@ -92,7 +92,8 @@ pub(crate) fn push_forward<'t, T: Float>(
                 continue;
             }
             if node.freed {
-                return Err(Error::GraphFreed { op: node.op.name(), node: id as usize, site: info[id as usize].site });
+                let (op, name, site) = (node.op.name(), graph.name(id).map(str::to_string), info[id as usize].site);
+                return Err(Error::GraphFreed { op, node: id as usize, name, site });
             }
             saved.clear();
             saved.extend(arena[node.saved()].iter().map(|s| Var { tape, node: s.node, value: s.value.clone() }));

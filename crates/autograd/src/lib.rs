@@ -121,6 +121,7 @@ pub use gradcheck::{
     KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
+pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parameter::Parameter;

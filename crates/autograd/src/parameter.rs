@@ -30,6 +30,7 @@ struct Inner<T: Float> {
     value: Tensor<T>,
     grad: Option<Tensor<T>>,
     requires_grad: bool,
+    name: Option<Arc<str>>,
     /// Gradient hooks by id, with where they were registered, in the order they were.
     hooks: Vec<(u64, Site, ParamHook<T>)>,
 }
@@ -41,7 +42,15 @@ pub(crate) type ParamHook<T> = Arc<dyn Fn(&Tensor<T>) -> Option<Tensor<T>> + Sen
 impl<T: Float> Parameter<T> {
     /// A trainable parameter holding `value`, with no gradient yet.
     pub fn new(value: Tensor<T>) -> Self {
-        Parameter { inner: Arc::new(Mutex::new(Inner { value, grad: None, requires_grad: true, hooks: Vec::new() })) }
+        Parameter {
+            inner: Arc::new(Mutex::new(Inner {
+                value,
+                grad: None,
+                requires_grad: true,
+                name: None,
+                hooks: Vec::new(),
+            })),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<T>> {
@@ -90,6 +99,28 @@ impl<T: Float> Parameter<T> {
     /// Freezes (`false`) or unfreezes (`true`) the parameter.
     pub fn set_requires_grad(&self, on: bool) {
         self.lock().requires_grad = on;
+    }
+
+    /// The parameter's name, if it has one: what tape listings, graph exports and backward
+    /// traces show for the leaves it puts on tapes. `nn` names each parameter after its place in
+    /// the module that last listed it (`"0.weight"`).
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.lock().name.clone()
+    }
+
+    /// Names the parameter (see [`name`](Parameter::name)).
+    pub fn set_name(&self, name: &str) {
+        let mut inner = self.lock();
+        if inner.name.as_deref() != Some(name) {
+            inner.name = Some(name.into());
+        }
+    }
+
+    /// What [`Tape::param`](crate::Tape::param) reads, under one lock: the value, whether it
+    /// requires a gradient, the name.
+    pub(crate) fn for_tape(&self) -> (Tensor<T>, bool, Option<Arc<str>>) {
+        let inner = self.lock();
+        (inner.value.clone(), inner.requires_grad, inner.name.clone())
     }
 
     /// Number of elements.
@@ -181,6 +212,7 @@ impl<T: Float> std::fmt::Debug for Parameter<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let inner = self.lock();
         f.debug_struct("Parameter")
+            .field("name", &inner.name)
             .field("shape", inner.value.shape())
             .field("has_grad", &inner.grad.is_some())
             .field("requires_grad", &inner.requires_grad)

@@ -10,6 +10,7 @@ use crate::hook::RegisteredHook;
 use crate::op::Op;
 use crate::{Error, Float, Parameter, Result, Shape, Tensor, Var};
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 /// A tape position. `NO_NODE` marks a constant: a value no gradient flows to.
 pub(crate) type NodeId = u32;
@@ -43,6 +44,8 @@ pub(crate) struct Node<T: Float> {
     pub saved_len: u16,
     /// Set when a backward pass without `retain_graph` dropped the saved tensors.
     pub freed: bool,
+    /// Set by [`Var::retain_grad`]: a backward pass keeps this node's gradient (`retained`).
+    pub retain: bool,
 }
 
 impl<T: Float> Node<T> {
@@ -61,10 +64,27 @@ pub(crate) struct NodeInfo {
     pub site: Site,
 }
 
-/// What tracing keeps about a node: its value, and the gradient the last backward gave it.
+/// What tracing keeps about a node: its value and its constant inputs' values, and what the
+/// last backward pass did there: the gradient it gave the node, and what the node's rule sent
+/// to each input (with the local derivative, for elementwise ops).
 pub(crate) struct Trace<T: Float> {
     pub value: Tensor<T>,
+    /// The values of the constant inputs, by input position.
+    pub constants: Vec<(u16, Tensor<T>)>,
     pub grad: Option<Tensor<T>>,
+    /// `∂L/∂input` as the rule computed it, by input position, in the order it sent them.
+    pub sent: Vec<(u16, Tensor<T>)>,
+    /// `∂output/∂input` elementwise, by input position, for the ops that define it.
+    pub local: Vec<(u16, Tensor<T>)>,
+}
+
+impl<T: Float> Trace<T> {
+    /// Forgets what an earlier backward pass did here.
+    pub fn reset_backward(&mut self) {
+        self.grad = None;
+        self.sent.clear();
+        self.local.clear();
+    }
 }
 
 /// The shape of input `input` of node `node`, a constant (which has no node to read its shape
@@ -88,8 +108,17 @@ pub(crate) struct Graph<T: Float> {
     pub saved: Vec<Saved<T>>,
     pub info: Vec<NodeInfo>,
     pub leaves: Vec<Leaf<T>>,
+    /// The gradients of the intermediate values marked with [`Var::retain_grad`], by node,
+    /// sorted (the nodes also carry a `retain` flag, so the walk never searches this list for
+    /// nodes that are not in it).
+    pub retained: Vec<(NodeId, Option<Tensor<T>>)>,
+    /// The names given with [`Tape::var_named`] and [`Var::named`], by node, sorted: a side
+    /// table, so that recording an op never touches it.
+    pub names: Vec<(NodeId, Arc<str>)>,
     /// Indexed by node; empty unless tracing was on (shorter than `nodes` when it was off).
     pub traces: Vec<Option<Trace<T>>>,
+    /// The outputs the last traced backward pass started from, with their seeds.
+    pub trace_roots: Vec<(NodeId, Tensor<T>)>,
     /// Gradient hooks on values, in the order they were registered (`hook.rs`).
     pub hooks: Vec<RegisteredHook<T>>,
 }
@@ -98,6 +127,38 @@ impl<T: Float> Graph<T> {
     /// The trace of a node, if tracing was on when it was recorded.
     pub fn trace(&self, node: usize) -> Option<&Trace<T>> {
         self.traces.get(node).and_then(Option::as_ref)
+    }
+
+    /// The name given to a node, if any.
+    pub fn name(&self, node: NodeId) -> Option<&str> {
+        let k = self.names.binary_search_by_key(&node, |(n, _)| *n).ok()?;
+        Some(&self.names[k].1)
+    }
+
+    /// How listings, traces and errors refer to a node: its name, or `%<position>`.
+    pub fn label(&self, node: NodeId) -> String {
+        match self.name(node) {
+            Some(name) => name.to_string(),
+            None => format!("%{node}"),
+        }
+    }
+
+    /// The shape of input `input` of node `node`, a constant (see `Tape::constant_input_shape`).
+    pub fn constant_input_shape(&self, node: NodeId, input: usize) -> &Shape {
+        let shapes = &self.constant_shapes;
+        let k = shapes.partition_point(|c| (c.node, c.input as usize) < (node, input));
+        match shapes.get(k) {
+            Some(c) if (c.node, c.input as usize) == (node, input) => &c.shape,
+            _ => &self.info[node as usize].shape,
+        }
+    }
+
+    /// Names a node (replacing an earlier name).
+    pub fn set_name(&mut self, node: NodeId, name: Arc<str>) {
+        match self.names.binary_search_by_key(&node, |(n, _)| *n) {
+            Ok(k) => self.names[k].1 = name,
+            Err(k) => self.names.insert(k, (node, name)),
+        }
     }
 }
 
@@ -132,6 +193,9 @@ pub struct Tape<T: Float = f32> {
     backward_node: Cell<NodeId>,
     /// Keep every node's value and gradient for listings and graph exports (teaching mode).
     tracing: Cell<bool>,
+    /// Anomaly mode or tracing: each gradient a backward rule returns takes the slow path
+    /// that checks or keeps it (one flag for the hot path to test).
+    watching: Cell<bool>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -150,6 +214,7 @@ impl<T: Float> Tape<T> {
             first_anomaly: RefCell::new(None),
             backward_node: Cell::new(NO_NODE),
             tracing: Cell::new(false),
+            watching: Cell::new(false),
         }
     }
 
@@ -163,7 +228,10 @@ impl<T: Float> Tape<T> {
         graph.saved.clear();
         graph.info.clear();
         graph.leaves.clear();
+        graph.retained.clear();
+        graph.names.clear();
         graph.traces.clear();
+        graph.trace_roots.clear();
         graph.hooks.clear();
         *self.first_anomaly.get_mut() = None;
     }
@@ -184,6 +252,22 @@ impl<T: Float> Tape<T> {
         self.leaf(value, None, Site::caller())
     }
 
+    /// [`var`](Tape::var) with a name, which listings, graph exports, backward traces and
+    /// errors show instead of the node's position (`w1` rather than `%0`).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let w1 = tape.var_named("w1", Tensor::vector(&[0.5, -0.3]));
+    /// let z = w1.tanh().named("z");
+    /// assert_eq!((w1.name().as_deref(), z.name().as_deref()), (Some("w1"), Some("z")));
+    /// assert!(tape.to_string().contains("w1"));
+    /// ```
+    #[track_caller]
+    pub fn var_named(&self, name: impl Into<String>, value: Tensor<T>) -> Var<'_, T> {
+        self.leaf(value, None, Site::caller()).named(name)
+    }
+
     /// A value no gradient flows to (data, labels, masks). Records nothing.
     pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
         Var { tape: self, node: NO_NODE, value }
@@ -198,10 +282,15 @@ impl<T: Float> Tape<T> {
     /// gradient to the parameter's gradient buffer. Each call makes a new leaf.
     #[track_caller]
     pub fn param(&self, param: &Parameter<T>) -> Var<'_, T> {
-        if !param.requires_grad() {
-            return self.constant(param.value());
+        let (value, requires_grad, name) = param.for_tape();
+        if !requires_grad {
+            return self.constant(value);
         }
-        self.leaf(param.value(), Some(param.clone()), Site::caller())
+        let leaf = self.leaf(value, Some(param.clone()), Site::caller());
+        if let Some(name) = name {
+            self.graph.borrow_mut().set_name(leaf.node, name);
+        }
+        leaf
     }
 
     pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
@@ -236,6 +325,7 @@ impl<T: Float> Tape<T> {
     /// stops the backward pass. Each error names the op, its tape position and call site.
     pub fn set_anomaly_mode(&self, on: bool) {
         self.anomaly_mode.set(on);
+        self.watching.set(on || self.tracing.get());
     }
 
     /// Turns tracing on or off. While on, the tape keeps every recorded node's value, and each
@@ -244,11 +334,19 @@ impl<T: Float> Tape<T> {
     /// computation: a teaching and debugging aid that costs memory, off by default.
     pub fn set_tracing(&self, on: bool) {
         self.tracing.set(on);
+        self.watching.set(on || self.anomaly_mode.get());
     }
 
     /// Whether tracing is on.
+    #[inline]
     pub fn tracing(&self) -> bool {
         self.tracing.get()
+    }
+
+    /// Whether anomaly mode or tracing is on: what `Ctx::grad` tests before its slow path.
+    #[inline]
+    pub(crate) fn watching(&self) -> bool {
+        self.watching.get()
     }
 
     /// Whether anomaly mode is on.
@@ -258,10 +356,24 @@ impl<T: Float> Tape<T> {
 
     /// The first forward anomaly seen in anomaly mode, if any.
     pub fn check_anomaly(&self) -> Result<()> {
-        match &*self.first_anomaly.borrow() {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
+        let Some(mut e) = self.first_anomaly.borrow().clone() else {
+            return Ok(());
+        };
+        // The value may have been named after the op that produced it was recorded.
+        if let Error::Anomaly { node, name, .. } = &mut e {
+            if let Ok(node) = NodeId::try_from(*node) {
+                *name = self.name_of(node);
+            }
         }
+        Err(e)
+    }
+
+    /// The name given to a node, if any (for errors).
+    pub(crate) fn name_of(&self, node: NodeId) -> Option<String> {
+        if node == NO_NODE {
+            return None;
+        }
+        self.graph.borrow().name(node).map(str::to_string)
     }
 
     /// In anomaly mode, checks a value an op produced; returns the error describing it.
@@ -280,6 +392,7 @@ impl<T: Float> Tape<T> {
         Some(Error::Anomaly {
             op: op.name(),
             node: if node == NO_NODE { usize::MAX } else { node as usize },
+            name: self.name_of(node),
             site,
             pass,
             what: if bad.is_nan() { "NaN" } else { "inf" },
@@ -398,11 +511,11 @@ impl<T: Float> Tape<T> {
             inputs_len: u16::try_from(inputs.len()).expect("an op has fewer than 65536 inputs"),
             saved_len: u16::try_from(saved.len() - saved_start).expect("an op saves fewer than 65536 tensors"),
             freed: false,
+            retain: false,
         });
         info.push(NodeInfo { shape: value.shape().clone(), site });
         if self.tracing.get() {
-            traces.resize_with(id as usize, || None);
-            traces.push(Some(Trace { value: value.clone(), grad: None }));
+            trace_node(traces, id, inputs, value);
         }
         id
     }
@@ -421,14 +534,24 @@ impl<T: Float> Tape<T> {
     /// The shape of input `input` of node `node`, a constant: kept if it differs from the
     /// node's output shape, the output shape otherwise.
     pub(crate) fn constant_input_shape(&self, node: NodeId, input: usize) -> Shape {
-        let graph = self.graph.borrow();
-        let shapes = &graph.constant_shapes;
-        let k = shapes.partition_point(|c| (c.node, c.input as usize) < (node, input));
-        match shapes.get(k) {
-            Some(c) if (c.node, c.input as usize) == (node, input) => c.shape.clone(),
-            _ => graph.info[node as usize].shape.clone(),
-        }
+        self.graph.borrow().constant_input_shape(node, input).clone()
     }
+}
+
+/// Keeps a node's value and its constant inputs' values (tracing only). Out of line, so that
+/// `push_node` stays small.
+#[cold]
+#[inline(never)]
+fn trace_node<T: Float>(traces: &mut Vec<Option<Trace<T>>>, id: NodeId, inputs: &[&Var<'_, T>], value: &Tensor<T>) {
+    let constants = inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_tracked())
+        .map(|(k, v)| (u16::try_from(k).expect("an op has fewer than 65536 inputs"), v.value.clone()))
+        .collect();
+    traces.resize_with(id as usize, || None);
+    let trace = Trace { value: value.clone(), constants, grad: None, sent: Vec::new(), local: Vec::new() };
+    traces.push(Some(trace));
 }
 
 /// Out of line: constants of another shape than the op's output are rare (concatenation), and

@@ -1,6 +1,7 @@
 //! [`Var`]: a tensor value together with its place on a tape.
 
 use crate::error::Site;
+use crate::op::Op;
 use crate::tape::{NodeId, NO_NODE};
 use crate::{Error, Float, Result, Shape, Tape, Tensor};
 use std::fmt;
@@ -101,21 +102,86 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.scalar(value)
     }
 
-    /// The gradient accumulated in this leaf by `backward` calls, or `None` if this is not a
-    /// leaf made by [`Tape::var`] / [`Tape::param`] or no backward reached it.
+    /// The gradient accumulated in this value by `backward` calls: for a leaf made by
+    /// [`Tape::var`] / [`Tape::param`], and for an intermediate value marked with
+    /// [`retain_grad`](Var::retain_grad) before the backward pass. `None` for other values and
+    /// when no backward reached this one.
     pub fn grad(&self) -> Option<Tensor<T>> {
-        let index = self.leaf_index()?;
-        self.tape.graph.borrow().leaves[index].grad.clone()
-    }
-
-    pub(crate) fn leaf_index(&self) -> Option<usize> {
         if self.node == NO_NODE {
             return None;
         }
-        match self.tape.graph.borrow().nodes[self.node as usize].op {
-            crate::op::Op::Leaf(i) => Some(i as usize),
-            _ => None,
+        let graph = self.tape.graph.borrow();
+        match graph.nodes[self.node as usize].op {
+            Op::Leaf(index) => graph.leaves[index as usize].grad.clone(),
+            _ => {
+                let k = graph.retained.binary_search_by_key(&self.node, |(n, _)| *n).ok()?;
+                graph.retained[k].1.clone()
+            }
         }
+    }
+
+    /// Asks the next backward passes to keep `∂out/∂self` for this intermediate value, so that
+    /// [`grad`](Var::grad) answers after [`backward`](Var::backward) (PyTorch's `retain_grad`).
+    /// Like a leaf's, the gradient accumulates over backward passes. A no-op on a leaf (which
+    /// keeps its gradient anyway); an error on a constant, which no gradient reaches.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(0.5));
+    /// let z = x.mul_scalar(3.0); // z = 1.5
+    /// z.retain_grad().unwrap();
+    /// let l = z.powf(2.0); // l = z²
+    /// l.backward().unwrap();
+    /// assert_eq!(z.grad().unwrap().item(), 3.0); // ∂l/∂z = 2z
+    /// assert_eq!(x.grad().unwrap().item(), 9.0); // ∂l/∂x = 2z · 3
+    /// ```
+    #[track_caller]
+    pub fn retain_grad(&self) -> Result<()> {
+        if self.node == NO_NODE {
+            return Err(Error::invalid(
+                "retain_grad",
+                "a constant has no gradient to retain: make the value with tape.var or from tracked inputs",
+            ));
+        }
+        let mut graph = self.tape.graph.borrow_mut();
+        let graph = &mut *graph;
+        let node = &mut graph.nodes[self.node as usize];
+        if matches!(node.op, Op::Leaf(_)) || node.retain {
+            return Ok(());
+        }
+        node.retain = true;
+        let k = graph.retained.partition_point(|(n, _)| *n < self.node);
+        graph.retained.insert(k, (self.node, None));
+        Ok(())
+    }
+
+    /// Gives this value a name, which tape listings, graph exports, backward traces and errors
+    /// show instead of its position (`z1` rather than `%3`). Names live in a table beside the
+    /// tape, so recording never pays for them. A constant is not recorded and keeps no name:
+    /// listings show constants by their value.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::scalar(2.0));
+    /// let y = x.exp().named("y");
+    /// assert_eq!(y.name().as_deref(), Some("y"));
+    /// assert!(tape.to_string().contains(" y "));
+    /// ```
+    pub fn named(self, name: impl Into<String>) -> Self {
+        if self.node != NO_NODE {
+            self.tape.graph.borrow_mut().set_name(self.node, name.into().into());
+        }
+        self
+    }
+
+    /// The name given with [`named`](Var::named) or [`Tape::var_named`], if any.
+    pub fn name(&self) -> Option<String> {
+        if self.node == NO_NODE {
+            return None;
+        }
+        self.tape.graph.borrow().name(self.node).map(str::to_string)
     }
 
     /// Checks that `other` lives on the same tape, for ops combining two values; `site` is the
@@ -139,7 +205,10 @@ fn tape_mismatch(op: &'static str, site: Site) -> Error {
 impl<T: Float> fmt::Debug for Var<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.node() {
-            Some(id) => write!(f, "Var(%{id}, {:?})", self.value),
+            Some(id) => match self.name() {
+                Some(name) => write!(f, "Var(%{id} {name}, {:?})", self.value),
+                None => write!(f, "Var(%{id}, {:?})", self.value),
+            },
             None => write!(f, "Var(const, {:?})", self.value),
         }
     }

@@ -193,7 +193,7 @@ fn anomaly_mode_names_the_op_that_first_produced_a_non_finite_value() {
     let y = (&logx * &zero).sum(); // −inf·0 = NaN, a consequence
     let err = y.backward().unwrap_err();
     match &err {
-        Error::Anomaly { op, node, pass, what, site } => {
+        Error::Anomaly { op, node, pass, what, site, name: None } => {
             assert_eq!(*op, "log");
             assert_eq!(*node, 1);
             assert_eq!(*pass, Pass::Forward);
@@ -384,11 +384,11 @@ fn tracing_keeps_values_and_gradients_for_listings_and_dot() {
     let listing = tape.to_string();
     // node %1 = x·x = 4, its gradient is cos(4)
     let row = listing.lines().find(|l| l.trim_start().starts_with("%1")).unwrap();
-    assert!(row.contains("4.0000"), "{row}");
+    assert!(row.contains(" 4 "), "{row}");
     assert!(row.contains(&format!("{:.4}", 4f64.cos())), "{row}");
     let dot = tape.to_dot();
     assert!(dot.contains("n0 -> n1") && dot.contains("n1 -> n2"), "{dot}");
-    assert!(dot.contains("value 4.0000"), "{dot}");
+    assert!(dot.contains("value 4\\n"), "{dot}");
 }
 
 #[test]

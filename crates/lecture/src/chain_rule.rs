@@ -12,12 +12,15 @@
 //!
 //! The experiment computes both factors by hand in plain `f64` arithmetic (no tape), multiplies
 //! them, and compares the products with the gradients the tape derives and with central finite
-//! differences of the loss, also in plain arithmetic. A second part checks the lecture's total
-//! loss: over several samples `L = Σₙ lⁿ`, so `∂L/∂w = Σₙ ∂lⁿ/∂w`.
+//! differences of the loss, also in plain arithmetic. The tape's backward trace shows the same
+//! factors node by node (with the weights and sums named `w1`, `z1`, …): the experiment checks
+//! that what the node `z1 = linear(x, w1, b1)` sends to `w1` is `∂l/∂z1 ⊗ x`, the outer product
+//! of the backward and forward factors. A second part checks the lecture's total loss: over
+//! several samples `L = Σₙ lⁿ`, so `∂L/∂w = Σₙ ∂lⁿ/∂w`.
 
 use crate::output::{cell, round, Output, Table};
 use crate::Result;
-use autograd::{grad_with, GradOptions, Tape, Tensor, Var};
+use autograd::{Tape, Tensor, Var};
 use nn::Reduction;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -161,7 +164,7 @@ pub struct Report {
     /// The backward pass, by hand.
     pub backward: Backward,
     /// The backward factors `∂l/∂z₁`, `∂l/∂z₂` as the tape computed them for the intermediate
-    /// values.
+    /// values (kept with `retain_grad`).
     pub tape_dz1: [f64; N_HIDDEN],
     /// See [`Report::tape_dz1`].
     pub tape_dz2: [f64; N_OUT],
@@ -174,8 +177,15 @@ pub struct Report {
     /// Over [`Config::samples`] samples: the largest `|∂L/∂w − Σₙ ∂lⁿ/∂w|`, with `L` the summed
     /// loss differentiated as one expression and each `∂lⁿ/∂w` from its own tape.
     pub max_total_vs_sum_of_samples: f64,
+    /// The largest `|sent − ∂l/∂z₁ ⊗ x|` over the entries of what the backward trace shows the
+    /// node `z1 = linear(x, w1, b1)` sending to `w1`, with `∂l/∂z₁` from the hand-written backward
+    /// pass.
+    pub max_trace_w1_vs_outer_product: f64,
     /// The tape's listing after the backward pass, with values and gradients.
     pub listing: String,
+    /// The tape's backward trace: each node from the output down with the gradient arriving
+    /// there, the local derivative and the product sent to each input.
+    pub trace: String,
 }
 
 impl Report {
@@ -197,13 +207,18 @@ impl Report {
         lines.extend(table.render().lines().map(str::to_string));
         lines.push(format!("max |product − tape| = {:.1e}", self.max_product_vs_tape));
         lines.push(format!("max |tape − finite difference| = {:.1e}", self.max_tape_vs_finite_difference));
+        lines.push(format!(
+            "backward trace: z1 = linear(x, w1, b1) sends w1 ∂l/∂z1 ⊗ x, max |difference| = {:.1e}",
+            self.max_trace_w1_vs_outer_product
+        ));
         lines.push(format!("total loss: max |∂L/∂w − Σₙ ∂lⁿ/∂w| = {:.1e}", self.max_total_vs_sum_of_samples));
         lines
     }
 }
 
-/// Runs experiment 1 and writes `gradients.csv`, `values.json`, `tape.txt`, `tape.dot` and
-/// `gradients.svg` to `out`.
+/// Runs experiment 1 and writes `gradients.csv`, `values.json`, `tape.txt` (the listing),
+/// `trace.txt` (the backward trace), `tape.dot`, `gradients.svg`, and `tape.svg` when Graphviz is
+/// installed, to `out`.
 pub fn run(config: &Config, out: &mut Output) -> Result<Report> {
     let Config { params, x, label, .. } = config;
     if *label >= N_OUT {
@@ -212,22 +227,22 @@ pub fn run(config: &Config, out: &mut Output) -> Result<Report> {
     let fwd = forward(params, x, *label);
     let bwd = backward(params, &fwd, *label);
 
-    // The same computation on a tape, tracing values and gradients for the listing.
+    // The same computation on a tape, tracing values and gradients for the listing and the
+    // backward trace, with every value the lecture names named the same way.
     let tape = Tape::<f64>::new();
     tape.set_tracing(true);
     let leaves = TapeParams::new(&tape, params);
     let xv = tape.constant(Tensor::from_vec(x.to_vec(), [1, N_IN])?);
-    let z1 = xv.linear(&leaves.w1, Some(&leaves.b1))?;
-    let a = z1.sigmoid();
-    let z2 = a.linear(&leaves.w2, Some(&leaves.b2))?;
-    let loss = nn::cross_entropy(&z2, &[*label], Reduction::Sum)?;
-    // ∂l/∂z of the intermediate values (the graph is kept for the backward pass below).
-    // TEACHING TOOL PENDING: with `retain_grad` on z1 and z2, `z1.grad()` would answer here.
-    let [dz1, dz2]: [Var<f64>; 2] = grad_with(&[&loss], None, &[&z1, &z2], GradOptions::retain_graph())?
-        .try_into()
-        .expect("one gradient per input asked for");
+    let z1 = xv.linear(&leaves.w1, Some(&leaves.b1))?.named("z1");
+    let a = z1.sigmoid().named("a");
+    let z2 = a.linear(&leaves.w2, Some(&leaves.b2))?.named("z2");
+    let loss = nn::cross_entropy(&z2, &[*label], Reduction::Sum)?.named("l");
+    // ∂l/∂z of the intermediate values: kept by the backward pass, as a leaf's gradient is.
+    z1.retain_grad()?;
+    z2.retain_grad()?;
     loss.backward()?;
     let tape_grads = leaves.grads();
+    let (dz1, dz2) = (z1.grad().expect("z1 retains its gradient"), z2.grad().expect("z2 retains its gradient"));
 
     let mut rows = Vec::new();
     let hand = |name: String, forward: f64, backward: f64, index: usize| GradientRow {
@@ -263,23 +278,31 @@ pub fn run(config: &Config, out: &mut Output) -> Result<Report> {
     let max_product_vs_tape = max_diff(&|r| (r.product - r.tape).abs());
     let max_tape_vs_finite_difference = max_diff(&|r| (r.tape - r.finite_difference).abs());
     let listing = tape.to_string();
-    let dot = tape.to_dot();
-    // TEACHING TOOL PENDING: `tape.backward_trace()` (each node in reverse order with its
-    // incoming gradient, local derivative and product per input) would be written here as
-    // `trace.txt`, and `tape.var_named("w1", …)` would make the listing say w1 instead of %1.
+    let trace = tape.backward_trace();
+    // What the linear node z1 sends to w1 is the backward factor times the forward factor for
+    // every weight at once: the outer product ∂l/∂z1 ⊗ x.
+    let sent = trace
+        .entry("z1")
+        .and_then(|z1| z1.input("w1"))
+        .and_then(|w1| w1.sent.clone())
+        .expect("the traced backward pass went through z1 to w1");
+    let outer = bwd.dz1.iter().flat_map(|g| x.iter().map(move |xi| g * xi));
+    let max_trace_w1_vs_outer_product = sent.data().iter().zip(outer).map(|(s, o)| (s - o).abs()).fold(0.0, f64::max);
 
     let report = Report {
-        tape_dz1: to_array(dz1.value().data()),
-        tape_dz2: to_array(dz2.value().data()),
+        tape_dz1: to_array(dz1.data()),
+        tape_dz2: to_array(dz2.data()),
         forward: fwd,
         backward: bwd,
         max_total_vs_sum_of_samples: total_loss_check(config)?,
         rows,
         max_product_vs_tape,
         max_tape_vs_finite_difference,
+        max_trace_w1_vs_outer_product,
         listing,
+        trace: trace.to_string(),
     };
-    write(&report, &dot, out)?;
+    write(&report, &tape, out)?;
     Ok(report)
 }
 
@@ -299,10 +322,10 @@ impl<'t> TapeParams<'t> {
     fn new(tape: &'t Tape<f64>, p: &Params) -> Self {
         let tensor = |v: Vec<f64>, shape: &[usize]| Tensor::from_vec(v, shape).expect("sizes match the constants");
         TapeParams {
-            w1: tape.var(tensor(p.w1.concat(), &[N_HIDDEN, N_IN])),
-            b1: tape.var(tensor(p.b1.to_vec(), &[N_HIDDEN])),
-            w2: tape.var(tensor(p.w2.concat(), &[N_OUT, N_HIDDEN])),
-            b2: tape.var(tensor(p.b2.to_vec(), &[N_OUT])),
+            w1: tape.var_named("w1", tensor(p.w1.concat(), &[N_HIDDEN, N_IN])),
+            b1: tape.var_named("b1", tensor(p.b1.to_vec(), &[N_HIDDEN])),
+            w2: tape.var_named("w2", tensor(p.w2.concat(), &[N_OUT, N_HIDDEN])),
+            b2: tape.var_named("b2", tensor(p.b2.to_vec(), &[N_OUT])),
         }
     }
 
@@ -365,7 +388,7 @@ fn total_loss_check(config: &Config) -> Result<f64> {
     Ok(total.iter().zip(&summed).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
 }
 
-fn write(report: &Report, dot: &str, out: &mut Output) -> Result<()> {
+fn write(report: &Report, tape: &Tape<f64>, out: &mut Output) -> Result<()> {
     let mut table =
         Table::new(&["parameter", "forward_dz_dw", "backward_dl_dz", "product", "tape", "finite_difference"]);
     for r in &report.rows {
@@ -388,11 +411,14 @@ fn write(report: &Report, dot: &str, out: &mut Output) -> Result<()> {
             "backward_by_tape": { "dl_dz1": report.tape_dz1, "dl_dz2": report.tape_dz2 },
             "max_abs_product_minus_tape": report.max_product_vs_tape,
             "max_abs_tape_minus_finite_difference": report.max_tape_vs_finite_difference,
+            "max_abs_trace_w1_minus_outer_product": report.max_trace_w1_vs_outer_product,
             "max_abs_total_loss_gradient_minus_sum_over_samples": report.max_total_vs_sum_of_samples,
         }),
     )?;
     out.text("tape.txt", &report.listing)?;
-    out.text("tape.dot", dot)?;
+    out.text("trace.txt", &report.trace)?;
+    out.text("tape.dot", &tape.to_dot())?;
+    out.tape_svg("tape.svg", tape)?;
 
     let points = |f: fn(&GradientRow) -> f64| -> Vec<(f64, f64)> {
         report.rows.iter().enumerate().map(|(i, r)| (i as f64, f(r))).collect()

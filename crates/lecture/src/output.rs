@@ -2,6 +2,7 @@
 //! JSON for the summary, SVG for figures, plain text for listings.
 
 use crate::{Error, Result};
+use autograd::{Float, Tape};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use train::plot::Figure;
@@ -65,6 +66,20 @@ impl Output {
         figure.write_svg(&path)?;
         self.written.push(path);
         Ok(())
+    }
+
+    /// Renders a tape's graph as SVG with Graphviz's `dot` if it is installed (Graphviz is not a
+    /// dependency); returns whether it was written.
+    pub fn tape_svg<T: Float>(&mut self, name: &str, tape: &Tape<T>) -> Result<bool> {
+        let path = self.dir.join(name);
+        match tape.write_svg(&path) {
+            Ok(()) => {
+                self.written.push(path);
+                Ok(true)
+            }
+            Err(autograd::Error::GraphvizMissing { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Writes `text` as it is.

@@ -11,7 +11,7 @@
 //! | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned | a at x = 0 (∂/∂a = 0 there) |
 //! | [`silu`] | [`Silu`] | x·σ(x) (also called swish) | — |
 //! | [`mish`] | [`Mish`] | x·tanh(softplus(x)) | — |
-//! | [`gelu`] | [`Gelu`] | ½x(1 + tanh(√(2/π)(x + 0.044715x³))) ([`GeluApproximation::Tanh`]) | — |
+//! | [`gelu`] | [`Gelu`] | x·Φ(x) = ½x(1 + erf(x/√2)) ([`GeluApproximation::None`], the default), or ½x(1 + tanh(√(2/π)(x + 0.044715x³))) ([`GeluApproximation::Tanh`]) | — |
 //! | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ along an axis | — |
 //! | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ along an axis | — |
 //!
@@ -122,34 +122,43 @@ pub fn mish<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
     x.mul(&x.softplus().tanh()).expect("x and a function of x: one tape, one shape")
 }
 
-/// Which form of GELU to compute: PyTorch's `approximate` argument.
-///
-/// Only the tanh form exists for now. The exact form, x·Φ(x) with the standard normal CDF
-/// Φ(x) = ½(1 + erf(x/√2)), which is PyTorch's default (`approximate='none'`), needs an `erf`
-/// primitive in autograd; it will be added as `GeluApproximation::None` and become the default
-/// then. The enum is `#[non_exhaustive]` so that adding it breaks no `match`.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which form of GELU to compute: PyTorch's `approximate` argument. The default is the exact
+/// form, as in PyTorch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GeluApproximation {
+    /// No approximation: x·Φ(x) with the standard normal CDF Φ(x) = ½(1 + erf(x/√2)), on
+    /// autograd's `erf` primitive; PyTorch's default, `approximate='none'`.
+    #[default]
+    None,
     /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel, 2016), PyTorch's
     /// `approximate='tanh'`; within 4.8·10⁻⁴ of the exact GELU everywhere.
     Tanh,
 }
 
 /// GELU (Gaussian error linear unit; Hendrycks & Gimpel, 2016) in the form `approximate`
-/// selects, elementwise. See [`GeluApproximation`].
+/// selects, elementwise. See [`GeluApproximation`]. Both forms are compositions, so the tape
+/// derives their derivatives at every order; the exact one's is Φ(x) + x·φ(x), with φ the
+/// standard normal density.
 ///
 /// ```
 /// use autograd::{Tape, Tensor};
 /// use nn::GeluApproximation;
 /// let tape = Tape::<f64>::new();
-/// let y = nn::gelu(&tape.var(Tensor::vector(&[0.0, 1.0])), GeluApproximation::Tanh);
-/// assert_eq!(y.value().at(&[0]), 0.0);
-/// assert!((y.value().at(&[1]) - 0.8411919906082768).abs() < 1e-15); // PyTorch's value
+/// let x = tape.var(Tensor::vector(&[0.0, 1.0]));
+/// let exact = nn::gelu(&x, GeluApproximation::None);
+/// assert_eq!(exact.value().at(&[0]), 0.0);
+/// assert!((exact.value().at(&[1]) - 0.8413447460685429).abs() < 1e-15); // PyTorch's values
+/// let tanh = nn::gelu(&x, GeluApproximation::Tanh);
+/// assert!((tanh.value().at(&[1]) - 0.8411919906082768).abs() < 1e-15);
 /// ```
 #[track_caller]
 pub fn gelu<'t, T: Float>(x: &Var<'t, T>, approximate: GeluApproximation) -> Var<'t, T> {
     match approximate {
+        GeluApproximation::None => {
+            // ½·x·(1 + erf(x/√2)), as PyTorch computes it.
+            let gate = x.mul_scalar(T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf().add_scalar(T::ONE);
+            x.mul(&gate).expect("x and a function of x: one tape, one shape").mul_scalar(T::from_f64(0.5))
+        }
         GeluApproximation::Tanh => {
             // √(2/π)·(x + 0.044715·x³)
             let cubic = x.powf(T::from_f64(3.0)).mul_scalar(T::from_f64(0.044715));
@@ -225,16 +234,17 @@ impl<T: Float> Module<T> for LeakyRelu {
     }
 }
 
-/// [`gelu`] as a module.
+/// [`gelu`] as a module; `Gelu::default()` is the exact form, as PyTorch's `nn.GELU()`.
 ///
 /// ```
 /// use autograd::{Tape, Tensor};
 /// use nn::{Gelu, GeluApproximation, Module};
+/// assert_eq!(Gelu::default().approximate, GeluApproximation::None);
 /// let act = Gelu { approximate: GeluApproximation::Tanh };
 /// let tape = Tape::<f32>::new();
 /// assert_eq!(act.forward(&tape.constant(Tensor::vector(&[0.0]))).unwrap().value().at(&[0]), 0.0);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Gelu {
     /// The form to compute (PyTorch's `approximate`).
     pub approximate: GeluApproximation,

@@ -56,12 +56,13 @@
 //! | PReLU | [`prelu`] | [`PRelu`] | max(0, x) + a·min(0, x), `a` learned |
 //! | SiLU (swish) | [`silu`] | [`Silu`] | x·σ(x) |
 //! | Mish | [`mish`] | [`Mish`] | x·tanh(softplus(x)) |
+//! | GELU (default: exact) | [`gelu`] | [`Gelu`] | x·Φ(x) = ½x(1 + erf(x/√2)) |
 //! | GELU, tanh form | [`gelu`] | [`Gelu`] | ½x(1 + tanh(√(2/π)(x + 0.044715x³))) |
 //! | softmax | [`softmax`] | [`Softmax`] | eˣⁱ / Σⱼ eˣʲ |
 //! | log-softmax | [`log_softmax`] | [`LogSoftmax`] | xᵢ − log Σⱼ eˣʲ |
 //!
-//! GELU's exact form (x·Φ(x), PyTorch's default) waits for an `erf` primitive in autograd;
-//! [`GeluApproximation`] is where it will go. Conventions at kinks are in [`activation`].
+//! [`GeluApproximation`] picks GELU's form, exact by default as in PyTorch. Conventions at kinks
+//! are in [`activation`].
 //!
 //! Losses (details, weights and conventions in [`loss`]), each with [`Reduction`] mean, sum or
 //! none:

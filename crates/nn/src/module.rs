@@ -132,7 +132,9 @@ pub trait Module<T: Float = f32> {
     }
 
     /// Every parameter of the tree by hierarchical name (`"0.weight"`, `"encoder.1.bias"`), in
-    /// a stable order: own parameters first, then each child's, depth first.
+    /// a stable order: own parameters first, then each child's, depth first. Each parameter also
+    /// takes that name ([`Parameter::set_name`]), so that tape listings, graph exports and
+    /// backward traces show `0.weight` rather than a tape position.
     fn named_parameters(&self) -> ParamMap<T> {
         let mut out = ParamMap::new();
         collect_parameters(self, "", &mut out);
@@ -198,7 +200,10 @@ pub trait Module<T: Float = f32> {
 
 fn collect_parameters<T: Float, M: Module<T> + ?Sized>(module: &M, prefix: &str, out: &mut ParamMap<T>) {
     module.visit_parameters(&mut |name, p| {
-        out.insert(join(prefix, name), p.clone());
+        let name = join(prefix, name);
+        // Tape listings, graph exports and backward traces show the leaf by this name.
+        p.set_name(&name);
+        out.insert(name, p.clone());
     });
     module.visit_children(&mut |name, child| collect_parameters(child, &join(prefix, name), out));
 }

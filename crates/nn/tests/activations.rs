@@ -1,4 +1,4 @@
-//! SiLU, Mish and tanh-GELU against PyTorch (tests/fixtures/activations.json, written by
+//! SiLU, Mish, exact GELU and tanh-GELU against PyTorch (tests/fixtures/activations.json, written by
 //! scripts/nn_fixtures.py in float64): values, first derivatives and second derivatives, through
 //! the functions and the modules, in f64 and f32.
 
@@ -20,6 +20,8 @@ type Activation = dyn for<'t> Fn(&Var<'t, f64>) -> Var<'t, f64>;
 fn cases() -> Vec<(&'static str, &'static str, Box<Activation>)> {
     let gelu = Gelu { approximate: GeluApproximation::Tanh };
     vec![
+        ("gelu", "function", Box::new(|x| nn::gelu(x, GeluApproximation::None))),
+        ("gelu", "module", Box::new(|x| Gelu::default().forward(x).unwrap())),
         ("silu", "function", Box::new(nn::silu)),
         ("silu", "module", Box::new(|x| Silu.forward(x).unwrap())),
         ("mish", "function", Box::new(nn::mish)),
@@ -67,17 +69,23 @@ fn f32_agrees_and_stays_finite() {
     let x0 = floats(&f["x"]);
     let tape = Tape::<f32>::new();
     let x = tape.var(Tensor::vector(&x0.iter().map(|&v| v as f32).collect::<Vec<_>>()));
-    for (name, y) in
-        [("silu", nn::silu(&x)), ("mish", nn::mish(&x)), ("gelu_tanh", nn::gelu(&x, GeluApproximation::Tanh))]
-    {
+    for (name, y) in [
+        ("silu", nn::silu(&x)),
+        ("mish", nn::mish(&x)),
+        ("gelu", nn::gelu(&x, GeluApproximation::None)),
+        ("gelu_tanh", nn::gelu(&x, GeluApproximation::Tanh)),
+    ] {
         for (a, e) in y.value().data().iter().zip(floats(&f["cases"][name]["value"])) {
             assert!((f64::from(*a) - e).abs() <= 1e-6 * e.abs().max(1.0), "{name}: {a} vs {e}");
         }
     }
     let far = tape.var(Tensor::vector(&[-1e4f32, -100.0, 100.0, 1e4]));
-    for (name, y) in
-        [("silu", nn::silu(&far)), ("mish", nn::mish(&far)), ("gelu_tanh", nn::gelu(&far, GeluApproximation::Tanh))]
-    {
+    for (name, y) in [
+        ("silu", nn::silu(&far)),
+        ("mish", nn::mish(&far)),
+        ("gelu", nn::gelu(&far, GeluApproximation::None)),
+        ("gelu_tanh", nn::gelu(&far, GeluApproximation::Tanh)),
+    ] {
         let v = y.value().to_vec();
         assert_eq!(v[3], 1e4, "{name}(1e4) is 1e4");
         assert!(v[0] == 0.0 && v[1].abs() < 1e-30, "{name} vanishes in the left tail: {v:?}");

@@ -363,11 +363,13 @@ fn table() -> Vec<Row> {
     let x = Tensor::rand_normal([3, 4], 0.0, 2.0, &mut rng(100));
     rows.push(row("silu", vec![x.clone()], |x| Ok(nn::silu(&x[0]))));
     rows.push(row("mish", vec![x.clone()], |x| Ok(nn::mish(&x[0]))));
+    rows.push(row("gelu", vec![x.clone()], |x| Ok(nn::gelu(&x[0], nn::GeluApproximation::None))));
     rows.push(row("gelu tanh", vec![x.clone()], |x| Ok(nn::gelu(&x[0], nn::GeluApproximation::Tanh))));
     rows.push(row("Silu module", vec![x.clone()], |x| nn::Silu.forward(&x[0])));
     rows.push(row("Mish module", vec![x.clone()], |x| nn::Mish.forward(&x[0])));
+    rows.push(row("Gelu module", vec![x.clone()], |x| nn::Gelu::default().forward(&x[0])));
     let gelu = nn::Gelu { approximate: nn::GeluApproximation::Tanh };
-    rows.push(row("Gelu module", vec![x], move |x| gelu.forward(&x[0])));
+    rows.push(row("Gelu module, tanh form", vec![x], move |x| gelu.forward(&x[0])));
 
     let logits = Tensor::rand_normal([5, 4], 0.0, 1.5, &mut rng(101));
     let probs =

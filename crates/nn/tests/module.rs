@@ -64,6 +64,21 @@ fn hierarchical_names_in_a_stable_order() {
 }
 
 #[test]
+fn listed_parameters_carry_their_names_onto_tapes() {
+    let model = net(0);
+    assert_eq!(model.head.weight.name(), None, "named when listed");
+    let _ = model.named_parameters();
+    assert_eq!(model.head.weight.name().as_deref(), Some("head.weight"));
+    let tape = Tape::<f32>::new();
+    let x = tape.constant(Tensor::zeros([1, 4]));
+    let _ = model.forward(&x).unwrap();
+    let listing = tape.to_string();
+    for name in ["encoder.0.weight", "encoder.3.linear.bias", "head.weight", "temperature"] {
+        assert!(listing.contains(name), "{name} in\n{listing}");
+    }
+}
+
+#[test]
 fn eval_reaches_a_dropout_inside_a_user_module() {
     let model = net(1);
     let tape = Tape::new();

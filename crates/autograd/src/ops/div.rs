@@ -20,6 +20,10 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for Div {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        if ctx.traced() {
+            ctx.note_local(0, b.value().map(|b| T::ONE / b));
+            ctx.note_local(1, a.value().zip_map(b.value(), |a, b| -a / (b * b)));
+        }
         let g_over_b = g.div(&b)?;
         ctx.grad(1, || Ok(g_over_b.mul(&a.div(&b)?)?.neg()))?;
         ctx.grad(0, || Ok(g_over_b))

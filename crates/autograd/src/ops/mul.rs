@@ -18,6 +18,10 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> Rule<T> for Mul {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
         let (a, b) = (ctx.saved(0).clone(), ctx.saved(1).clone());
+        if ctx.traced() {
+            ctx.note_local(0, b.value().clone());
+            ctx.note_local(1, a.value().clone());
+        }
         ctx.grad(0, || g.mul(&b))?;
         ctx.grad(1, || g.mul(&a))
     }

@@ -8,7 +8,7 @@ use crate::gradcheck::OpCheck;
 use crate::op::MulScalar;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Var};
+use crate::{Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// `c · self` for a scalar constant `c`.
@@ -26,6 +26,9 @@ impl<'t, T: Float> Var<'t, T> {
 
 impl<T: Float> Rule<T> for MulScalar<T> {
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
+        if ctx.traced() {
+            ctx.note_local(0, Tensor::scalar(self.c));
+        }
         ctx.grad(0, || Ok(g.mul_scalar(self.c)))
     }
 }

@@ -76,13 +76,46 @@ impl<'t, T: Float> Ctx<'_, 't, T> {
             "{} returned a gradient of the wrong shape for input {i}",
             self.op.name()
         );
+        if self.tape.watching() {
+            self.inspect(i, &g)?;
+        }
+        accumulate(&mut self.grads[input as usize], g)
+    }
+
+    /// Whether the tape traces: a rule that can state its local derivative cheaply does so
+    /// only then ([`note_local`](Ctx::note_local)).
+    #[inline]
+    pub fn traced(&self) -> bool {
+        self.tape.tracing()
+    }
+
+    /// Notes `∂output/∂input_i`, elementwise, for the backward trace (call only when
+    /// [`traced`](Ctx::traced)): the factor by which the rule multiplies the incoming gradient.
+    #[cold]
+    pub fn note_local(&mut self, i: usize, local: crate::Tensor<T>) {
+        if let Some(Some(trace)) = self.tape.graph.borrow_mut().traces.get_mut(self.node as usize) {
+            trace.local.push((u16::try_from(i).expect("an op has fewer than 65536 inputs"), local));
+        }
+    }
+
+    /// The slow path of a gradient, in anomaly mode or while tracing: checks it for NaN and ±∞,
+    /// keeps it for the backward trace.
+    #[cold]
+    #[inline(never)]
+    fn inspect(&mut self, i: usize, g: &Var<'t, T>) -> Result<()> {
         if self.tape.anomaly_mode() {
             let site = self.tape.graph.borrow().info[self.node as usize].site;
             if let Some(e) = self.tape.anomaly_in(g.value(), self.op, self.node, site, Pass::Backward) {
                 return Err(e);
             }
         }
-        accumulate(&mut self.grads[input as usize], g)
+        if self.tape.tracing() {
+            if let Some(Some(trace)) = self.tape.graph.borrow_mut().traces.get_mut(self.node as usize) {
+                let i = u16::try_from(i).expect("an op has fewer than 65536 inputs");
+                trace.sent.push((i, g.value().clone()));
+            }
+        }
+        Ok(())
     }
 }
 

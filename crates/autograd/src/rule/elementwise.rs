@@ -246,6 +246,9 @@ impl<T: Float> Elementwise<T> for Piece<T> {
 /// `∂L/∂x = g · f′(saved)`: fused when nothing is being recorded, composed otherwise.
 pub(crate) fn chain<'t, T: Float, D: Derivative<T>>(d: &D, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
     let s = ctx.saved(0).clone();
+    if ctx.traced() {
+        ctx.note_local(0, s.value.map(|s| d.derivative(&s)));
+    }
     ctx.grad(0, || {
         if g.tape.is_recording() && (g.is_tracked() || s.is_tracked()) {
             g.mul(&d.derivative(&s))
