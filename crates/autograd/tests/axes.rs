@@ -2,7 +2,7 @@
 //! PyTorch's `dim`, and rejects one out of range with an error naming the op, the axis and the
 //! shape. Each op is called with each axis written both ways, and the results must be equal.
 
-use autograd::{Result, Tape, Tensor, Var};
+use autograd::{Indices, Result, Tape, Tensor, Var};
 
 type Op = for<'a, 't> fn(&'a Var<'t, f64>, i32) -> Result<Var<'t, f64>>;
 
@@ -30,7 +30,19 @@ fn ops() -> Vec<(&'static str, Op)> {
             })
         }),
         ("index_select", |x, a| x.index_select(a, &[1, 0, 1])),
+        ("index_add", |x, a| x.index_add(a, &[1, 0], &x.narrow(a, 0, 2)?)),
+        ("gather", |x, a| x.gather(a, &ones(x))),
+        ("scatter_add", |x, a| x.scatter_add(a, &ones(x), x)),
+        ("argmax", |x, a| x.gather(a, &x.argmax(a, true)?)),
+        ("argmin", |x, a| x.gather(a, &x.argmin(a, true)?)),
+        ("topk", |x, a| Ok(x.topk(2, a, false)?.0)),
     ]
+}
+
+/// Position 1 at every element of `x`'s shape: an index for `gather` and `scatter_add` along
+/// any axis of the test's `[2, 3, 4]`.
+fn ones(x: &Var<'_, f64>) -> Indices {
+    Indices::new(vec![1; x.value().numel()], x.shape().clone()).unwrap()
 }
 
 #[test]
