@@ -13,7 +13,17 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     (
         "data",
-        &["float.rs", "shape.rs", "axis.rs", "tensor.rs", "indices.rs", "error.rs", "parameter.rs", "thread_bound.rs", "kernels/"],
+        &[
+            "float.rs",
+            "shape.rs",
+            "axis.rs",
+            "tensor.rs",
+            "indices.rs",
+            "error.rs",
+            "parameter.rs",
+            "thread_bound.rs",
+            "kernels/",
+        ],
     ),
     ("tape", &["tape.rs", "var.rs", "op.rs", "hook.rs"]),
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
