@@ -8,6 +8,7 @@
 use crate::Shape;
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -141,6 +142,46 @@ pub enum Error {
         /// Where `backward` was called.
         site: Site,
     },
+    /// [`grad`](crate::grad) was asked for the gradient with respect to a constant (made with
+    /// `tape.constant`, a frozen parameter, or computed under `no_grad`). No gradient flows to a
+    /// constant, so the only answer would be a zero that is not the derivative.
+    #[error(
+        "grad() with respect to input {input}, a constant (tape.constant, a frozen parameter or a \
+         no_grad result): no gradient flows to it; make it with tape.var or tape.param (at {site})"
+    )]
+    GradOfConstant {
+        /// The input's position in the list passed to `grad`.
+        input: usize,
+        /// Where `grad` was called.
+        site: Site,
+    },
+    /// [`grad`](crate::grad) was asked for the gradient with respect to a value the outputs do
+    /// not depend on.
+    #[error(
+        "grad(): the outputs do not depend on input {input}{}; pass GradOptions::allow_unused() to \
+         get a zero gradient for it (at {site})",
+        named(name)
+    )]
+    UnusedInput {
+        /// The input's position in the list passed to `grad`.
+        input: usize,
+        /// The name given to it ([`Var::named`](crate::Var::named)), if any.
+        name: Option<String>,
+        /// Where `grad` was called.
+        site: Site,
+    },
+    /// [`grad`](crate::grad) was asked to differentiate an output that depends on no tracked
+    /// input (only constants, frozen parameters or `no_grad` results).
+    #[error(
+        "grad() of output {output}, which depends on no tracked input (only constants, frozen \
+         parameters or no_grad results); pass GradOptions::allow_unused() for zero gradients (at {site})"
+    )]
+    OutputNotTracked {
+        /// The output's position in the list passed to `grad`.
+        output: usize,
+        /// Where `grad` was called.
+        site: Site,
+    },
     /// A seed gradient's shape differs from its output's.
     #[error("seed gradient of shape {seed} for an output of shape {output}")]
     SeedShape {
@@ -188,6 +229,12 @@ pub enum Error {
         /// What went wrong: the program's exit status and what it printed.
         msg: String,
     },
+    /// An error of another crate, raised inside a function autograd called (a layer or a loss
+    /// inside a gradient check or a functional transform) and converted so that `?` works
+    /// there: `nn::Error` converts into this variant (its tape errors back into themselves).
+    /// [`ExternalError::downcast_ref`] recovers the original.
+    #[error("{0}")]
+    External(ExternalError),
     /// A user-defined op reported a failure.
     #[error("custom op {op}: {msg}")]
     Custom {
@@ -211,7 +258,51 @@ fn element_count(shape: &Shape) -> String {
     }
 }
 
+/// The error inside [`Error::External`]: shared, so that [`Error`] stays `Clone`; two are
+/// equal when they are the same error.
+#[derive(Clone)]
+pub struct ExternalError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl ExternalError {
+    /// The original error, if it is an `E`.
+    ///
+    /// ```
+    /// use autograd::Error;
+    /// let err = Error::external(std::fmt::Error);
+    /// let Error::External(inner) = &err else { unreachable!() };
+    /// assert!(inner.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Display for ExternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for ExternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq for ExternalError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 impl Error {
+    /// Wraps an error of another crate as [`Error::External`] (for `From` impls such as
+    /// `nn`'s, so that its errors pass through `?` in functions that return this crate's
+    /// [`Result`]).
+    pub fn external(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::External(ExternalError(Arc::new(error)))
+    }
+
     /// Builds an [`Error::InvalidArgument`] at the caller's site.
     #[track_caller]
     pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {

@@ -106,11 +106,11 @@ mod thread_bound;
 mod var;
 
 pub use backward::{grad, grad_with, GradOptions};
-pub use error::{Error, Pass, Result, Site};
+pub use error::{Error, ExternalError, Pass, Result, Site};
 pub use float::Float;
 pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
-    KinkPolicy, Mismatch, Mode, OpCheck, OpReport, Probe, Report, Resampled,
+    KinkPolicy, Mismatch, Mode, NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
 pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};

@@ -54,9 +54,11 @@ fn no_grad_records_nothing() {
     assert_eq!(tape.len(), before);
     assert!(!y.is_tracked());
     assert!(tape.is_recording());
-    // An untracked result has no path to x: grad() says the gradient is zero (as JAX), while
-    // backward(), which would otherwise silently fill nothing, says there is nothing to do.
-    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
+    // An untracked result has no path to x: backward(), which would otherwise silently fill
+    // nothing, says there is nothing to do, and so does grad() unless zeros are asked for.
+    let err = grad(&[&y], &[&x]).unwrap_err();
+    assert!(matches!(err, Error::OutputNotTracked { output: 0, .. }), "{err}");
+    let [dx] = grad_with(&[&y], None, &[&x], GradOptions::default().allow_unused()).unwrap().try_into().unwrap();
     assert_eq!(dx.item(), 0.0);
     let err = y.backward().unwrap_err();
     assert!(matches!(err, Error::NotTracked { .. }), "{err}");
@@ -95,12 +97,48 @@ fn backward_frees_the_graph_unless_asked_to_retain_it() {
 fn grad_returns_gradients_without_touching_leaf_buffers() {
     let tape = Tape::<f64>::new();
     let x = tape.var(scalar(3.0));
-    let unused = tape.var(scalar(1.0));
     let y = x.powf(2.0);
-    let [dx, du] = grad(&[&y], &[&x, &unused]).unwrap().try_into().unwrap();
+    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
     assert_eq!(dx.item(), 6.0);
-    assert_eq!(du.item(), 0.0, "an input the output does not depend on gets zero");
     assert!(x.grad().is_none());
+}
+
+#[test]
+fn grad_with_respect_to_an_unused_input_is_an_error_unless_zeros_are_allowed() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(3.0));
+    let unused = tape.var(scalar(1.0)).named("u");
+    let y = x.powf(2.0);
+    let later = tape.var(scalar(2.0)); // recorded after the output: cannot be reached either
+    let line = line!() + 1;
+    let err = grad_with(&[&y], None, &[&x, &unused], GradOptions::retain_graph()).unwrap_err();
+    assert!(matches!(err, Error::UnusedInput { input: 1, .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("input 1, named u") && msg.contains("allow_unused"), "{msg}");
+    assert!(msg.contains(&format!("engine.rs:{line}:")), "{msg}");
+    let err = grad_with(&[&y], None, &[&later], GradOptions::retain_graph()).unwrap_err();
+    assert!(matches!(err, Error::UnusedInput { input: 0, .. }), "{err}");
+    let options = GradOptions::default().allow_unused();
+    let [dx, du, dl] = grad_with(&[&y], None, &[&x, &unused, &later], options).unwrap().try_into().unwrap();
+    assert_eq!((dx.item(), du.item(), dl.item()), (6.0, 0.0, 0.0));
+    // A zero derivative is not "unused": sign's gradient is zero, but sign(x) depends on x.
+    let [ds] = grad(&[&x.sign()], &[&x]).unwrap().try_into().unwrap();
+    assert_eq!(ds.item(), 0.0);
+}
+
+#[test]
+fn grad_with_respect_to_a_constant_is_an_error_even_when_zeros_are_allowed() {
+    // w = c·x depends on c, but c is a constant: no gradient flows to it, and a zero would be
+    // wrong (∂w/∂c = x), so the answer is an error whatever the options (as PyTorch).
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(3.0));
+    let c = tape.constant(scalar(2.0));
+    let w = &c * &x;
+    for options in [GradOptions::default(), GradOptions::retain_graph().allow_unused()] {
+        let err = grad_with(&[&w], None, &[&x, &c], options).unwrap_err();
+        assert!(matches!(err, Error::GradOfConstant { input: 1, .. }), "{err}");
+        assert!(err.to_string().contains("tape.var"), "{err}");
+    }
 }
 
 #[test]
