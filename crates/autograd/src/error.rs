@@ -92,8 +92,8 @@ pub enum Error {
         /// The requested shape.
         shape: Shape,
     },
-    /// An integer index (gather, index_select, one_hot) is out of range.
-    #[error("index {index} out of range for axis {axis} of size {size} in {op} (at {site})")]
+    /// An integer index (gather, scatter_add, index_select, index_add, one_hot) is out of range.
+    #[error("index {index} out of range for axis {axis} (size {size}) of shape {shape} in {op} (at {site})")]
     IndexOutOfRange {
         /// The op's name.
         op: &'static str,
@@ -103,6 +103,8 @@ pub enum Error {
         axis: usize,
         /// The axis's size.
         size: usize,
+        /// The shape of the tensor indexed.
+        shape: Shape,
         /// The user's call site.
         site: Site,
     },

@@ -63,6 +63,34 @@
 //! `examples/02_custom_activation.rs` runs the same checks and shows what a failing check prints;
 //! `docs/gradcheck.md` explains the options (tolerances, fast mode, kinks).
 //!
+//! ## Axes
+//!
+//! Every op that takes an axis also takes a negative one, counted from the back
+//! (`x.softmax(-1)`), and the reductions take one axis or several
+//! (`x.logsumexp(&[0, -1], false)`): see [`Axis`]. `docs/derivatives.md` lists the conventions.
+//!
+//! ## PyTorch's calling conventions
+//!
+//! Where a PyTorch user reaches for a call, the same call exists with the same meaning, and
+//! `tests/pytorch_parity.rs` compares values and gradients with PyTorch's:
+//! [`Var::matmul`] follows `torch.matmul` (vector operands, batch axes that broadcast, the
+//! gradient summed over them; `.mT` through [`Var::matmul_t`]); [`Var::gather`],
+//! [`Var::scatter_add`], [`Var::index_select`] and [`Var::index_add`] move elements by
+//! [`Indices`] as their namesakes, each differentiable (each pair is adjoint: one's backward is
+//! the other); [`Tensor::argmax`], [`Tensor::argmin`] and [`Tensor::topk`] (also on a [`Var`])
+//! return positions, [`Var::topk`]'s values differentiable through `gather`.
+//!
+//! ### One tie rule
+//!
+//! Among equal elements the first (lowest position) wins, as `torch.argmax` and NumPy; `topk`
+//! lists tied elements in increasing position. NaN counts as larger than every number: `argmax`
+//! and `argmin` both return a lane's first NaN (NaN propagates, as in [`Var::max_axes`] and as
+//! PyTorch), and `topk` ranks NaN above every number in both directions, so the `k` smallest
+//! skip NaNs while numbers remain (as `torch.topk`). `train::metrics` predicts with these, so
+//! accuracy agrees with `argmax` everywhere. The one deliberate difference from PyTorch:
+//! `torch.topk` leaves the order among ties unspecified (and `sorted=False` any order); here the
+//! result is always sorted and ties always go by position, so `topk(1)` is always `argmax`.
+//!
 //! ## Beyond one gradient
 //!
 //! [`functional`] differentiates a function given as a closure: [`functional::vjp`],
@@ -83,6 +111,7 @@
 //! Hessians). Also `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has
 //! the recipe for adding a primitive.
 
+mod axis;
 mod backward;
 mod error;
 mod float;
@@ -90,12 +119,14 @@ mod forward;
 pub mod functional;
 mod gradcheck;
 mod hook;
+mod indices;
 mod inspect;
 mod kernels;
 mod op;
 mod operators;
 pub mod ops;
 mod parameter;
+mod ranking;
 mod rule;
 mod shape;
 mod tape;
@@ -105,6 +136,7 @@ mod testing;
 mod thread_bound;
 mod var;
 
+pub use axis::{Axes, Axis};
 pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, ExternalError, Pass, Result, Site};
 pub use float::Float;
@@ -113,6 +145,7 @@ pub use gradcheck::{
     KinkPolicy, Mismatch, Mode, NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
+pub use indices::Indices;
 pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;

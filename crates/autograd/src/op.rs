@@ -20,7 +20,7 @@
 //! kink declarations, and the gradient-check rows. Adding a primitive is one new file,
 //! `ops/<name>.rs`, and one row.
 
-use crate::{Float, Result, Tensor, Var};
+use crate::{Float, Indices, Result, Tensor, Var};
 use std::sync::Arc;
 
 /// The table of primitives (see the module documentation). Expands to `$then! { rows }`, so
@@ -172,23 +172,29 @@ primitives!(define_op);
 pub(crate) struct Unary<D>(pub D);
 
 /// Positions along one axis: the data of the four indexing ops (`gather`, `scatter_add`,
-/// `index_select`, `index_add`), shared by an op and the adjoint its backward records. One
-/// allocation holding the axis and then the positions, behind a pointer of two words, so that
-/// `Op` stays at three.
+/// `index_select`, `index_add`), shared by an op and the adjoint its backward records. The axis
+/// and the index live in one allocation behind a pointer of one word, so that `Op` stays at
+/// three.
 #[derive(Clone)]
-pub(crate) struct AxisIndex(Arc<[usize]>);
+pub(crate) struct AxisIndex(Arc<(usize, Indices)>);
 
 impl AxisIndex {
-    pub fn new(axis: usize, positions: &[usize]) -> Self {
-        AxisIndex(std::iter::once(axis).chain(positions.iter().copied()).collect())
+    pub fn new(axis: usize, index: Indices) -> Self {
+        AxisIndex(Arc::new((axis, index)))
     }
 
     pub fn axis(&self) -> usize {
-        self.0[0]
+        self.0 .0
+    }
+
+    /// The index, with its shape (`gather`, `scatter_add`) or as a vector (`index_select`,
+    /// `index_add`).
+    pub fn indices(&self) -> &Indices {
+        &self.0 .1
     }
 
     pub fn positions(&self) -> &[usize] {
-        &self.0[1..]
+        self.0 .1.data()
     }
 }
 

@@ -11,12 +11,25 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first, and the source files (relative to `src/`) in each. A file may
 /// import from its own layer and the layers below it.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("data", &["float.rs", "shape.rs", "tensor.rs", "error.rs", "parameter.rs", "thread_bound.rs", "kernels/"]),
+    (
+        "data",
+        &[
+            "float.rs",
+            "shape.rs",
+            "axis.rs",
+            "tensor.rs",
+            "indices.rs",
+            "error.rs",
+            "parameter.rs",
+            "thread_bound.rs",
+            "kernels/",
+        ],
+    ),
     ("tape", &["tape.rs", "var.rs", "op.rs", "hook.rs"]),
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
     ("primitives", &["ops/"]),
     ("walk", &["backward.rs", "forward.rs"]),
-    ("checks and facade", &["gradcheck/", "functional.rs", "operators.rs", "lib.rs", "testing.rs"]),
+    ("checks and facade", &["gradcheck/", "functional.rs", "operators.rs", "ranking.rs", "lib.rs", "testing.rs"]),
 ];
 
 fn src() -> PathBuf {

@@ -22,7 +22,7 @@
 //! any error) carry the caller's line, so a tape listing or an anomaly names the user's code.
 
 use crate::{Error, Module, Result};
-use autograd::{Float, Parameter, Site, Tensor, Var};
+use autograd::{Axis, Float, Parameter, Site, Tensor, Var};
 
 /// σ(x) = 1 / (1 + e⁻ˣ), elementwise.
 #[track_caller]
@@ -82,17 +82,17 @@ pub fn prelu<'t, T: Float>(x: &Var<'t, T>, a: &Var<'t, T>) -> Result<Var<'t, T>>
     Ok(positive_part.add(&negative_part.mul(&a)?)?)
 }
 
-/// Softmax along `axis`: eˣⁱ / Σⱼ eˣʲ (autograd's fused op: computed with the maximum
-/// subtracted, so large logits do not overflow).
+/// Softmax along `axis` (negative counts from the back: `-1` is the last): eˣⁱ / Σⱼ eˣʲ
+/// (autograd's fused op: computed with the maximum subtracted, so large logits do not overflow).
 #[track_caller]
-pub fn softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
+pub fn softmax<'t, T: Float>(x: &Var<'t, T>, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
     Ok(x.softmax(axis)?)
 }
 
-/// Log-softmax along `axis`: xᵢ − log Σⱼ eˣʲ, stable for any magnitude of `x` (autograd's
-/// fused op).
+/// Log-softmax along `axis` (negative counts from the back): xᵢ − log Σⱼ eˣʲ, stable for any
+/// magnitude of `x` (autograd's fused op).
 #[track_caller]
-pub fn log_softmax<'t, T: Float>(x: &Var<'t, T>, axis: usize) -> Result<Var<'t, T>> {
+pub fn log_softmax<'t, T: Float>(x: &Var<'t, T>, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
     Ok(x.log_softmax(axis)?)
 }
 
@@ -264,8 +264,9 @@ impl<T: Float> Module<T> for Gelu {
 /// [`softmax`] along an axis, as a module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Softmax {
-    /// The axis the probabilities sum to one along (1 for `[N, classes]`).
-    pub axis: usize,
+    /// The axis the probabilities sum to one along (1 or -1 for `[N, classes]`; negative counts
+    /// from the back, as PyTorch's `dim`).
+    pub axis: isize,
 }
 
 impl<T: Float> Module<T> for Softmax {
@@ -278,8 +279,8 @@ impl<T: Float> Module<T> for Softmax {
 /// [`log_softmax`] along an axis, as a module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogSoftmax {
-    /// The axis to normalize along (1 for `[N, classes]`).
-    pub axis: usize,
+    /// The axis to normalize along (1 or -1 for `[N, classes]`; negative counts from the back).
+    pub axis: isize,
 }
 
 impl<T: Float> Module<T> for LogSoftmax {

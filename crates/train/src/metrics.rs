@@ -8,8 +8,10 @@
 //! A row's predicted class is its **first** largest entry: `[0.2, 0.7, 0.7]` predicts class 1,
 //! as `torch.argmax` and NumPy's `argmax` do. NaN counts as larger than every number (so a row
 //! holding a NaN predicts the first NaN, again as both of them), which makes a diverged model
-//! score as the wrong class instead of disappearing from the count. [`top_k_accuracy`] ranks
-//! with the same rule, so `top_k_accuracy(.., 1)` equals [`accuracy`] on every input.
+//! score as the wrong class instead of disappearing from the count. The rule is autograd's
+//! ([`Tensor::argmax`] and [`Tensor::topk`], which these metrics call), so
+//! `top_k_accuracy(.., 1)` equals [`accuracy`] on every input, and a prediction made here is the
+//! one `argmax` gives anywhere else.
 
 use crate::{Error, Result};
 use autograd::{Float, Tensor};
@@ -34,16 +36,6 @@ fn check(metric: &str, logits: &Tensor<impl Float>, labels: &[usize]) -> Result<
     Ok(classes)
 }
 
-/// Whether `a` ranks above `b`: larger, with NaN above every number (see the module docs).
-fn above<T: Float>(a: T, b: T) -> bool {
-    (a.is_nan() && !b.is_nan()) || a > b
-}
-
-/// The index of the first largest entry of a non-empty row (NaN counts as the largest).
-fn argmax_row<T: Float>(row: &[T]) -> usize {
-    (1..row.len()).fold(0, |best, c| if above(row[c], row[best]) { c } else { best })
-}
-
 /// The predicted class of each row of an `[N, C]` tensor: the index of its first largest entry
 /// (see [the tie rule](self#one-tie-rule)).
 ///
@@ -55,8 +47,8 @@ fn argmax_row<T: Float>(row: &[T]) -> usize {
 ///
 /// Fails if the tensor is not `[N, C]` with `C ≥ 1`.
 pub fn argmax<T: Float>(logits: &Tensor<T>) -> Result<Vec<usize>> {
-    let classes = classes("argmax", logits)?;
-    Ok(logits.data().chunks_exact(classes).map(argmax_row).collect())
+    classes("argmax", logits)?;
+    Ok(logits.argmax(1, false)?.to_vec())
 }
 
 /// The fraction of rows whose predicted class ([`argmax`]) is the label: in `[0, 1]`, 0 for no
@@ -99,18 +91,10 @@ pub fn top_k_accuracy<T: Float>(logits: &Tensor<T>, labels: &[usize], k: usize) 
     if labels.is_empty() {
         return Ok(0.0);
     }
-    let hits = logits
-        .data()
-        .chunks_exact(classes)
-        .zip(labels)
-        .filter(|&(row, &label)| {
-            label < classes && {
-                let y = row[label];
-                let rank = (0..classes).filter(|&c| above(row[c], y) || (c < label && !above(y, row[c]))).count();
-                rank < k
-            }
-        })
-        .count();
+    // The k highest-ranked classes of each row, by autograd's rule (ties to the lower index).
+    let k = k.min(classes);
+    let (_, top) = logits.topk(k, 1, true)?;
+    let hits = top.data().chunks_exact(k).zip(labels).filter(|(top, label)| top.contains(label)).count();
     Ok(hits as f64 / labels.len() as f64)
 }
 

@@ -5,17 +5,17 @@
 //! `stack(xs, axis)` joins inputs of one shape along a new axis: a composite, `unsqueeze` then
 //! `concat`.
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Concat;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Concatenates `xs` along `axis`; all other axes must agree.
+    /// Concatenates `xs` along `axis` (negative counts from the back); all other axes must
+    /// agree.
     ///
     /// ```
     /// use autograd::{Tape, Tensor, Var};
@@ -27,12 +27,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(c.value().to_vec(), vec![1., 2., 3., 4., 5., 6.]);
     /// ```
     #[track_caller]
-    pub fn concat(xs: &[&Var<'t, T>], axis: usize) -> Result<Var<'t, T>> {
+    pub fn concat(xs: &[&Var<'t, T>], axis: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
         let Some(first) = xs.first() else {
             return Err(Error::InvalidArgument { op: "concat", msg: "no tensors to concatenate".into(), site });
         };
-        check_axis("concat", axis, first.shape(), site)?;
+        let axis = axis.into().resolve("concat", first.shape(), site)?;
         for x in xs {
             first.same_tape(x, "concat", site)?;
             let agree = x.rank() == first.rank()
@@ -68,7 +68,8 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(first.tape.record(Concat { axis }, xs, value, site, Keep::Nothing))
     }
 
-    /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank).
+    /// Stacks `xs` (all of one shape) along a new axis inserted at `axis` (≤ their rank; `-1`
+    /// appends it, as PyTorch).
     ///
     /// ```
     /// use autograd::{Tape, Tensor, Var};
@@ -80,7 +81,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(s.value().to_vec(), vec![1., 3., 2., 4.]);
     /// ```
     #[track_caller]
-    pub fn stack(xs: &[&Var<'t, T>], axis: usize) -> Result<Var<'t, T>> {
+    pub fn stack(xs: &[&Var<'t, T>], axis: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
         let Some(first) = xs.first() else {
             return Err(Error::InvalidArgument { op: "stack", msg: "no tensors to stack".into(), site });
@@ -88,7 +89,8 @@ impl<'t, T: Float> Var<'t, T> {
         if let Some(x) = xs.iter().find(|x| x.shape() != first.shape()) {
             return Err(Error::ShapeMismatch { op: "stack", lhs: first.shape().clone(), rhs: x.shape().clone(), site });
         }
-        let expanded = xs.iter().map(|x| x.unsqueeze_at(axis, "stack", site)).collect::<Result<Vec<_>>>()?;
+        let axis = axis.into().resolve_insertion("stack", first.shape(), site)?;
+        let expanded = xs.iter().map(|x| x.unsqueeze_at(axis, site)).collect::<Result<Vec<_>>>()?;
         let refs: Vec<&Var<'t, T>> = expanded.iter().collect();
         Var::concat(&refs, axis)
     }
@@ -171,5 +173,9 @@ mod tests {
         assert!(e.starts_with("shape mismatch in stack, lhs: [2, 3], rhs: [3, 3]"), "{e}");
         assert!(Var::stack(&[&a, &a], 3).is_err());
         assert_eq!(Var::stack(&[&a, &a], 2).unwrap().dims(), &[2, 3, 2]);
+        assert_eq!(Var::stack(&[&a, &a], -1).unwrap().dims(), &[2, 3, 2]);
+        assert_eq!(Var::stack(&[&a, &a], -3).unwrap().dims(), &[2, 2, 3]);
+        assert!(Var::stack(&[&a, &a], -4).is_err());
+        assert_eq!(Var::concat(&[&a, &b], -2).unwrap().dims(), &[5, 3]);
     }
 }

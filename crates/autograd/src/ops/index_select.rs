@@ -3,16 +3,14 @@
 //! so repeated indices sum their gradients; its backward is `index_select` again. Linear: no
 //! kinks.
 
-use super::check_axis;
-use super::gather::check_range;
-use super::gather::spread;
+use super::gather::{check_range, spread};
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexSelect};
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Tensor, Var};
+use crate::{Axis, Float, Indices, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Selects whole slices along `axis`, in the order `index` lists them (repeats allowed).
@@ -28,15 +26,17 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(table.grad().unwrap().to_vec(), vec![1., 1., 0., 0., 2., 2.]);
     /// ```
     #[track_caller]
-    pub fn index_select(&self, axis: usize, index: &[usize]) -> Result<Var<'t, T>> {
-        self.index_select_at(AxisIndex::new(axis, index), Site::caller())
+    pub fn index_select(&self, axis: impl Into<Axis>, index: &[usize]) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("index_select", self.shape(), site)?;
+        check_range("index_select", index, axis, self.shape(), site)?;
+        Ok(self.index_select_at(AxisIndex::new(axis, Indices::vector(index)), site))
     }
 
-    pub(super) fn index_select_at(&self, index: AxisIndex, site: Site) -> Result<Var<'t, T>> {
+    /// Records `index_select` with an index already checked against `self`'s shape.
+    pub(super) fn index_select_at(&self, index: AxisIndex, site: Site) -> Var<'t, T> {
         let axis = index.axis();
-        check_axis("index_select", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
-        check_range("index_select", index.positions(), axis, lanes.len, site)?;
         let (n, m, inner) = (lanes.len, index.positions().len(), lanes.inner);
         let x = self.value.data();
         let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
@@ -48,25 +48,26 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             }
         });
-        Ok(self.tape.record(IndexSelect { index }, &[self], value, site, Keep::Nothing))
+        self.tape.record(IndexSelect { index }, &[self], value, site, Keep::Nothing)
     }
 }
 
 impl<T: Float> Rule<T> for IndexSelect {
+    /// `dx = index_add(zeros, g)` at the same positions.
     fn backward<'t>(&self, ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -> Result<()> {
-        let size = ctx.input_shape(0)[self.index.axis()];
-        ctx.grad(0, || g.index_add_at(self.index.clone(), size, Site::caller()))
+        let shape = ctx.input_shape(0);
+        ctx.grad(0, || Ok(g.constant(Tensor::zeros(shape)).index_add_at(self.index.clone(), g, Site::caller())))
     }
 }
 
 impl<T: Float> Jvp<T> for IndexSelect {
     fn jvp<'t>(&self, ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
-        ctx.linear(|t| t.index_select_at(self.index.clone(), Site::caller()))
+        ctx.linear(|t| Ok(t.index_select_at(self.index.clone(), Site::caller())))
     }
 }
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("index_select", 1, |x| x[0].index_select(1, &spread(4, x[0].dims()[1])))
+    vec![OpCheck::new("index_select", 1, |x| x[0].index_select(1, spread(&[4], x[0].dims()[1]).data()))
         .shapes(&[&[&[2, 3]], &[&[2, 3, 2]]])]
 }

@@ -5,17 +5,17 @@
 //! Smooth: no kinks. First-order backward runs as one fused pass per lane; with `create_graph`
 //! the same formula is recorded as `Var` ops, so every order works.
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::LogSoftmax;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Var};
+use crate::{Axis, Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Log-softmax along `axis`: `x − logsumexp(x)`, computed stably.
+    /// Log-softmax along `axis` (negative counts from the back): `x − logsumexp(x)`, computed
+    /// stably.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -23,11 +23,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = tape.var(Tensor::from_vec(vec![0.0, 0.0, 0.0, 0.0], [2, 2]).unwrap());
     /// let y = x.log_softmax(1).unwrap();
     /// assert!((y.value().at(&[0, 1]) + 2f64.ln()).abs() < 1e-15);
+    /// assert_eq!(x.log_softmax(-1).unwrap().value(), y.value());
     /// ```
     #[track_caller]
-    pub fn log_softmax(&self, axis: usize) -> Result<Var<'t, T>> {
+    pub fn log_softmax(&self, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        check_axis("log_softmax", axis, self.shape(), site)?;
+        let axis = axis.into().resolve("log_softmax", self.shape(), site)?;
         let value = along_axis(&self.value, axis, log_softmax_lane);
         Ok(self.tape.record(LogSoftmax { axis }, &[self], value, site, Keep::Output))
     }

@@ -10,10 +10,20 @@
 //! Each of these is again a `matmul` with transpose flags, so no transpose is ever materialized
 //! and the rule is differentiable (second order works).
 //!
-//! Shapes: both operands have rank ≥ 2 and the same leading (batch) axes, or the left one has
-//! extra leading axes and the right one is a matrix (a shared weight), which folds the batch
-//! into the rows; that fold needs the left operand untransposed (otherwise the shapes are a
-//! mismatch error). Batch axes do not broadcast.
+//! The primitive multiplies matrices, or batches of matrices with the same leading (batch) axes.
+//! `matmul` applies `torch.matmul`'s full rules on top of it, as composites (no gradient code):
+//! - a vector operand is a matrix with one row (on the left) or one column (on the right), and
+//!   that axis is removed from the result: `x[3] · w[3, 2]` is `[2]`, `w[2, 3] · v[3]` is `[2]`,
+//!   a vector times a vector is a scalar;
+//! - batch axes broadcast with NumPy's rules (`a[2, 3, 4] · b[1, 4, 5]`, `m[3, 4] · b[2, 4, 5]`):
+//!   an operand is repeated over the batch by a `broadcast_to` node, whose backward sums its
+//!   gradient back over the broadcast axes;
+//! - an untransposed left operand against a right one without batch axes (a shared weight,
+//!   `x[N, T, C] · w[C, D]`, also `b[1, 4, 5]`) folds the batch into the rows of one 2-D
+//!   product: free reshapes, one GEMM, nothing repeated.
+//!
+//! A vector is its own transpose: `matmul_t`'s flag for a vector operand has no effect (as
+//! `t()` returns a vector unchanged).
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
@@ -25,7 +35,9 @@ use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
-    /// The matrix product `self · rhs` (batched over leading axes).
+    /// The matrix product `self · rhs` with `torch.matmul`'s rules: matrices, vectors (a
+    /// vector·vector product is a scalar), and batches whose leading axes broadcast; the
+    /// gradient of a broadcast operand is summed over the axes it was repeated along.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -33,6 +45,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// let a = tape.var(Tensor::from_vec(vec![1., 2., 3., 4.], [2, 2]).unwrap());
     /// let b = tape.constant(Tensor::from_vec(vec![1., 0., 0., 1.], [2, 2]).unwrap());
     /// assert_eq!(a.matmul(&b).unwrap().value().to_vec(), vec![1., 2., 3., 4.]);
+    /// let x = tape.constant(Tensor::vector(&[1., -1.]));
+    /// assert_eq!(x.matmul(&a).unwrap().value().to_vec(), vec![-2., -2.]); // [2] · [2, 2] → [2]
+    /// assert_eq!(x.matmul(&x).unwrap().dims(), &[] as &[usize]); // a scalar
+    /// let batch = tape.constant(Tensor::ones([3, 1, 2, 2]));
+    /// assert_eq!(a.matmul(&batch).unwrap().dims(), &[3, 1, 2, 2]); // a broadcast over the batch
     /// let err = a.matmul(&tape.constant(Tensor::zeros([3, 2]))).unwrap_err();
     /// assert!(err.to_string().starts_with("shape mismatch in matmul, lhs: [2, 2], rhs: [3, 2]"));
     /// ```
@@ -41,8 +58,20 @@ impl<'t, T: Float> Var<'t, T> {
         self.matmul_at(rhs, false, false, Site::caller())
     }
 
-    /// `op(self) · op(rhs)` where `op` transposes the last two axes when its flag is set. The
-    /// transpose is folded into the GEMM call (strides), never materialized.
+    /// `op(self) · op(rhs)` where `op` transposes the last two axes when its flag is set (PyTorch's
+    /// `.mT`), with [`matmul`](Var::matmul)'s rules otherwise. The transpose is folded into the
+    /// GEMM call (strides), never materialized.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.var(Tensor::from_fn([2, 4, 3], |i| i as f64));
+    /// let w = tape.var(Tensor::from_fn([4, 5], |i| i as f64));
+    /// let y = a.matmul_t(&w, true, false).unwrap(); // a.mT @ w
+    /// assert_eq!(y.dims(), &[2, 3, 5]);
+    /// y.sum().backward().unwrap();
+    /// assert_eq!(w.grad().unwrap().dims(), &[4, 5]); // summed over the batch
+    /// ```
     #[track_caller]
     pub fn matmul_t(&self, rhs: &Var<'t, T>, transpose_self: bool, transpose_rhs: bool) -> Result<Var<'t, T>> {
         self.matmul_at(rhs, transpose_self, transpose_rhs, Site::caller())
@@ -50,24 +79,69 @@ impl<'t, T: Float> Var<'t, T> {
 
     pub(crate) fn matmul_at(&self, rhs: &Var<'t, T>, ta: bool, tb: bool, site: Site) -> Result<Var<'t, T>> {
         self.same_tape(rhs, "matmul", site)?;
-        let mismatch =
-            || Error::ShapeMismatch { op: "matmul", lhs: self.shape().clone(), rhs: rhs.shape().clone(), site };
         let (a, b) = (self.dims(), rhs.dims());
-        if a.len() < 2 || b.len() < 2 {
-            return Err(mismatch());
+        if a.len() >= 2 && a.len() == b.len() && a[..a.len() - 2] == b[..b.len() - 2] {
+            // The primitive: matrices, or batches of one shape (every backward product).
+            let dims = MatDims::new(a, b, ta, tb).ok_or_else(|| self.matmul_mismatch(rhs, site))?;
+            let value = gemm_batched(&self.value, &rhs.value, &dims);
+            return Ok(self.tape.record(
+                Matmul { transpose_a: ta, transpose_b: tb },
+                &[self, rhs],
+                value,
+                site,
+                Keep::Inputs,
+            ));
         }
-        if a.len() > 2 && b.len() == 2 && !ta {
-            // A shared right-hand matrix: fold the batch axes into the rows of a 2-D product.
-            let rows: usize = a[..a.len() - 1].iter().product();
-            let flat = self.reshape_at(Shape::from([rows, a[a.len() - 1]]), site)?;
-            let product = flat.matmul_at(rhs, false, tb, site).map_err(|_| mismatch())?;
-            let mut out: SmallVec<[usize; 4]> = a[..a.len() - 1].into();
-            out.push(product.dims()[1]);
-            return product.reshape_at(Shape::from(out), site);
+        self.matmul_composite(rhs, ta, tb, site)
+    }
+
+    fn matmul_mismatch(&self, rhs: &Var<'t, T>, site: Site) -> Error {
+        Error::ShapeMismatch { op: "matmul", lhs: self.shape().clone(), rhs: rhs.shape().clone(), site }
+    }
+
+    /// `torch.matmul`'s rules for operands the primitive does not take as they are: vectors,
+    /// batch axes that differ, a shared right-hand matrix. The shapes are checked here, so the
+    /// ops below cannot fail on them.
+    fn matmul_composite(&self, rhs: &Var<'t, T>, ta: bool, tb: bool, site: Site) -> Result<Var<'t, T>> {
+        let (ra, rb) = (self.rank(), rhs.rank());
+        if ra == 0 || rb == 0 {
+            return Err(self.matmul_mismatch(rhs, site));
         }
-        let dims = MatDims::new(a, b, ta, tb).ok_or_else(mismatch)?;
-        let value = gemm_batched(&self.value, &rhs.value, &dims);
-        Ok(self.tape.record(Matmul { transpose_a: ta, transpose_b: tb }, &[self, rhs], value, site, Keep::Inputs))
+        // A vector is a one-row (left) or one-column (right) matrix, its own transpose.
+        let (ta, tb) = (ta && ra > 1, tb && rb > 1);
+        let a_mat: &[usize] = if ra == 1 { &[1, self.dims()[0]] } else { &self.dims()[ra - 2..] };
+        let b_mat: &[usize] = if rb == 1 { &[rhs.dims()[0], 1] } else { &rhs.dims()[rb - 2..] };
+        let (m, k) = if ta { (a_mat[1], a_mat[0]) } else { (a_mat[0], a_mat[1]) };
+        let (k2, n) = if tb { (b_mat[1], b_mat[0]) } else { (b_mat[0], b_mat[1]) };
+        let a_batch = Shape::from(&self.dims()[..ra.saturating_sub(2)]);
+        let b_batch = Shape::from(&rhs.dims()[..rb.saturating_sub(2)]);
+        let batch = match a_batch.broadcast(&b_batch) {
+            Some(batch) if k == k2 => batch,
+            _ => return Err(self.matmul_mismatch(rhs, site)),
+        };
+        let with_batch = |mat: &[usize]| Shape::from([batch.dims(), mat].concat());
+        let product = if !ta && b_batch.checked_numel() == Some(1) {
+            // A right-hand matrix shared by the whole batch: fold the batch into the rows of one
+            // 2-D product (free reshapes, one GEMM, nothing repeated).
+            let rows = a_batch.numel() * a_mat[0];
+            let a = self.reshape_at(Shape::from([rows, a_mat[1]]), site)?;
+            let b = rhs.reshape_at(Shape::from(b_mat), site)?;
+            a.matmul_at(&b, false, tb, site)?.reshape_at(with_batch(&[m, n]), site)?
+        } else {
+            // A vector first becomes its matrix (free), then each operand is repeated over the batch.
+            let matrix = |x: &Var<'t, T>, mat: &[usize]| match x.rank() {
+                1 => x.reshape_at(Shape::from(mat), site),
+                _ => Ok(x.clone()),
+            };
+            let a = matrix(self, a_mat)?.broadcast_at(&with_batch(a_mat), site)?;
+            let b = matrix(rhs, b_mat)?.broadcast_at(&with_batch(b_mat), site)?;
+            a.matmul_at(&b, ta, tb, site)?
+        };
+        // The result without the axes the vectors gained.
+        let mut dims: SmallVec<[usize; 4]> = batch.dims().into();
+        dims.extend((ra > 1).then_some(m));
+        dims.extend((rb > 1).then_some(n));
+        product.reshape_at(Shape::from(dims), site)
     }
 }
 
@@ -180,9 +254,148 @@ pub(super) fn checks() -> Vec<OpCheck<'static>> {
             &[&[2, 2, 3], &[2, 1, 3]],
             &[&[2, 2, 3], &[4, 3]],
         ]),
-        OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false))
-            .shapes(&[&[&[3, 2], &[3, 4]], &[&[2, 3, 2], &[2, 3, 1]]]),
+        OpCheck::new("matmul (lhs transposed)", 2, |x| x[0].matmul_t(&x[1], true, false)).shapes(&[
+            &[&[3, 2], &[3, 4]],
+            &[&[2, 3, 2], &[2, 3, 1]],
+            &[&[2, 4, 3], &[4, 2]], // a.mT · w: w repeated over the batch
+        ]),
         OpCheck::new("matmul (both transposed)", 2, |x| x[0].matmul_t(&x[1], true, true))
-            .shapes(&[&[&[3, 2], &[4, 3]]]),
+            .shapes(&[&[&[3, 2], &[4, 3]], &[&[2, 3, 2], &[1, 4, 3]]]),
+        OpCheck::new("matmul (vectors)", 2, |x| x[0].matmul(&x[1])).shapes(&[
+            &[&[3], &[3, 2]],
+            &[&[2, 3], &[3]],
+            &[&[3], &[3]],
+            &[&[3], &[2, 3, 2]],
+            &[&[2, 2, 3], &[3]],
+        ]),
+        OpCheck::new("matmul (batch broadcast)", 2, |x| x[0].matmul(&x[1])).shapes(&[
+            &[&[2, 3, 4], &[1, 4, 2]],
+            &[&[3, 4], &[2, 4, 2]],
+            &[&[2, 1, 2, 3], &[3, 3, 2]],
+        ]),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{assert_all_close, t};
+    use crate::{Tape, Tensor, Var};
+
+    fn sample(dims: &[usize], seed: usize) -> Tensor<f64> {
+        Tensor::from_fn(dims, |i| ((i * 7 + seed * 13) % 11) as f64 * 0.25 - 1.2)
+    }
+
+    /// The product by the definition, `out[.., i, j] = Σₖ a[.., i, k]·b[.., k, j]` with both
+    /// operands already broadcast to one batch shape: what the composites must agree with.
+    fn by_definition(a: &Tensor<f64>, b: &Tensor<f64>) -> Vec<f64> {
+        let (r, d) = (a.rank(), a.dims());
+        let (m, k, n) = (d[r - 2], d[r - 1], b.dims()[r - 1]);
+        let count: usize = d[..r - 2].iter().product();
+        let (a, b) = (a.data(), b.data());
+        let mut out = vec![0.0; count * m * n];
+        for p in 0..count {
+            for i in 0..m {
+                for j in 0..n {
+                    out[(p * m + i) * n + j] = (0..k).map(|l| a[(p * m + i) * k + l] * b[(p * k + l) * n + j]).sum();
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn torch_matmul_shapes() {
+        let tape = Tape::<f64>::new();
+        let cases: &[(&[usize], &[usize], &[usize])] = &[
+            (&[3], &[3, 2], &[2]),
+            (&[2, 3], &[3], &[2]),
+            (&[3], &[3], &[]),
+            (&[3], &[4, 3, 2], &[4, 2]),
+            (&[4, 2, 3], &[3], &[4, 2]),
+            (&[2, 3, 4], &[1, 4, 5], &[2, 3, 5]),
+            (&[3, 4], &[2, 4, 5], &[2, 3, 5]),
+            (&[5, 1, 3, 4], &[2, 4, 1], &[5, 2, 3, 1]),
+            (&[1, 3, 4], &[4, 2], &[1, 3, 2]),
+            (&[3, 4], &[1, 1, 4, 2], &[1, 1, 3, 2]),
+        ];
+        for (k, &(a, b, out)) in cases.iter().enumerate() {
+            let x = tape.var(sample(a, k));
+            let y = tape.var(sample(b, k + 1));
+            let product = x.matmul(&y).unwrap_or_else(|e| panic!("{a:?} · {b:?}: {e}"));
+            assert_eq!(product.dims(), out, "{a:?} · {b:?}");
+            // The same product with the operands broadcast by hand.
+            let (x2, y2) = (
+                if a.len() == 1 { x.unsqueeze(0).unwrap() } else { x.clone() },
+                if b.len() == 1 { y.unsqueeze(1).unwrap() } else { y.clone() },
+            );
+            let batch = crate::Shape::from(&x2.dims()[..x2.rank() - 2])
+                .broadcast(&crate::Shape::from(&y2.dims()[..y2.rank() - 2]))
+                .unwrap();
+            let full = |v: &Var<'_, f64>| {
+                let mut dims = batch.dims().to_vec();
+                dims.extend_from_slice(&v.dims()[v.rank() - 2..]);
+                v.broadcast_to(dims).unwrap().value().clone()
+            };
+            assert_all_close(product.value().data(), &by_definition(&full(&x2), &full(&y2)), 1e-12);
+            // Gradients have the operands' shapes: summed over the axes they were repeated along.
+            product.sum().backward().unwrap();
+            assert_eq!(x.grad().unwrap().dims(), a);
+            assert_eq!(y.grad().unwrap().dims(), b);
+        }
+    }
+
+    // PyTorch 2.15 (float64): a = [[1, 2, 3], [4, 5, 6]] viewed [1, 2, 3]; w = [[1, -1], [0, 2], [3, 1]];
+    // v = [0.5, -1, 2]; (a @ w).sum() backward; (v @ w) . [1, 2] backward; (a @ v).sum() backward
+    #[test]
+    fn vectors_and_their_gradients_match_pytorch() {
+        let tape = Tape::<f64>::new();
+        let a = tape.var(t(&[1., 2., 3., 4., 5., 6.], &[1, 2, 3]));
+        let w = tape.var(t(&[1., -1., 0., 2., 3., 1.], &[3, 2]));
+        let v = tape.var(Tensor::vector(&[0.5, -1., 2.]));
+        let vw = v.matmul(&w).unwrap();
+        assert_eq!(vw.value().to_vec(), vec![6.5, -0.5]);
+        vw.mul(&tape.constant(Tensor::vector(&[1., 2.]))).unwrap().sum().backward().unwrap();
+        assert_eq!(v.grad().unwrap().to_vec(), vec![-1., 4., 5.]);
+        assert_eq!(w.grad().unwrap().to_vec(), vec![0.5, 1., -1., -2., 2., 4.]);
+        let av = a.matmul(&v).unwrap();
+        assert_eq!((av.dims(), av.value().to_vec()), (&[1, 2][..], vec![4.5, 9.]));
+        av.sum().backward().unwrap();
+        assert_eq!(a.grad().unwrap().to_vec(), vec![0.5, -1., 2., 0.5, -1., 2.]);
+        assert_eq!(v.matmul(&v).unwrap().item(), 5.25);
+    }
+
+    #[test]
+    fn mismatches_name_the_callers_shapes() {
+        let tape = Tape::<f32>::new();
+        let m = |dims: &[usize]| tape.constant(Tensor::zeros(dims));
+        for (a, b) in [
+            (&[3][..], &[4][..]),
+            (&[2, 3], &[4]),
+            (&[4], &[3, 2]),
+            (&[2, 3, 4], &[3, 4, 5]),
+            (&[2, 3, 4], &[3, 5]),
+            (&[], &[3]),
+        ] {
+            let e = m(a).matmul(&m(b)).unwrap_err().to_string();
+            let expected = format!("shape mismatch in matmul, lhs: {a:?}, rhs: {b:?} (at ");
+            assert!(e.starts_with(&expected), "{e}");
+        }
+        // The transposed shapes are checked, not the stored ones.
+        assert!(m(&[2, 4, 3]).matmul_t(&m(&[4, 5]), false, false).is_err());
+        assert_eq!(m(&[2, 4, 3]).matmul_t(&m(&[4, 5]), true, false).unwrap().dims(), &[2, 3, 5]);
+        assert_eq!(m(&[3]).matmul_t(&m(&[3, 2]), true, false).unwrap().dims(), &[2], "a vector is its transpose");
+    }
+
+    #[test]
+    fn a_shared_matrix_is_folded_into_one_product() {
+        // x[2, 3, 4] · w[1, 4, 5]: one reshape of x, one of w, one matmul, one reshape back;
+        // nothing repeated over the batch.
+        let tape = Tape::<f64>::new();
+        let x = tape.var(sample(&[2, 3, 4], 0));
+        let w = tape.var(sample(&[1, 4, 5], 1));
+        x.matmul(&w).unwrap();
+        let listing = tape.to_string();
+        let ops: Vec<&str> = listing.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+        assert_eq!(ops, ["leaf", "leaf", "reshape", "reshape", "matmul", "reshape"], "{listing}");
+    }
 }

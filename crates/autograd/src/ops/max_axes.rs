@@ -5,8 +5,8 @@
 //!
 //! Without a tie the whole gradient goes to the one winning element (what lets Maxout train only
 //! the winning piece); ties split it evenly, as PyTorch's `amax`/`amin` and JAX's `max` (which
-//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are piecewise constant, so the rule is `g · w` with a constant `w`
-//! and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
+//! differ from `torch.max(dim)`, which picks one index). The weights `[xᵢ = y] / k` are
+//! piecewise constant, so the rule is `g · w` with a constant `w` and differentiates again. NaN propagates: a group holding NaN has a NaN extremum and sends
 //! no gradient.
 //!
 //! Kinks: where the set of winning elements changes. The rule declares them through the same
@@ -15,18 +15,18 @@
 //! The op is recorded with the reduced axes kept (size 1); without `keepdim` a free reshape
 //! follows, so the backward never needs to know which axes were reduced.
 
-use super::normalize_axes;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::for_each_pair;
 use crate::op::{MaxAxes, MinAxes, Op};
 use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::{Axes, Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// The maximum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
-    /// gradient evenly. An empty axis among `axes` is an error.
+    /// The maximum over `axes` (one axis or several; negative ones count from the back), as
+    /// PyTorch's `amax`; with `keepdim` the reduced axes stay as size 1. Ties split the gradient
+    /// evenly. An empty axis among `axes` is an error.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -36,10 +36,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(m.value().to_vec(), vec![3., 2.]);
     /// m.sum().backward().unwrap();
     /// assert_eq!(x.grad().unwrap().to_vec(), vec![0., 0.5, 0.5, 1., 0., 0.]); // the tie splits
+    /// assert_eq!(x.max_axes(-1, false).unwrap().value().to_vec(), vec![3., 2.]);
     /// ```
     #[track_caller]
-    pub fn max_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        self.extremum(Extremum::Max, axes, keepdim, Site::caller())
+    pub fn max_axes(&self, axes: impl Into<Axes>, keepdim: bool) -> Result<Var<'t, T>> {
+        self.extremum(Extremum::Max, &axes.into(), keepdim, Site::caller())
     }
 
     /// The largest element, as a scalar (−∞ for an empty tensor). Ties split the gradient
@@ -49,9 +50,9 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum_all(Extremum::Max, Site::caller())
     }
 
-    pub(super) fn extremum(&self, which: Extremum, axes: &[usize], keepdim: bool, site: Site) -> Result<Var<'t, T>> {
+    pub(super) fn extremum(&self, which: Extremum, axes: &Axes, keepdim: bool, site: Site) -> Result<Var<'t, T>> {
         let op = which.name();
-        let axes = normalize_axes(op, axes, self.shape(), site)?;
+        let axes = axes.resolve(op, self.shape(), site)?;
         if let Some(&axis) = axes.iter().find(|&&a| self.dims()[a] == 0) {
             let msg = format!("axis {axis} of shape {} is empty: the {op} of no elements is undefined", self.shape());
             return Err(Error::InvalidArgument { op, msg, site });
@@ -121,8 +122,9 @@ impl Extremum {
     }
 }
 
-/// `dx = [x = y] · g / k` (or the weights `[x = y] / k` alone, without `g`), with `g` and `y` of the kept shape and `k` the number of elements
-/// tying for their group's extremum: one pass to count the ties, one to write.
+/// `dx = [x = y] · g / k` (or the weights `[x = y] / k` alone, without `g`), with `g` and `y` of
+/// the kept shape and `k` the number of elements tying for their group's extremum: one pass to
+/// count the ties, one to write.
 fn split_among_winners<T: Float>(x: &Tensor<T>, y: &Tensor<T>, g: Option<&Tensor<T>>) -> Tensor<T> {
     let (xs, ys) = (x.data(), y.data());
     let mut counts = vec![0u32; ys.len()];
@@ -153,8 +155,6 @@ pub(super) fn backward<'t, T: Float>(ctx: &mut Ctx<'_, 't, T>, g: &Var<'t, T>) -
     })
 }
 
-/// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
-/// which changes exactly where the set of winners does.
 /// `ẏ = Σ w·ẋ` over the reduced axes, with the backward's weights `w` (the winners' shares).
 pub(super) fn jvp<'t, T: Float>(ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t, T>>> {
     let (x, y) = (ctx.saved(0), ctx.saved(1));
@@ -164,6 +164,8 @@ pub(super) fn jvp<'t, T: Float>(ctx: &JvpCtx<'_, 't, T>) -> Result<Option<Var<'t
     })
 }
 
+/// The kinks of both `max_axes` and `min_axes`: an element's branch is its weight `[x = y] / k`,
+/// which changes exactly where the set of winners does.
 pub(super) fn branches<T: Float>(saved: &[&Tensor<T>], labels: &mut Branches) {
     labels.note_values(&split_among_winners(saved[0], saved[1], None));
 }

@@ -8,14 +8,15 @@ use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::MinAxes;
 use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
-use crate::{Float, Result, Tensor, Var};
+use crate::{Axes, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// The minimum over `axes`; with `keepdim` the reduced axes stay as size 1. Ties split the
-    /// gradient evenly. An empty axis among `axes` is an error.
+    /// The minimum over `axes` (one axis or several; negative ones count from the back), as
+    /// PyTorch's `amin`; with `keepdim` the reduced axes stay as size 1. Ties split the gradient
+    /// evenly. An empty axis among `axes` is an error.
     #[track_caller]
-    pub fn min_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        self.extremum(Extremum::Min, axes, keepdim, Site::caller())
+    pub fn min_axes(&self, axes: impl Into<Axes>, keepdim: bool) -> Result<Var<'t, T>> {
+        self.extremum(Extremum::Min, &axes.into(), keepdim, Site::caller())
     }
 
     /// The smallest element, as a scalar (+∞ for an empty tensor). Ties split the gradient

@@ -15,8 +15,7 @@ use crate::gradcheck::OpCheck;
 use crate::op::{primitives, Op};
 use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Tape, Tensor, Var};
-use smallvec::SmallVec;
+use crate::{Error, Float, Result, Tape, Tensor, Var};
 
 mod custom;
 
@@ -102,9 +101,6 @@ pub(crate) fn branch_hash<T: Float>(tape: &Tape<T>) -> u64 {
     labels.finish()
 }
 
-/// A list of axes, sorted and without repeats.
-pub(crate) type Axes = SmallVec<[usize; 4]>;
-
 impl<'t, T: Float> Var<'t, T> {
     /// Records an elementwise op of one input: `y[i] = f(x[i])`.
     #[inline]
@@ -152,30 +148,6 @@ impl<'t, T: Float> Var<'t, T> {
         let b = rhs.broadcast_at(&shape, site)?;
         a.binary_op(&b, op, keep, site, f)
     }
-}
-
-/// Checks an axis against a rank.
-pub(crate) fn check_axis(op: &'static str, axis: usize, shape: &Shape, site: Site) -> Result<()> {
-    if axis < shape.rank() {
-        Ok(())
-    } else {
-        Err(Error::InvalidArgument { op, msg: format!("axis {axis} out of range for shape {shape}"), site })
-    }
-}
-
-/// Sorts and checks a list of axes (an empty list reduces nothing, as in NumPy).
-pub(crate) fn normalize_axes(op: &'static str, axes: &[usize], shape: &Shape, site: Site) -> Result<Axes> {
-    let mut sorted: Axes = axes.iter().copied().collect();
-    sorted.sort_unstable();
-    for w in sorted.windows(2) {
-        if w[0] == w[1] {
-            return Err(Error::InvalidArgument { op, msg: format!("axis {} listed twice", w[0]), site });
-        }
-    }
-    for &a in &sorted {
-        check_axis(op, a, shape, site)?;
-    }
-    Ok(sorted)
 }
 
 /// The primitives whose rule declares kinks, found by evaluating each one's check rows and

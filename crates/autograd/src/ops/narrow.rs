@@ -2,17 +2,17 @@
 //! `j < len`. Backward: `pad` the gradient with zeros back to the input's size. `pad` is its
 //! adjoint, so both are differentiable at every order. Linear: no kinks.
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Narrow;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// The `len` elements from `start` along `axis` (PyTorch's `narrow`, a slice without step).
+    /// The `len` elements from `start` along `axis` (PyTorch's `narrow`, a slice without step;
+    /// a negative axis counts from the back).
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -24,12 +24,14 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.grad().unwrap().to_vec(), vec![0., 1., 1., 0., 0., 1., 1., 0.]);
     /// ```
     #[track_caller]
-    pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Result<Var<'t, T>> {
-        self.narrow_at(axis, start, len, Site::caller())
+    pub fn narrow(&self, axis: impl Into<Axis>, start: usize, len: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("narrow", self.shape(), site)?;
+        self.narrow_at(axis, start, len, site)
     }
 
+    /// `narrow` along an axis in range.
     pub(crate) fn narrow_at(&self, axis: usize, start: usize, len: usize, site: Site) -> Result<Var<'t, T>> {
-        check_axis("narrow", axis, self.shape(), site)?;
         let lanes = Lanes::new(self.shape(), axis);
         if !matches!(start.checked_add(len), Some(end) if end <= lanes.len) {
             let msg = format!(

@@ -2,24 +2,26 @@
 //! `after` zeros along `axis`. Backward: `narrow` the gradient to the middle. `narrow` is its
 //! adjoint, so both are differentiable at every order. Linear: no kinks.
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{resized, Lanes};
 use crate::op::Pad;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Tensor, Var};
+use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Pads with `before` zeros at the start and `after` zeros at the end of `axis`.
+    /// Pads with `before` zeros at the start and `after` zeros at the end of `axis` (negative
+    /// counts from the back).
     #[track_caller]
-    pub fn pad(&self, axis: usize, before: usize, after: usize) -> Result<Var<'t, T>> {
-        self.pad_at(axis, before, after, Site::caller())
+    pub fn pad(&self, axis: impl Into<Axis>, before: usize, after: usize) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve("pad", self.shape(), site)?;
+        self.pad_at(axis, before, after, site)
     }
 
+    /// `pad` along an axis in range.
     pub(crate) fn pad_at(&self, axis: usize, before: usize, after: usize, site: Site) -> Result<Var<'t, T>> {
-        check_axis("pad", axis, self.shape(), site)?;
         if before == 0 && after == 0 {
             return Ok(self.clone());
         }

@@ -5,18 +5,18 @@
 //! `transpose(a0, a1)` swaps two axes and `t()` transposes a matrix; both are permutes. (Matrix
 //! products never need them: `matmul_t` folds transposes into the GEMM call.)
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Permute;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Tensor, Var};
+use crate::{Axes, Axis, Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self`.
+    /// Reorders the axes: axis `k` of the result is axis `perm[k]` of `self` (negative entries
+    /// count from the back).
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -25,20 +25,35 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.permute(&[2, 0, 1]).unwrap();
     /// assert_eq!(y.dims(), &[4, 2, 3]);
     /// assert_eq!(y.value().at(&[3, 1, 2]), x.value().at(&[1, 2, 3]));
+    /// assert_eq!(x.permute(&[-1, 0, 1]).unwrap().value(), y.value());
     /// ```
     #[track_caller]
-    pub fn permute(&self, perm: &[usize]) -> Result<Var<'t, T>> {
+    pub fn permute(&self, perm: impl Into<Axes>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        check_permutation(perm, self.shape(), site)?;
-        self.permute_at(perm.into(), site)
+        let written = perm.into();
+        let perm = written
+            .as_slice()
+            .iter()
+            .map(|&axis| Axis::from(axis).resolve("permute", self.shape(), site))
+            .collect::<Result<Arc<[usize]>>>()?;
+        check_permutation(&perm, &written, self.shape(), site)?;
+        self.permute_at(perm, site)
     }
 
-    /// Swaps axes `a0` and `a1`.
+    /// Swaps axes `a0` and `a1` (negative ones count from the back: `transpose(-2, -1)`
+    /// transposes the matrices of a batch, PyTorch's `.mT`).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f32>::new();
+    /// let x = tape.var(Tensor::from_fn([2, 3, 4], |i| i as f32));
+    /// assert_eq!(x.transpose(-2, -1).unwrap().dims(), &[2, 4, 3]);
+    /// ```
     #[track_caller]
-    pub fn transpose(&self, a0: usize, a1: usize) -> Result<Var<'t, T>> {
+    pub fn transpose(&self, a0: impl Into<Axis>, a1: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        check_axis("transpose", a0, self.shape(), site)?;
-        check_axis("transpose", a1, self.shape(), site)?;
+        let a0 = a0.into().resolve("transpose", self.shape(), site)?;
+        let a1 = a1.into().resolve("transpose", self.shape(), site)?;
         let mut perm: Vec<usize> = (0..self.rank()).collect();
         perm.swap(a0, a1);
         self.permute_at(perm.into(), site)
@@ -76,14 +91,15 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-fn check_permutation(perm: &[usize], shape: &Shape, site: Site) -> Result<()> {
+/// Checks that `perm` (the axes as `written`, resolved) is a permutation of the axes of `shape`.
+fn check_permutation(perm: &[usize], written: &Axes, shape: &Shape, site: Site) -> Result<()> {
     let mut seen: SmallVec<[bool; 8]> = SmallVec::from_elem(false, shape.rank());
     let ok =
         perm.len() == shape.rank() && perm.iter().all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true));
     if ok {
         return Ok(());
     }
-    let msg = format!("{perm:?} is not a permutation of the {} axes of shape {shape}", shape.rank());
+    let msg = format!("{:?} is not a permutation of the {} axes of shape {shape}", written.as_slice(), shape.rank());
     Err(Error::InvalidArgument { op: "permute", msg, site })
 }
 
@@ -188,6 +204,8 @@ mod tests {
         );
         assert!(x.permute(&[1]).is_err());
         assert!(x.permute(&[0, 2]).is_err());
+        assert!(x.permute(&[-1, 1]).is_err());
+        assert_eq!(x.permute(&[-1, 0]).unwrap().dims(), &[3, 2]);
         assert!(x.transpose(0, 2).is_err());
         assert_eq!(x.transpose(1, 1).unwrap().dims(), &[2, 3]);
         assert_eq!(tape.var(Tensor::zeros([3])).t().unwrap().dims(), &[3]);

@@ -3,13 +3,12 @@
 //!
 //! `unsqueeze`, `squeeze` and `flatten` are reshapes (composites: no gradient code).
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::op::Reshape;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Var};
+use crate::{Axis, Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -19,7 +18,8 @@ impl<'t, T: Float> Var<'t, T> {
         self.reshape_at(shape.into(), Site::caller())
     }
 
-    /// Inserts an axis of size 1 at `axis` (which may equal the rank, to append one).
+    /// Inserts an axis of size 1 at `axis` (which may equal the rank, to append one; negative
+    /// counts from the back among the rank + 1 places, so `-1` appends, as PyTorch).
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -27,26 +27,25 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = tape.var(Tensor::zeros([2, 3]));
     /// assert_eq!(x.unsqueeze(1).unwrap().dims(), &[2, 1, 3]);
     /// assert_eq!(x.unsqueeze(2).unwrap().dims(), &[2, 3, 1]);
+    /// assert_eq!(x.unsqueeze(-1).unwrap().dims(), &[2, 3, 1]);
     /// assert!(x.unsqueeze(3).is_err());
     /// ```
     #[track_caller]
-    pub fn unsqueeze(&self, axis: usize) -> Result<Var<'t, T>> {
-        self.unsqueeze_at(axis, "unsqueeze", Site::caller())
+    pub fn unsqueeze(&self, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        let axis = axis.into().resolve_insertion("unsqueeze", self.shape(), site)?;
+        self.unsqueeze_at(axis, site)
     }
 
-    pub(crate) fn unsqueeze_at(&self, axis: usize, op: &'static str, site: Site) -> Result<Var<'t, T>> {
-        if axis > self.rank() {
-            let msg =
-                format!("axis {axis} out of range for inserting into shape {} (at most {})", self.shape(), self.rank());
-            return Err(Error::InvalidArgument { op, msg, site });
-        }
+    /// `unsqueeze` at a place in range (`axis ≤ rank`).
+    pub(crate) fn unsqueeze_at(&self, axis: usize, site: Site) -> Result<Var<'t, T>> {
         let mut dims: SmallVec<[usize; 4]> = self.dims().into();
         dims.insert(axis, 1);
         self.reshape_at(Shape::from(dims), site)
     }
 
-    /// Removes `axis`, which must have size 1. (PyTorch silently ignores an axis of another
-    /// size; here that is an error, since it is almost always a bug.)
+    /// Removes `axis` (negative counts from the back), which must have size 1. (PyTorch silently
+    /// ignores an axis of another size; here that is an error, since it is almost always a bug.)
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -56,9 +55,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert!(x.squeeze(0).is_err());
     /// ```
     #[track_caller]
-    pub fn squeeze(&self, axis: usize) -> Result<Var<'t, T>> {
+    pub fn squeeze(&self, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        check_axis("squeeze", axis, self.shape(), site)?;
+        let axis = axis.into().resolve("squeeze", self.shape(), site)?;
         if self.dims()[axis] != 1 {
             let msg = format!("axis {axis} of shape {} has size {}, not 1", self.shape(), self.dims()[axis]);
             return Err(Error::InvalidArgument { op: "squeeze", msg, site });
@@ -68,8 +67,9 @@ impl<'t, T: Float> Var<'t, T> {
         self.reshape_at(Shape::from(dims), site)
     }
 
-    /// Merges axes `start..=end` into one (PyTorch's `flatten(start_dim, end_dim)`); a scalar
-    /// becomes a 1-element vector.
+    /// Merges axes `start..=end` into one (PyTorch's `flatten(start_dim, end_dim)`; negative
+    /// axes count from the back, so `flatten(1, -1)` keeps the first axis); a scalar becomes a
+    /// 1-element vector.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
@@ -77,14 +77,16 @@ impl<'t, T: Float> Var<'t, T> {
     /// let images = tape.var(Tensor::zeros([8, 1, 28, 28]));
     /// assert_eq!(images.flatten(1, 3).unwrap().dims(), &[8, 784]);
     /// assert_eq!(images.flatten(0, 3).unwrap().dims(), &[6272]);
+    /// assert_eq!(images.flatten(1, -1).unwrap().dims(), &[8, 784]);
     /// ```
     #[track_caller]
-    pub fn flatten(&self, start: usize, end: usize) -> Result<Var<'t, T>> {
+    pub fn flatten(&self, start: impl Into<Axis>, end: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
         if self.rank() == 0 {
             return self.reshape_at(Shape::from([1]), site);
         }
-        check_axis("flatten", end, self.shape(), site)?;
+        let start = start.into().resolve("flatten", self.shape(), site)?;
+        let end = end.into().resolve("flatten", self.shape(), site)?;
         if start > end {
             let msg = format!("start axis {start} is after end axis {end}");
             return Err(Error::InvalidArgument { op: "flatten", msg, site });

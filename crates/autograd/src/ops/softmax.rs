@@ -5,29 +5,30 @@
 //! Smooth: no kinks. First-order backward runs as one fused pass per lane; with `create_graph`
 //! the same formula is recorded as `Var` ops, so every order works.
 
-use super::check_axis;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::{along_axis, backward_along_axis, lane_max};
 use crate::op::Softmax;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Float, Result, Var};
+use crate::{Axis, Float, Result, Var};
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Softmax along `axis`: non-negative values summing to 1 along it.
+    /// Softmax along `axis` (negative counts from the back: `-1` is the last): non-negative
+    /// values summing to 1 along it. One axis, as PyTorch's `softmax(dim)`.
     ///
     /// ```
     /// use autograd::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let x = tape.var(Tensor::from_vec(vec![1000.0, 1000.0], [1, 2]).unwrap());
     /// assert_eq!(x.softmax(1).unwrap().value().to_vec(), vec![0.5, 0.5]); // no overflow
+    /// assert_eq!(x.softmax(-1).unwrap().value().to_vec(), vec![0.5, 0.5]);
     /// assert!(x.softmax(2).is_err());
     /// ```
     #[track_caller]
-    pub fn softmax(&self, axis: usize) -> Result<Var<'t, T>> {
+    pub fn softmax(&self, axis: impl Into<Axis>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        check_axis("softmax", axis, self.shape(), site)?;
+        let axis = axis.into().resolve("softmax", self.shape(), site)?;
         let value = along_axis(&self.value, axis, softmax_lane);
         Ok(self.tape.record(Softmax { axis }, &[self], value, site, Keep::Output))
     }

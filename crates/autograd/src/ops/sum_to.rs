@@ -5,14 +5,13 @@
 //! dropped), so this op is the one place where gradients of repeated elements are summed. The
 //! sums and means below are such composites: no gradient code of their own.
 
-use super::normalize_axes;
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::sum_to;
 use crate::op::SumTo;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Error, Float, Result, Shape, Var};
+use crate::{Axes, Error, Float, Result, Shape, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Sums the value down to `shape`, which must broadcast to the value's shape: the adjoint of
@@ -41,11 +40,24 @@ impl<'t, T: Float> Var<'t, T> {
             .expect("every shape sums to all-ones")
     }
 
-    /// Sums over `axes`; with `keepdim` the reduced axes stay as size 1.
+    /// Sums over `axes` (one axis or several; negative ones count from the back); with
+    /// `keepdim` the reduced axes stay as size 1. An empty list sums nothing, as NumPy (PyTorch
+    /// sums everything for `dim=()`).
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_fn([2, 3, 2], |i| i as f64));
+    /// assert_eq!(x.sum_axes(&[0, -1], false).unwrap().value().to_vec(), vec![14., 22., 30.]);
+    /// assert_eq!(x.sum_axes(1, true).unwrap().dims(), &[2, 1, 2]);
+    /// ```
     #[track_caller]
-    pub fn sum_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        let site = Site::caller();
-        let axes = normalize_axes("sum", axes, self.shape(), site)?;
+    pub fn sum_axes(&self, axes: impl Into<Axes>, keepdim: bool) -> Result<Var<'t, T>> {
+        self.sum_axes_at("sum_axes", &axes.into(), keepdim, Site::caller())
+    }
+
+    fn sum_axes_at(&self, op: &'static str, axes: &Axes, keepdim: bool, site: Site) -> Result<Var<'t, T>> {
+        let axes = axes.resolve(op, self.shape(), site)?;
         let kept = self.shape().reduced(&axes, true);
         let summed = self.sum_to_at(&kept, site)?;
         if keepdim {
@@ -62,10 +74,11 @@ impl<'t, T: Float> Var<'t, T> {
         self.sum().mul_scalar(T::ONE / n)
     }
 
-    /// The mean over `axes`; with `keepdim` the reduced axes stay as size 1.
+    /// The mean over `axes` (one axis or several; negative ones count from the back); with
+    /// `keepdim` the reduced axes stay as size 1.
     #[track_caller]
-    pub fn mean_axes(&self, axes: &[usize], keepdim: bool) -> Result<Var<'t, T>> {
-        let summed = self.sum_axes(axes, keepdim)?;
+    pub fn mean_axes(&self, axes: impl Into<Axes>, keepdim: bool) -> Result<Var<'t, T>> {
+        let summed = self.sum_axes_at("mean_axes", &axes.into(), keepdim, Site::caller())?;
         let n = T::from_usize(self.numel() / summed.numel().max(1));
         Ok(summed.mul_scalar(T::ONE / n))
     }

@@ -4,7 +4,7 @@
 use super::{reduce, Reduction};
 use crate::activation::log_softmax;
 use crate::{Error, Result};
-use autograd::{Float, Site, Tensor, Var};
+use autograd::{Float, Indices, Site, Tensor, Var};
 
 /// Cross-entropy of logits `[N, C]` against class indices: `lᵢ = −log softmax(xᵢ)[yᵢ]`.
 /// [`CrossEntropyLoss`] adds class weights, an ignored label and label smoothing.
@@ -226,7 +226,7 @@ fn class_loss<'t, T: Float>(
     // An ignored sample's label may not be a class: it picks class 0, and a `where_` replaces its
     // loss by 0 at the end (a mask multiplication would turn a −∞ log-probability into NaN).
     let picks: Vec<usize> = labels.iter().map(|&l| if targets.ignored(l) { 0 } else { l }).collect();
-    let picked = log_probs.gather(1, &picks)?.reshape([batch])?;
+    let picked = log_probs.gather(1, &Indices::column(&picks))?.reshape([batch])?;
     // Each sample's weight: its class's weight, 0 if ignored; `None` when all are 1, so the
     // plain loss records no multiplication.
     let sample_weights = (targets.weight.is_some() || any_ignored).then(|| {
