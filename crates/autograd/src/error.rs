@@ -92,6 +92,15 @@ pub enum Error {
         /// The requested shape.
         shape: Shape,
     },
+    /// A tensor too large to allocate: its element count overflows `usize` (`bytes` is `None`),
+    /// its size exceeds the address space, or the allocator refused the memory.
+    #[error("cannot allocate a tensor of shape {shape}: {}", bytes_text(bytes))]
+    Allocation {
+        /// The tensor's shape.
+        shape: Shape,
+        /// Its size in bytes, if its element count fits in `usize`.
+        bytes: Option<u128>,
+    },
     /// An integer index (gather, scatter_add, index_select, index_add, one_hot) is out of range.
     #[error("index {index} out of range for axis {axis} (size {size}) of shape {shape} in {op} (at {site})")]
     IndexOutOfRange {
@@ -250,6 +259,14 @@ pub enum Error {
 /// `", named z1"` for a named node, nothing otherwise.
 fn named(name: &Option<String>) -> String {
     name.as_ref().map(|name| format!(", named {name}")).unwrap_or_default()
+}
+
+/// `"4398046511104 bytes"`, or what to say when the element count does not fit in `usize`.
+fn bytes_text(bytes: &Option<u128>) -> String {
+    match bytes {
+        Some(b) => format!("{b} bytes"),
+        None => "more elements than usize can count".into(),
+    }
 }
 
 /// `"6 elements"`, or what to say when the count does not fit in `usize`.

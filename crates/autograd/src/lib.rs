@@ -139,7 +139,7 @@ mod var;
 pub use axis::{Axes, Axis};
 pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, ExternalError, Pass, Result, Site};
-pub use float::Float;
+pub use float::{DType, Float};
 pub use gradcheck::{
     checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
     KinkPolicy, Mismatch, Mode, NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,

@@ -2,6 +2,7 @@
 //! anomaly mode, higher order.
 
 use autograd::{grad, grad_with, Error, GradOptions, Parameter, Pass, Tape, Tensor, Var};
+use rand::SeedableRng;
 
 fn scalar(v: f64) -> Tensor<f64> {
     Tensor::scalar(v)
@@ -442,4 +443,53 @@ fn nan_conventions_match_pytorch() {
     let p = z.powf(0.0);
     let [dz] = grad_with(&[&p], Some(&[seed]), &[&z], GradOptions::default()).unwrap().try_into().unwrap();
     assert_eq!(dz.value().to_vec(), vec![0.0]);
+}
+
+#[test]
+fn tensors_too_large_to_allocate_are_errors_not_aborts() {
+    // An element count that overflows usize.
+    for err in [
+        Tensor::<f32>::try_zeros([1 << 63, 2]).unwrap_err(),
+        Tensor::<f32>::try_ones([1 << 63, 2]).unwrap_err(),
+        Tensor::<f32>::try_full([1 << 63, 2], 1.0).unwrap_err(),
+    ] {
+        assert_eq!(err, Error::Allocation { shape: [1 << 63, 2].into(), bytes: None });
+        assert!(err.to_string().contains("[9223372036854775808, 2]: more elements than usize can count"), "{err}");
+    }
+    // 4 TiB: more than the machine grants, or (2^62 elements) more than the address space.
+    let err = Tensor::<f32>::try_zeros([1 << 40]).unwrap_err();
+    assert_eq!(err.to_string(), "cannot allocate a tensor of shape [1099511627776]: 4398046511104 bytes");
+    assert!(matches!(Tensor::<f64>::try_zeros([1 << 62]), Err(Error::Allocation { bytes: Some(_), .. })));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    assert!(matches!(Tensor::<f32>::try_rand_normal([1 << 40], 0.0, 1.0, &mut rng), Err(Error::Allocation { .. })));
+    assert!(matches!(Tensor::<f32>::try_rand_uniform([1 << 40], 0.0, 1.0, &mut rng), Err(Error::Allocation { .. })));
+    // On a tape: broadcasting is where a value grows, and every op of two inputs goes through it.
+    let tape = Tape::<f32>::new();
+    let x = tape.var(Tensor::zeros([1]));
+    assert!(matches!(x.broadcast_to([1 << 40]), Err(Error::Allocation { .. })));
+    let (column, row) = (tape.var(Tensor::zeros([1 << 20, 1])), tape.var(Tensor::zeros([1, 1 << 20])));
+    let err = column.add(&row).unwrap_err();
+    assert!(
+        err.to_string().starts_with("cannot allocate a tensor of shape [1048576, 1048576]: 4398046511104 bytes"),
+        "{err}"
+    );
+    // A large tensor that fits is still made.
+    assert_eq!(Tensor::<f32>::try_zeros([1 << 20]).unwrap().numel(), 1 << 20);
+}
+
+#[test]
+fn random_tensors_with_bad_parameters_are_errors() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    for (mean, std) in [(0.0, -1.0), (0.0, f64::NAN), (0.0, f64::INFINITY), (f64::NAN, 1.0)] {
+        let err = Tensor::<f64>::try_rand_normal([2], mean, std, &mut rng).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { op: "rand_normal", .. }), "{err}");
+    }
+    for (low, high) in [(f64::NAN, 1.0), (0.0, f64::INFINITY), (f64::NEG_INFINITY, 0.0), (1.0, 0.0)] {
+        let err = Tensor::<f64>::try_rand_uniform([2], low, high, &mut rng).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { op: "rand_uniform", .. }), "{err}");
+    }
+    let panicked = std::panic::catch_unwind(|| {
+        Tensor::<f64>::rand_normal([2], 0.0, -1.0, &mut rand::rngs::StdRng::seed_from_u64(0))
+    });
+    assert!(panicked.is_err(), "the panicking form panics instead of drawing NaN");
 }
