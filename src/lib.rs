@@ -75,7 +75,7 @@ pub use train;
 /// }
 /// ```
 pub mod prelude {
-    pub use crate::autograd::{Float, Parameter, Tape, Tensor, Var};
+    pub use crate::autograd::{Float, Indices, Parameter, Tape, Tensor, Var};
     pub use crate::nn::{
         l1_penalty, l2_penalty, weight_matrices, DropoutConfig, Linear, LinearConfig, Module, Reduction, Relu,
         Sequential, Sigmoid, Softmax, Tanh,
