@@ -246,6 +246,7 @@ fn backprop<'t, T: Float>(
     // The gradients of parameters with hooks, summed over their leaves, hooked after the walk.
     let mut deferred: Vec<(Parameter<T>, Tensor<T>, Site)> = Vec::new();
     let _recording = tape.pause_recording(options.create_graph);
+    let _filling = tape.filling_buffers(matches!(wanted, Wanted::Leaves));
     for (id, seed) in roots {
         if *id != NO_NODE {
             accumulate(&mut grads[*id as usize], seed.clone())?;

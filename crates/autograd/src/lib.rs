@@ -98,6 +98,8 @@
 //! Hessian-vector products, all nestable (`docs/functional.md`). Gradient hooks
 //! ([`Var::register_hook`], [`Parameter::register_hook`]) look at or replace a gradient as the
 //! backward pass carries it: per-layer gradient norms, clipping one layer, gradient reversal.
+//! [`recompute`] drops a segment's intermediate values after the forward pass and computes them
+//! again in backward (gradient checkpointing), with the plain path's gradients bit for bit.
 //!
 //! ## Layout
 //!
@@ -107,9 +109,9 @@
 //! generated, gradient hooks); `rule/` (what a backward or forward-mode rule sees and is written
 //! with); [`ops`] (one file per primitive: forward kernel, backward rule or derivative, JVP
 //! rule, kinks, gradient-check rows); `backward.rs` and `forward.rs` (the reverse and forward
-//! walks); `gradcheck/` (finite-difference checks) and [`functional`] (vjp, jvp, Jacobians,
-//! Hessians). Also `inspect.rs` (listing, Graphviz) and `error.rs`. `docs/architecture.md` has
-//! the recipe for adding a primitive.
+//! walks); `gradcheck/` (finite-difference checks), [`functional`] (vjp, jvp, Jacobians,
+//! Hessians) and `recompute.rs` (gradient checkpointing). Also `inspect.rs` (listing, Graphviz)
+//! and `error.rs`. `docs/architecture.md` has the recipe for adding a primitive.
 
 mod axis;
 mod backward;
@@ -127,6 +129,7 @@ mod operators;
 pub mod ops;
 mod parameter;
 mod ranking;
+mod recompute;
 mod rule;
 mod shape;
 mod tape;
@@ -141,8 +144,9 @@ pub use backward::{grad, grad_with, GradOptions};
 pub use error::{Error, ExternalError, Pass, Result, Site};
 pub use float::{DType, Float};
 pub use gradcheck::{
-    checkable, gradcheck, gradcheck_params, gradgradcheck, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink,
-    KinkPolicy, Mismatch, Mode, NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,
+    checkable, gradcheck, gradcheck_outputs, gradcheck_params, gradgradcheck, gradgradcheck_outputs,
+    gradgradcheck_params, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mismatch, Mode,
+    NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
 pub use indices::Indices;
@@ -150,6 +154,7 @@ pub use inspect::{BackwardTrace, Received, TraceEntry, TraceInput};
 pub use op::{CustomOp, PRIMITIVES};
 pub use ops::primitive_checks;
 pub use parameter::Parameter;
+pub use recompute::recompute;
 pub use shape::Shape;
 pub use tape::Tape;
 pub use tensor::Tensor;

@@ -121,6 +121,10 @@ pub(crate) struct Graph<T: Float> {
     pub trace_roots: Vec<(NodeId, Tensor<T>)>,
     /// Gradient hooks on values, in the order they were registered (`hook.rs`).
     pub hooks: Vec<RegisteredHook<T>>,
+    /// Parameters that [`Tape::param`] answers with a given value (its node, `NO_NODE` for a
+    /// constant) instead of a new leaf: how a gradient check of parameters at second order
+    /// makes them inputs of the function it differentiates (`gradcheck/`). Empty otherwise.
+    pub param_substitutes: Vec<(Parameter<T>, NodeId, Tensor<T>)>,
 }
 
 impl<T: Float> Graph<T> {
@@ -196,6 +200,10 @@ pub struct Tape<T: Float = f32> {
     /// Anomaly mode or tracing: each gradient a backward rule returns takes the slow path
     /// that checks or keeps it (one flag for the hot path to test).
     watching: Cell<bool>,
+    /// Whether the backward pass running now fills leaves' and parameters' gradient buffers
+    /// (`backward`) rather than returning gradients (`grad`): a recomputed segment runs a
+    /// backward pass of its own and must do the same (`recompute.rs`).
+    fills_buffers: Cell<bool>,
 }
 
 impl<T: Float> Default for Tape<T> {
@@ -215,6 +223,7 @@ impl<T: Float> Tape<T> {
             backward_node: Cell::new(NO_NODE),
             tracing: Cell::new(false),
             watching: Cell::new(false),
+            fills_buffers: Cell::new(false),
         }
     }
 
@@ -233,6 +242,7 @@ impl<T: Float> Tape<T> {
         graph.traces.clear();
         graph.trace_roots.clear();
         graph.hooks.clear();
+        graph.param_substitutes.clear();
         *self.first_anomaly.get_mut() = None;
     }
 
@@ -282,15 +292,35 @@ impl<T: Float> Tape<T> {
     /// gradient to the parameter's gradient buffer. Each call makes a new leaf.
     #[track_caller]
     pub fn param(&self, param: &Parameter<T>) -> Var<'_, T> {
+        self.param_at(param, Site::caller())
+    }
+
+    /// [`param`](Tape::param) with the call site given.
+    pub(crate) fn param_at(&self, param: &Parameter<T>, site: Site) -> Var<'_, T> {
+        if let Some(substitute) = self.substitute(param) {
+            return substitute;
+        }
         let (value, requires_grad, name) = param.for_tape();
         if !requires_grad {
             return self.constant(value);
         }
-        let leaf = self.leaf(value, Some(param.clone()), Site::caller());
+        let leaf = self.leaf(value, Some(param.clone()), site);
         if let Some(name) = name {
             self.graph.borrow_mut().set_name(leaf.node, name);
         }
         leaf
+    }
+
+    /// Makes [`param`](Tape::param) answer `params[i]` with `values[i]` (values on this tape).
+    pub(crate) fn substitute_params(&self, params: &[Parameter<T>], values: &[Var<'_, T>]) {
+        let substitutes = params.iter().zip(values).map(|(p, v)| (p.clone(), v.node, v.value.clone()));
+        self.graph.borrow_mut().param_substitutes.extend(substitutes);
+    }
+
+    fn substitute(&self, param: &Parameter<T>) -> Option<Var<'_, T>> {
+        let graph = self.graph.borrow();
+        let (_, node, value) = graph.param_substitutes.iter().find(|(p, _, _)| p.same_as(param))?;
+        Some(Var { tape: self, node: *node, value: value.clone() })
     }
 
     pub(crate) fn leaf(&self, value: Tensor<T>, param: Option<Parameter<T>>, site: Site) -> Var<'_, T> {
@@ -317,6 +347,17 @@ impl<T: Float> Tape<T> {
     pub(crate) fn pause_recording(&self, on: bool) -> RestoreRecording<'_, T> {
         let before = self.recording.replace(on);
         RestoreRecording { tape: self, before }
+    }
+
+    /// Whether the backward pass running now fills gradient buffers (see the field).
+    pub(crate) fn fills_buffers(&self) -> bool {
+        self.fills_buffers.get()
+    }
+
+    /// Sets what [`fills_buffers`](Tape::fills_buffers) says until the returned guard drops.
+    pub(crate) fn filling_buffers(&self, on: bool) -> RestoreFilling<'_, T> {
+        let before = self.fills_buffers.replace(on);
+        RestoreFilling { tape: self, before }
     }
 
     /// Turns anomaly mode on or off. When on, every op's output and every gradient a backward
@@ -577,5 +618,17 @@ pub(crate) struct RestoreRecording<'a, T: Float> {
 impl<T: Float> Drop for RestoreRecording<'_, T> {
     fn drop(&mut self) {
         self.tape.recording.set(self.before);
+    }
+}
+
+/// Restores the buffer-filling flag when dropped.
+pub(crate) struct RestoreFilling<'a, T: Float> {
+    tape: &'a Tape<T>,
+    before: bool,
+}
+
+impl<T: Float> Drop for RestoreFilling<'_, T> {
+    fn drop(&mut self) {
+        self.tape.fills_buffers.set(self.before);
     }
 }

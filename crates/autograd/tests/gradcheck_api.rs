@@ -2,8 +2,9 @@
 //! readable table, tells kinks from errors, and catches second-order mistakes.
 
 use autograd::{
-    checkable, gradcheck, gradcheck_params, gradgradcheck, CustomOp, Domain, Error, GradcheckError, GradcheckOptions,
-    KinkPolicy, OpCheck, Parameter, Probe, Report, Result, Tape, Tensor, Var,
+    checkable, gradcheck, gradcheck_outputs, gradcheck_params, gradgradcheck, gradgradcheck_outputs,
+    gradgradcheck_params, CustomOp, Domain, Error, GradcheckError, GradcheckOptions, KinkPolicy, OpCheck, Parameter,
+    Probe, Report, Result, Tape, Tensor, Var,
 };
 use std::sync::Arc;
 
@@ -742,4 +743,104 @@ fn gradcheck_params_fails_with_the_parameter_named_and_sees_kinks() {
     let report = gradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Ok(tape.param(&w).relu()), &opts()).unwrap();
     assert_eq!(report.kinks.len(), 1);
     assert_eq!(w.value(), vector(&[0.5, 0.0, -1.0]), "the value is put back even after a failure");
+}
+
+#[test]
+fn gradgradcheck_params_checks_second_derivatives_in_the_parameters() {
+    let w = Parameter::new(matrix(3, 2, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1]));
+    let b = Parameter::new(vector(&[0.1, -0.2]));
+    let x = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    // w is used twice (a tied weight): both uses are one input of the check.
+    let layer = module(|tape| {
+        let w = tape.param(&w);
+        let h = tape.constant(x.clone()).matmul(&w)?.add(&tape.param(&b))?.tanh();
+        h.mul(&w.sum())
+    });
+    b.set_grad(Some(vector(&[7.0, 7.0])));
+    let before = w.value();
+    let report = gradgradcheck_params(&[("w", &w), ("b", &b)], layer, &opts()).unwrap();
+    // Outputs: the gradients of w and b (8 elements); inputs: w, b and u (6 + 2 + 4).
+    assert_eq!(report.compared, 8 * 12);
+    assert_eq!(report.inputs, ["w", "b", "u"]);
+    assert_eq!(report.outputs, ["grad w", "grad b"]);
+    assert_eq!((w.value(), w.grad()), (before, None));
+    assert_eq!(b.grad(), Some(vector(&[7.0, 7.0])));
+}
+
+#[test]
+fn gradgradcheck_params_catches_a_wrong_second_derivative_and_names_the_parameter() {
+    let w = Parameter::new(vector(&[0.5, -1.5]));
+    let right = custom(RawCube);
+    gradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Var::apply_custom(&right, &[&tape.param(&w)]), &opts()).unwrap();
+    let err =
+        gradgradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Var::apply_custom(&right, &[&tape.param(&w)]), &opts())
+            .unwrap_err();
+    let text = err.to_string();
+    let report = &mismatch(err)[0];
+    assert!(report.mismatches.iter().all(|m| m.analytic == 0.0), "{report}");
+    assert!(text.contains("grad w"), "{text}");
+    let op = custom(HalfDetachedCube);
+    let report = &mismatch(
+        gradgradcheck_params(&[("w", &w)], |tape: &Tape<f64>| Var::apply_custom(&op, &[&tape.param(&w)]), &opts())
+            .unwrap_err(),
+    )[0];
+    for m in &report.mismatches {
+        assert!((m.analytic * 2.0 - m.numeric).abs() < 1e-6, "{report}");
+    }
+}
+
+/// Fixes a stored closure's signature (as `checkable` does for functions of one output).
+fn outputs<F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>>>(f: F) -> F {
+    f
+}
+
+/// Two outputs of different shapes from two inputs.
+fn two_outputs<'t>(v: &[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>> {
+    let (a, b) = (&v[0], &v[1]);
+    Ok(vec![a.matmul(b)?.tanh(), a.exp().sum().mul(&b.sin().sum())?])
+}
+
+#[test]
+fn gradcheck_outputs_checks_every_output_jacobian() {
+    let a = matrix(2, 3, &[0.1, -0.4, 0.7, 1.2, -0.3, 0.5]);
+    let b = matrix(3, 2, &[0.3, 0.2, -0.6, 0.8, 0.5, -0.1]);
+    let report = gradcheck_outputs(two_outputs, &[a.clone(), b.clone()], &opts()).unwrap();
+    // Output 0 has 4 elements, output 1 one; 12 input elements.
+    assert_eq!(report.compared, (4 + 1) * 12);
+    assert_eq!(report.outputs, ["output 0", "output 1"]);
+    gradcheck_outputs(two_outputs, &[a.clone(), b.clone()], &opts().fast(3)).unwrap();
+    let report = gradgradcheck_outputs(two_outputs, &[a.clone(), b.clone()], &opts()).unwrap();
+    assert_eq!(report.inputs, ["0", "1", "u0", "u1"]);
+    assert_eq!(report.compared, 12 * (12 + 4 + 1));
+    // One output through gradcheck_outputs is the same check as gradcheck.
+    let one = outputs(|v| Ok(vec![v[0].matmul(&v[1])?.tanh()]));
+    let plain = gradcheck(|v| v[0].matmul(&v[1]).map(|y| y.tanh()), &[a.clone(), b.clone()], &opts()).unwrap();
+    assert_eq!(gradcheck_outputs(one, &[a, b], &opts()).unwrap().max_abs_error, plain.max_abs_error);
+}
+
+#[test]
+fn gradcheck_outputs_names_the_output_that_fails() {
+    let op = custom(WrongSquare);
+    let f = outputs(|v| Ok(vec![v[0].sin(), Var::apply_custom(&op, &[&v[0]])?]));
+    let err = gradcheck_outputs(f, &[vector(&[0.5, -1.0])], &opts()).unwrap_err();
+    let text = err.to_string();
+    let report = &mismatch(err)[0];
+    assert_eq!(report.mismatches.len(), 2, "{text}");
+    assert!(text.contains("output 1") && !text.contains("output 0 ["), "{text}");
+    let none = gradcheck_outputs(|_| Ok(vec![]), &[vector(&[1.0])], &opts()).unwrap_err();
+    assert!(none.to_string().contains("no outputs"), "{none}");
+    // At second order: a backward on raw tensors in the second output, seen through its u1.
+    let raw = custom(RawCube);
+    let f = outputs(|v| Ok(vec![v[0].sin(), Var::apply_custom(&raw, &[&v[0]])?]));
+    gradcheck_outputs(f, &[vector(&[0.5, -1.0])], &opts()).unwrap();
+    let report = &mismatch(gradgradcheck_outputs(f, &[vector(&[0.5, -1.0])], &opts()).unwrap_err())[0];
+    let inputs: Vec<&str> = report
+        .mismatches
+        .iter()
+        .map(|m| match m.probe {
+            Probe::Element { input, .. } => report.inputs[input].as_str(),
+            Probe::Direction(_) => unreachable!(),
+        })
+        .collect();
+    assert!(inputs.contains(&"u1") && !inputs.contains(&"u0"), "{report}");
 }

@@ -29,7 +29,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("rule", &["rule/", "inspect.rs", "gradcheck/options.rs", "gradcheck/report.rs", "gradcheck/opcheck.rs"]),
     ("primitives", &["ops/"]),
     ("walk", &["backward.rs", "forward.rs"]),
-    ("checks and facade", &["gradcheck/", "functional.rs", "operators.rs", "ranking.rs", "lib.rs", "testing.rs"]),
+    (
+        "checks and facade",
+        &["gradcheck/", "functional.rs", "recompute.rs", "operators.rs", "ranking.rs", "lib.rs", "testing.rs"],
+    ),
 ];
 
 fn src() -> PathBuf {

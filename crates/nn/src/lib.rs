@@ -83,7 +83,8 @@
 //!
 //! Layout: `module.rs` (the [`Module`] trait, [`Sequential`]), `init.rs`, `linear.rs`,
 //! `activation.rs`, `maxout.rs`, `dropout.rs`, `loss/` (one file per family), `penalty.rs`,
-//! `checkpoint.rs`, `error.rs`.
+//! `recompute.rs` (recomputing a module's activations during backward), `checkpoint.rs`,
+//! `error.rs`.
 
 pub mod activation;
 pub mod checkpoint;
@@ -95,6 +96,7 @@ pub mod loss;
 mod maxout;
 mod module;
 pub mod penalty;
+mod recompute;
 
 pub use activation::{
     gelu, leaky_relu, log_softmax, mish, prelu, relu, sigmoid, silu, softmax, tanh, Gelu, GeluApproximation, LeakyRelu,
@@ -114,3 +116,4 @@ pub use module::{without_grad, Module, ParamMap, Sequential, StateMap};
 #[allow(deprecated)]
 pub use penalty::weights;
 pub use penalty::{l1_penalty, l2_penalty, weight_matrices};
+pub use recompute::Recompute;

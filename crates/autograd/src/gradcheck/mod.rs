@@ -7,6 +7,10 @@
 //! - [`gradgradcheck`]: second order, as `torch.autograd.gradgradcheck`: checks the gradient
 //!   function `(x, u) ↦ Jᵀu` itself (built with `create_graph`) with respect to both `x` and
 //!   the grad-output `u`.
+//! - [`gradcheck_outputs`], [`gradgradcheck_outputs`]: the same for a function with several
+//!   outputs (every output's Jacobian; one grad-output per output).
+//! - [`gradcheck_params`], [`gradgradcheck_params`]: with respect to [`Parameter`]s that the
+//!   function puts on the tape itself, as a module does.
 //! - [`OpCheck`]: one call checks an op (built-in or a [`CustomOp`](crate::CustomOp)) at both
 //!   orders over several shapes (broadcasting ones when asked), with inputs sampled from its
 //!   [`Domain`].
@@ -183,47 +187,141 @@ fn gradgradcheck_labeled<F>(
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>>,
 {
+    let names = (0..inputs.len()).map(|i| i.to_string()).collect();
+    gradgradcheck_of(label, &|x| Ok(vec![f(x)?]), inputs, names, options, walk)
+}
+
+/// The second-order check of a function with any number of outputs: with a random grad-output
+/// `u_o` per output, checks `(x, u) ↦ ∂(Σ_o ⟨u_o, f_o(x)⟩)/∂x`, one output per differentiated
+/// input, with respect to `x` and to every `u_o`.
+fn gradgradcheck_of(
+    label: String,
+    f: &MultiFn<'_>,
+    inputs: &[Tensor<f64>],
+    input_names: Vec<String>,
+    options: &GradcheckOptions,
+    walk: Walk,
+) -> Result<Report, GradcheckError> {
     let n = inputs.len();
     if n == 0 {
         return Err(GradcheckError::Invalid(format!("{label}: the function needs at least one input")));
     }
     let wrt = options.wrt_or_all(n);
-    // Evaluate once for the output's shape, then draw the grad-output u.
-    let shape = {
-        let tape = Tape::<f64>::new();
-        let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.constant(x.clone())).collect();
-        let y = f(&vars).map_err(|source| GradcheckError::Function {
-            label: label.clone(),
-            at: "at the checked point".into(),
-            source: Box::new(source),
-        })?;
-        y.shape().clone()
-    };
+    // Evaluate once for the outputs' shapes, then draw the grad-outputs u (in output order).
+    let shapes = output_shapes(&label, f, inputs)?;
     // A stream of its own, so u does not repeat the engine's first direction in fast mode.
     let mut rng = StdRng::seed_from_u64(options.seed ^ 0x5eed_9e37_79b9_7f4a);
-    let u = Tensor::rand_normal(shape, 0.0, 1.0, &mut rng);
+    let us: Vec<Tensor<f64>> = shapes.into_iter().map(|shape| Tensor::rand_normal(shape, 0.0, 1.0, &mut rng)).collect();
+    let m = us.len();
 
-    // vjp(x, u) = ∂⟨u, f(x)⟩/∂x, recorded, so it is differentiable in x and in u.
+    // vjp(x, u) = ∂(Σ_o ⟨u_o, f_o(x)⟩)/∂x, recorded, so it is differentiable in x and in u.
     let vjp_wrt = wrt.clone();
     let vjp: &MultiFn<'_> = &move |v| {
         let (x, u) = v.split_at(n);
-        let y = f(x)?;
-        let inner = y.mul(&u[0])?.sum();
+        let ys = f(x)?;
+        if ys.len() != m {
+            return Err(crate::Error::invalid(
+                "gradgradcheck",
+                format!("the function gave {} outputs, then {m}", ys.len()),
+            ));
+        }
+        let mut inner: Option<Var<'_, f64>> = None;
+        for (y, u) in ys.iter().zip(u) {
+            let term = y.mul(u)?.sum();
+            inner = Some(match inner {
+                None => term,
+                Some(sum) => sum.add(&term)?,
+            });
+        }
+        let inner = inner.expect("at least one output");
         let xs: Vec<&Var<'_, f64>> = vjp_wrt.iter().map(|&i| &x[i]).collect();
         grad_with(&[&inner], None, &xs, GradOptions::create_graph().allow_unused())
     };
+    let u_names: Vec<String> = match m {
+        1 => vec!["u".to_string()],
+        _ => (0..m).map(|o| format!("u{o}")).collect(),
+    };
     let mut all = inputs.to_vec();
-    all.push(u);
+    all.extend(us);
     let problem = Problem {
         subject: Subject::Inputs(vjp),
         walk,
         inputs: all,
-        wrt: wrt.iter().copied().chain([n]).collect(),
+        wrt: wrt.iter().copied().chain(n..n + m).collect(),
         label,
-        input_names: (0..n).map(|i| i.to_string()).chain(["u".to_string()]).collect(),
-        output_names: wrt.iter().map(|i| format!("grad {i}")).collect(),
+        output_names: wrt.iter().map(|&i| format!("grad {}", input_names[i])).collect(),
+        input_names: input_names.into_iter().chain(u_names).collect(),
     };
     engine::check(&problem, options)
+}
+
+/// The shapes of `f`'s outputs at `inputs` (at least one output).
+fn output_shapes(label: &str, f: &MultiFn<'_>, inputs: &[Tensor<f64>]) -> Result<Vec<crate::Shape>, GradcheckError> {
+    let tape = Tape::<f64>::new();
+    let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.constant(x.clone())).collect();
+    let ys = f(&vars).map_err(|source| GradcheckError::Function {
+        label: label.to_string(),
+        at: "at the checked point".into(),
+        source: Box::new(source),
+    })?;
+    if ys.is_empty() {
+        return Err(GradcheckError::Invalid(format!("{label}: the function has no outputs")));
+    }
+    Ok(ys.iter().map(|y| y.shape().clone()).collect())
+}
+
+/// [`gradcheck`] of a function with several outputs, of any shapes: every entry of every
+/// output's Jacobian (or, in fast mode, random directions in all outputs at once, `⟨v, Σ_o
+/// J_oᵀu_o⟩`). The table names output `o`'s elements `output o [index]`.
+///
+/// ```
+/// use autograd::{gradcheck_outputs, GradcheckOptions, Tensor, Var};
+/// // Polar to Cartesian coordinates: two outputs.
+/// fn polar<'t>(v: &[Var<'t, f64>]) -> autograd::Result<Vec<Var<'t, f64>>> {
+///     Ok(vec![v[0].mul(&v[1].cos())?, v[0].mul(&v[1].sin())?])
+/// }
+/// let (r, theta) = (Tensor::vector(&[1.0, 2.0]), Tensor::vector(&[0.3, -1.1]));
+/// let report = gradcheck_outputs(polar, &[r, theta], &GradcheckOptions::default()).unwrap();
+/// assert_eq!(report.compared, 2 * 2 * 4); // 2 outputs × 2 elements × 4 input elements
+/// ```
+pub fn gradcheck_outputs<F>(f: F, inputs: &[Tensor<f64>], options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>>,
+{
+    let label = "gradcheck".to_string();
+    let count = output_shapes(&label, &f, inputs)?.len();
+    let problem = Problem {
+        subject: Subject::Inputs(&f),
+        walk: Walk::Reverse,
+        inputs: inputs.to_vec(),
+        wrt: options.wrt_or_all(inputs.len()),
+        label,
+        input_names: (0..inputs.len()).map(|i| i.to_string()).collect(),
+        output_names: (0..count).map(|o| format!("output {o}")).collect(),
+    };
+    engine::check(&problem, options)
+}
+
+/// [`gradgradcheck`] of a function with several outputs: with a random grad-output `u_o` per
+/// output (inputs `u0`, `u1`, … in the table), checks the gradient function
+/// `(x, u) ↦ ∂(Σ_o ⟨u_o, f_o(x)⟩)/∂x` with respect to `x` and every `u_o`.
+///
+/// ```
+/// use autograd::{gradgradcheck_outputs, GradcheckOptions, Tensor, Var};
+/// let inputs = [Tensor::vector(&[0.2, -0.7]), Tensor::vector(&[1.5, 0.4])];
+/// gradgradcheck_outputs(|v| Ok(vec![v[0].tanh(), v[0].mul(&v[1])?.exp().sum()]), &inputs, &GradcheckOptions::default())
+///     .unwrap();
+/// ```
+pub fn gradgradcheck_outputs<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    options: &GradcheckOptions,
+) -> Result<Report, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>>,
+{
+    let names = (0..inputs.len()).map(|i| i.to_string()).collect();
+    gradgradcheck_of("gradgradcheck".into(), &f, inputs, names, options, Walk::Reverse)
 }
 
 /// [`gradcheck`] with respect to [`Parameter`]s: for modules and losses that put their own
@@ -305,6 +403,49 @@ impl<T: Float, X: NamedParameter<T> + ?Sized> NamedParameter<T> for &X {
     fn parameter(&self) -> &Parameter<T> {
         (**self).parameter()
     }
+}
+
+/// [`gradgradcheck`] with respect to [`Parameter`]s: second derivatives of a function that puts
+/// its own parameters on the tape (a module, a loss with a gradient penalty), as
+/// [`gradcheck_params`] checks the first.
+///
+/// With a random grad-output `u` shaped like `f`'s output, checks the gradient function
+/// `(p, u) ↦ ∂⟨u, f(p)⟩/∂p` (built with `create_graph`) with respect to every parameter and `u`.
+/// While the check runs, `tape.param(&p)` on the tapes it gives `f` answers with the value being
+/// checked, so every use of a parameter is one input; the parameters' values and gradient
+/// buffers are not touched. `params` are `(name, parameter)` pairs ([`NamedParameter`]), as
+/// [`gradcheck_params`] takes them; the names label the table.
+///
+/// ```
+/// use autograd::{gradgradcheck_params, GradcheckOptions, Parameter, Tensor};
+/// let w = Parameter::new(Tensor::from_vec(vec![0.5, -1.0, 0.25, 2.0], [2, 2]).unwrap());
+/// let b = Parameter::new(Tensor::vector(&[0.1, -0.2]));
+/// let x = Tensor::from_vec(vec![1.0, 2.0, -1.0, 0.5], [2, 2]).unwrap();
+/// let report = gradgradcheck_params(
+///     &[("w", &w), ("b", &b)],
+///     |tape| Ok(tape.constant(x.clone()).matmul(&tape.param(&w))?.add(&tape.param(&b))?.tanh()),
+///     &GradcheckOptions::default(),
+/// )
+/// .unwrap();
+/// // The gradients of w and b (6 elements) in w, b and u (10 elements).
+/// assert_eq!(report.compared, 6 * 10);
+/// assert!(w.grad().is_none());
+/// ```
+pub fn gradgradcheck_params<P, F>(params: P, f: F, options: &GradcheckOptions) -> Result<Report, GradcheckError>
+where
+    P: IntoIterator,
+    P::Item: NamedParameter<f64>,
+    F: for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>>,
+{
+    let (names, owned): (Vec<String>, Vec<Parameter<f64>>) =
+        params.into_iter().map(|p| (p.name().to_string(), p.parameter().clone())).unzip();
+    let of_inputs: &MultiFn<'_> = &|x| {
+        let tape = x[0].tape();
+        tape.substitute_params(&owned, x);
+        Ok(vec![f(tape)?])
+    };
+    let values: Vec<Tensor<f64>> = owned.iter().map(Parameter::value).collect();
+    gradgradcheck_of("gradgradcheck of parameters".into(), of_inputs, &values, names, options, Walk::Reverse)
 }
 
 impl OpCheck<'_> {
