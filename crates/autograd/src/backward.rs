@@ -29,17 +29,41 @@ pub struct GradOptions {
     /// that can be differentiated again (Hessian-vector products, gradient penalties). Implies
     /// `retain_graph`.
     pub create_graph: bool,
+    /// For [`grad`] and [`grad_with`]: give a zero gradient for an input the outputs do not
+    /// depend on (and for every input when an output depends on no tracked input) instead of
+    /// [`Error::UnusedInput`] / [`Error::OutputNotTracked`], as PyTorch's `allow_unused=True`
+    /// with `materialize_grads=True`. A constant input stays an error
+    /// ([`Error::GradOfConstant`]).
+    pub allow_unused: bool,
 }
 
 impl GradOptions {
     /// Options that keep the graph and record the backward pass (for higher-order derivatives).
     pub fn create_graph() -> Self {
-        GradOptions { retain_graph: true, create_graph: true }
+        GradOptions { retain_graph: true, create_graph: true, allow_unused: false }
     }
 
     /// Options that keep the graph for another backward pass.
     pub fn retain_graph() -> Self {
-        GradOptions { retain_graph: true, create_graph: false }
+        GradOptions { retain_graph: true, create_graph: false, allow_unused: false }
+    }
+
+    /// These options, with zero gradients for inputs the outputs do not depend on
+    /// ([`allow_unused`](GradOptions::allow_unused)).
+    ///
+    /// ```
+    /// use autograd::{grad_with, Error, GradOptions, Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let (x, unused) = (tape.var(Tensor::scalar(3.0)), tape.var(Tensor::scalar(1.0)));
+    /// let y = x.powf(2.0);
+    /// let err = grad_with(&[&y], None, &[&x, &unused], GradOptions::retain_graph()).unwrap_err();
+    /// assert!(matches!(err, Error::UnusedInput { input: 1, .. }), "{err}");
+    /// let options = GradOptions::default().allow_unused();
+    /// let [dx, du] = grad_with(&[&y], None, &[&x, &unused], options).unwrap().try_into().unwrap();
+    /// assert_eq!((dx.item(), du.item()), (6.0, 0.0));
+    /// ```
+    pub fn allow_unused(self) -> Self {
+        GradOptions { allow_unused: true, ..self }
     }
 }
 
@@ -66,8 +90,14 @@ impl<'t, T: Float> Var<'t, T> {
 }
 
 /// The gradients of one-element `outputs` (summed) with respect to `inputs`, as
-/// `torch.autograd.grad` or `jax.grad`. Leaves' `.grad` buffers are not touched. An input the
-/// outputs do not depend on gets a zero gradient. Frees the graph's saved tensors.
+/// `torch.autograd.grad` or `jax.grad`. Leaves' `.grad` buffers are not touched. Frees the
+/// graph's saved tensors.
+///
+/// As PyTorch, it is an error to ask for the gradient with respect to a constant
+/// ([`Error::GradOfConstant`]), with respect to a value the outputs do not depend on
+/// ([`Error::UnusedInput`]), or of an output that depends on no tracked input
+/// ([`Error::OutputNotTracked`]): a zero there usually means the graph is not the one intended.
+/// [`GradOptions::allow_unused`] (through [`grad_with`]) gives zeros for the last two instead.
 ///
 /// ```
 /// use autograd::{grad, Tape, Tensor};
@@ -115,12 +145,30 @@ pub fn grad_with<'t, T: Float>(
             return Err(Error::invalid("grad", format!("{} seeds for {} outputs", seeds.len(), outputs.len())));
         }
     }
+    if let Some(input) = inputs.iter().position(|x| !x.is_tracked()) {
+        return Err(Error::GradOfConstant { input, site });
+    }
+    if !options.allow_unused {
+        if let Some(output) = outputs.iter().position(|y| !y.is_tracked()) {
+            return Err(Error::OutputNotTracked { output, site });
+        }
+    }
     let mut roots = Vec::with_capacity(outputs.len());
     for (i, out) in outputs.iter().enumerate() {
         let seed = seed_for(out, seeds.map(|s| s[i].clone()))?;
         roots.push((out.node, seed));
     }
-    pull_back(tape, &roots, inputs, options)
+    let grads = reached(tape, &roots, inputs, options)?;
+    inputs
+        .iter()
+        .zip(grads)
+        .enumerate()
+        .map(|(input, (x, g))| match g {
+            Some(g) => Ok(g),
+            None if options.allow_unused => Ok(zeros_like(x)),
+            None => Err(Error::UnusedInput { input, name: tape.graph.borrow().name(x.node).map(str::to_string), site }),
+        })
+        .collect()
 }
 
 /// The vector-Jacobian products `Σ_o seed_oᵀ·∂output_o/∂input` for `roots` = `(output node,
@@ -132,15 +180,26 @@ pub(crate) fn pull_back<'t, T: Float>(
     inputs: &[&Var<'t, T>],
     options: GradOptions,
 ) -> Result<Vec<Var<'t, T>>> {
+    let grads = reached(tape, roots, inputs, options)?;
+    Ok(inputs.iter().zip(grads).map(|(x, g)| g.unwrap_or_else(|| zeros_like(x))).collect())
+}
+
+/// The vector-Jacobian products of [`pull_back`], `None` for inputs the reverse walk did not
+/// reach (constants, values the outputs do not depend on).
+fn reached<'t, T: Float>(
+    tape: &'t Tape<T>,
+    roots: &[(NodeId, Var<'t, T>)],
+    inputs: &[&Var<'t, T>],
+    options: GradOptions,
+) -> Result<Vec<Option<Var<'t, T>>>> {
     let wanted: Vec<NodeId> = inputs.iter().map(|v| v.node).collect();
     let grads = backprop(tape, roots, Wanted::Nodes(&wanted), options)?;
-    Ok(inputs
-        .iter()
-        .map(|x| {
-            let g = grads.get(x.node as usize).cloned().flatten();
-            g.unwrap_or_else(|| tape.constant(Tensor::zeros(x.shape().clone())))
-        })
-        .collect())
+    Ok(inputs.iter().map(|x| grads.get(x.node as usize).cloned().flatten()).collect())
+}
+
+/// The gradient of an input no output depends on.
+fn zeros_like<'t, T: Float>(x: &Var<'t, T>) -> Var<'t, T> {
+    x.tape.constant(Tensor::zeros(x.shape().clone()))
 }
 
 /// Checks or makes the seed gradient of one output.

@@ -8,6 +8,7 @@
 use crate::Shape;
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -91,6 +92,15 @@ pub enum Error {
         /// The requested shape.
         shape: Shape,
     },
+    /// A tensor too large to allocate: its element count overflows `usize` (`bytes` is `None`),
+    /// its size exceeds the address space, or the allocator refused the memory.
+    #[error("cannot allocate a tensor of shape {shape}: {}", bytes_text(bytes))]
+    Allocation {
+        /// The tensor's shape.
+        shape: Shape,
+        /// Its size in bytes, if its element count fits in `usize`.
+        bytes: Option<u128>,
+    },
     /// An integer index (gather, scatter_add, index_select, index_add, one_hot) is out of range.
     #[error("index {index} out of range for axis {axis} (size {size}) of shape {shape} in {op} (at {site})")]
     IndexOutOfRange {
@@ -143,6 +153,46 @@ pub enum Error {
         /// Where `backward` was called.
         site: Site,
     },
+    /// [`grad`](crate::grad) was asked for the gradient with respect to a constant (made with
+    /// `tape.constant`, a frozen parameter, or computed under `no_grad`). No gradient flows to a
+    /// constant, so the only answer would be a zero that is not the derivative.
+    #[error(
+        "grad() with respect to input {input}, a constant (tape.constant, a frozen parameter or a \
+         no_grad result): no gradient flows to it; make it with tape.var or tape.param (at {site})"
+    )]
+    GradOfConstant {
+        /// The input's position in the list passed to `grad`.
+        input: usize,
+        /// Where `grad` was called.
+        site: Site,
+    },
+    /// [`grad`](crate::grad) was asked for the gradient with respect to a value the outputs do
+    /// not depend on.
+    #[error(
+        "grad(): the outputs do not depend on input {input}{}; pass GradOptions::allow_unused() to \
+         get a zero gradient for it (at {site})",
+        named(name)
+    )]
+    UnusedInput {
+        /// The input's position in the list passed to `grad`.
+        input: usize,
+        /// The name given to it ([`Var::named`](crate::Var::named)), if any.
+        name: Option<String>,
+        /// Where `grad` was called.
+        site: Site,
+    },
+    /// [`grad`](crate::grad) was asked to differentiate an output that depends on no tracked
+    /// input (only constants, frozen parameters or `no_grad` results).
+    #[error(
+        "grad() of output {output}, which depends on no tracked input (only constants, frozen \
+         parameters or no_grad results); pass GradOptions::allow_unused() for zero gradients (at {site})"
+    )]
+    OutputNotTracked {
+        /// The output's position in the list passed to `grad`.
+        output: usize,
+        /// Where `grad` was called.
+        site: Site,
+    },
     /// A seed gradient's shape differs from its output's.
     #[error("seed gradient of shape {seed} for an output of shape {output}")]
     SeedShape {
@@ -190,6 +240,12 @@ pub enum Error {
         /// What went wrong: the program's exit status and what it printed.
         msg: String,
     },
+    /// An error of another crate, raised inside a function autograd called (a layer or a loss
+    /// inside a gradient check or a functional transform) and converted so that `?` works
+    /// there: `nn::Error` converts into this variant (its tape errors back into themselves).
+    /// [`ExternalError::downcast_ref`] recovers the original.
+    #[error("{0}")]
+    External(ExternalError),
     /// A user-defined op reported a failure.
     #[error("custom op {op}: {msg}")]
     Custom {
@@ -205,6 +261,14 @@ fn named(name: &Option<String>) -> String {
     name.as_ref().map(|name| format!(", named {name}")).unwrap_or_default()
 }
 
+/// `"4398046511104 bytes"`, or what to say when the element count does not fit in `usize`.
+fn bytes_text(bytes: &Option<u128>) -> String {
+    match bytes {
+        Some(b) => format!("{b} bytes"),
+        None => "more elements than usize can count".into(),
+    }
+}
+
 /// `"6 elements"`, or what to say when the count does not fit in `usize`.
 fn element_count(shape: &Shape) -> String {
     match shape.checked_numel() {
@@ -213,7 +277,51 @@ fn element_count(shape: &Shape) -> String {
     }
 }
 
+/// The error inside [`Error::External`]: shared, so that [`Error`] stays `Clone`; two are
+/// equal when they are the same error.
+#[derive(Clone)]
+pub struct ExternalError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl ExternalError {
+    /// The original error, if it is an `E`.
+    ///
+    /// ```
+    /// use autograd::Error;
+    /// let err = Error::external(std::fmt::Error);
+    /// let Error::External(inner) = &err else { unreachable!() };
+    /// assert!(inner.downcast_ref::<std::fmt::Error>().is_some());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Display for ExternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for ExternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq for ExternalError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 impl Error {
+    /// Wraps an error of another crate as [`Error::External`] (for `From` impls such as
+    /// `nn`'s, so that its errors pass through `?` in functions that return this crate's
+    /// [`Result`]).
+    pub fn external(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::External(ExternalError(Arc::new(error)))
+    }
+
     /// Builds an [`Error::InvalidArgument`] at the caller's site.
     #[track_caller]
     pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {

@@ -33,8 +33,30 @@ pub trait Float:
     const ZERO: Self;
     /// 1.
     const ONE: Self;
-    /// The type's name as the safetensors format spells it (`"F32"`, `"F64"`).
-    const DTYPE: &'static str;
+    /// Which of the two types this is (its name prints as the safetensors format spells it,
+    /// `F32` or `F64`).
+    const DTYPE: DType;
+    /// The value's bytes, little-endian: its bits exactly (a NaN keeps its payload and its
+    /// signalling bit), for files and the wire.
+    type Bytes: AsRef<[u8]> + for<'a> TryFrom<&'a [u8], Error = std::array::TryFromSliceError>;
+    /// The value's little-endian bytes ([`Float::Bytes`]).
+    fn to_le_bytes(self) -> Self::Bytes;
+    /// The value whose little-endian bytes these are.
+    ///
+    /// ```
+    /// use autograd::{DType, Float};
+    /// let bytes = Float::to_le_bytes(1.5f32);
+    /// assert_eq!(<f32 as Float>::from_le_bytes(bytes), 1.5);
+    /// // From a buffer: chunks of the type's size.
+    /// let buffer: Vec<u8> = [1.0f64, -2.0].iter().flat_map(|v| Float::to_le_bytes(*v)).collect();
+    /// let size = f64::DTYPE.size();
+    /// assert_eq!(size, 8);
+    /// let back: Vec<f64> =
+    ///     buffer.chunks_exact(size).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+    /// assert_eq!(back, [1.0, -2.0]);
+    /// assert_eq!(f32::DTYPE, DType::F32);
+    /// ```
+    fn from_le_bytes(bytes: Self::Bytes) -> Self;
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(v: f64) -> Self;
     /// Converts to `f64` exactly.
@@ -78,6 +100,40 @@ pub trait Float:
     fn infinity() -> Self;
 }
 
+/// The element type of a tensor, as a value: for code that reads and writes files, where the
+/// type is data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl DType {
+    /// The name the safetensors format (and PyTorch's checkpoint formats) gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "F32",
+            DType::F64 => "F64",
+        }
+    }
+
+    /// The size of one element in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            DType::F32 => 4,
+            DType::F64 => 8,
+        }
+    }
+}
+
+impl Display for DType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 mod private {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -85,11 +141,20 @@ mod private {
 }
 
 macro_rules! impl_float {
-    ($t:ident, $dtype:literal, $exp:path) => {
+    ($t:ident, $dtype:expr, $exp:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
-            const DTYPE: &'static str = $dtype;
+            const DTYPE: DType = $dtype;
+            type Bytes = [u8; std::mem::size_of::<$t>()];
+            #[inline]
+            fn to_le_bytes(self) -> Self::Bytes {
+                $t::to_le_bytes(self)
+            }
+            #[inline]
+            fn from_le_bytes(bytes: Self::Bytes) -> Self {
+                $t::from_le_bytes(bytes)
+            }
             #[inline]
             fn from_f64(v: f64) -> Self {
                 v as $t
@@ -168,5 +233,5 @@ macro_rules! impl_float {
 
 // f32's eˣ is chainrule's own (within 1 ulp, branch-free, so elementwise loops vectorize: see
 // `kernels/exp.rs`); f64 keeps the library's, for the gradient checks.
-impl_float!(f32, "F32", crate::kernels::exp_f32);
-impl_float!(f64, "F64", f64::exp);
+impl_float!(f32, DType::F32, crate::kernels::exp_f32);
+impl_float!(f64, DType::F64, f64::exp);

@@ -161,7 +161,7 @@ fn custom_jvp<'t, T: Float>(
     }
     let Some(pairing) = pairing else { return Ok(None) };
     let seed = tape.constant(Tensor::scalar(T::ONE));
-    let inner = GradOptions { retain_graph: options.create_graph, create_graph: options.create_graph };
+    let inner = GradOptions { retain_graph: options.create_graph, create_graph: options.create_graph, ..options };
     let [jt] = pull_back(tape, &[(pairing.node, seed)], &[&u], inner)?.try_into().expect("one input, one gradient");
     Ok(Some(jt))
 }

@@ -142,12 +142,12 @@ mod var;
 
 pub use axis::{Axes, Axis};
 pub use backward::{grad, grad_with, GradOptions};
-pub use error::{Error, Pass, Result, Site};
-pub use float::Float;
+pub use error::{Error, ExternalError, Pass, Result, Site};
+pub use float::{DType, Float};
 pub use gradcheck::{
     checkable, gradcheck, gradcheck_outputs, gradcheck_params, gradgradcheck, gradgradcheck_outputs,
     gradgradcheck_params, jvpcheck, Domain, GradcheckError, GradcheckOptions, Kink, KinkPolicy, Mismatch, Mode,
-    OpCheck, OpReport, Probe, Report, Resampled,
+    NamedParameter, OpCheck, OpReport, Probe, Report, Resampled,
 };
 pub use hook::HookHandle;
 pub use indices::Indices;

@@ -185,7 +185,9 @@ impl<T: Float> CustomOp<T> for Segment<T> {
             }
         } else {
             let tracked: Vec<&Var<'_, T>> = xs.iter().filter(|x| x.is_tracked()).collect();
-            let mut pulled = grad_with(&[&y], Some(&[seed]), &tracked, GradOptions::default())?.into_iter();
+            // An input the segment does not use gets zeros, as in the outer pass.
+            let mut pulled =
+                grad_with(&[&y], Some(&[seed]), &tracked, GradOptions::default().allow_unused())?.into_iter();
             for (slot, x) in grads.iter_mut().zip(&xs) {
                 if x.is_tracked() {
                     *slot = pulled.next().map(|g| tape.constant(g.value().clone()));

@@ -50,6 +50,30 @@ impl<T: Float> Storage<T> {
     }
 }
 
+/// Tensors at least this large (in bytes) are allocated only after the allocator has granted
+/// the memory once (`try_reserve_exact`, released at once), so that a tensor too large for the
+/// machine is an [`Error::Allocation`] rather than an abort. The probe costs two system calls,
+/// nothing next to filling a mebibyte; smaller tensors skip it (if those cannot be allocated,
+/// the process is out of memory whatever it does next).
+const PROBED_BYTES: usize = 1 << 20;
+
+/// The element count of a tensor of `shape` with elements of `T`, or [`Error::Allocation`] if
+/// the count or its bytes overflow, or, for a large tensor, the allocator refuses the memory.
+pub(crate) fn check_allocation<T: Float>(shape: &Shape) -> Result<usize> {
+    let size = std::mem::size_of::<T>();
+    let refused = |bytes| Err(Error::Allocation { shape: shape.clone(), bytes });
+    let Some(n) = shape.checked_numel() else { return refused(None) };
+    match n.checked_mul(size) {
+        Some(bytes) if bytes <= isize::MAX as usize => {
+            if bytes >= PROBED_BYTES && Vec::<T>::new().try_reserve_exact(n).is_err() {
+                return refused(Some(bytes as u128));
+            }
+            Ok(n)
+        }
+        _ => refused(Some(n as u128 * size as u128)),
+    }
+}
+
 impl<T: Float> Tensor<T> {
     /// A tensor of the given shape from row-major data; fails if the lengths disagree. The
     /// `Vec` becomes the tensor's storage as it is (no copy).
@@ -115,19 +139,60 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A tensor filled with `value`.
+    ///
+    /// # Panics
+    /// If the tensor cannot be allocated (see [`Tensor::try_full`], the fallible form).
+    #[track_caller]
     pub fn full(shape: impl Into<Shape>, value: T) -> Self {
-        let shape = shape.into();
-        Tensor::from_exact_iter(shape.clone(), std::iter::repeat_n(value, shape.numel()))
+        Tensor::try_full(shape, value).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A tensor of zeros.
+    ///
+    /// # Panics
+    /// If the tensor cannot be allocated (see [`Tensor::try_zeros`], the fallible form).
+    #[track_caller]
     pub fn zeros(shape: impl Into<Shape>) -> Self {
         Tensor::full(shape, T::ZERO)
     }
 
     /// A tensor of ones.
+    ///
+    /// # Panics
+    /// If the tensor cannot be allocated (see [`Tensor::try_ones`], the fallible form).
+    #[track_caller]
     pub fn ones(shape: impl Into<Shape>) -> Self {
         Tensor::full(shape, T::ONE)
+    }
+
+    /// A tensor filled with `value`, or [`Error::Allocation`] naming the shape and the bytes
+    /// if its element count overflows or the memory is not there.
+    ///
+    /// ```
+    /// use autograd::{Error, Tensor};
+    /// assert_eq!(Tensor::<f32>::try_full([2], 7.0).unwrap().to_vec(), vec![7.0, 7.0]);
+    /// let err = Tensor::<f32>::try_zeros([1 << 63, 2]).unwrap_err();
+    /// assert!(matches!(err, Error::Allocation { bytes: None, .. }), "{err}");
+    /// let err = Tensor::<f32>::try_ones([1 << 40]).unwrap_err(); // 4 TiB
+    /// assert_eq!(err.to_string(), "cannot allocate a tensor of shape [1099511627776]: 4398046511104 bytes");
+    /// ```
+    #[track_caller]
+    pub fn try_full(shape: impl Into<Shape>, value: T) -> Result<Self> {
+        let shape = shape.into();
+        let n = check_allocation::<T>(&shape)?;
+        Ok(Tensor::from_exact_iter(shape, std::iter::repeat_n(value, n)))
+    }
+
+    /// A tensor of zeros, or [`Error::Allocation`] (see [`Tensor::try_full`]).
+    #[track_caller]
+    pub fn try_zeros(shape: impl Into<Shape>) -> Result<Self> {
+        Tensor::try_full(shape, T::ZERO)
+    }
+
+    /// A tensor of ones, or [`Error::Allocation`] (see [`Tensor::try_full`]).
+    #[track_caller]
+    pub fn try_ones(shape: impl Into<Shape>) -> Result<Self> {
+        Tensor::try_full(shape, T::ONE)
     }
 
     /// The 1-D tensor `[start, start + step, …]` of all values below `end` (as NumPy's
@@ -147,19 +212,77 @@ impl<T: Float> Tensor<T> {
 
     /// Values drawn uniformly from `[low, high)` with the given random generator (pass a seeded
     /// one, e.g. `StdRng::seed_from_u64(0)`, for reproducible results).
+    ///
+    /// # Panics
+    /// If the bounds are not finite with `low ≤ high`, or the tensor cannot be allocated (see
+    /// [`Tensor::try_rand_uniform`], the fallible form).
+    #[track_caller]
     pub fn rand_uniform(shape: impl Into<Shape>, low: T, high: T, rng: &mut impl Rng) -> Self {
+        Tensor::try_rand_uniform(shape, low, high, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`rand_uniform`](Tensor::rand_uniform), or an error for bounds that are not finite with
+    /// `low ≤ high` (as PyTorch's `uniform_`), and [`Error::Allocation`] for a tensor that
+    /// cannot be allocated.
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// assert!(Tensor::<f64>::try_rand_uniform([3], -1.0, 1.0, &mut rng).is_ok());
+    /// assert!(Tensor::<f64>::try_rand_uniform([3], 0.0, f64::INFINITY, &mut rng).is_err());
+    /// assert!(Tensor::<f64>::try_rand_uniform([3], f64::NAN, 1.0, &mut rng).is_err());
+    /// ```
+    #[track_caller]
+    pub fn try_rand_uniform(shape: impl Into<Shape>, low: T, high: T, rng: &mut impl Rng) -> Result<Self> {
+        if !(low.is_finite() && high.is_finite() && low <= high) {
+            return Err(Error::invalid(
+                "rand_uniform",
+                format!("bounds [{low}, {high}) must be finite with low ≤ high"),
+            ));
+        }
         let shape = shape.into();
+        let n = check_allocation::<T>(&shape)?;
         let (low, high) = (low.to_f64(), high.to_f64());
-        let data = (0..shape.numel()).map(|_| T::from_f64(low + (high - low) * rng.random::<f64>())).collect();
-        Tensor::from_parts(data, shape)
+        let data = (0..n).map(|_| T::from_f64(low + (high - low) * rng.random::<f64>())).collect();
+        Ok(Tensor::from_parts(data, shape))
     }
 
     /// Values drawn from a normal distribution N(mean, std²) with the given random generator
     /// (Box–Muller on the generator's `f64`s, so the values depend only on the seed).
+    ///
+    /// # Panics
+    /// If `mean` is not finite or `std` is not finite and non-negative, or the tensor cannot be
+    /// allocated (see [`Tensor::try_rand_normal`], the fallible form).
+    #[track_caller]
     pub fn rand_normal(shape: impl Into<Shape>, mean: T, std: T, rng: &mut impl Rng) -> Self {
+        Tensor::try_rand_normal(shape, mean, std, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`rand_normal`](Tensor::rand_normal), or an error for a mean that is not finite or a
+    /// standard deviation that is negative, NaN or infinite (PyTorch's `normal_` refuses a
+    /// negative one), and [`Error::Allocation`] for a tensor that cannot be allocated.
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// assert!(Tensor::<f32>::try_rand_normal([3], 0.0, 0.0, &mut rng).is_ok());
+    /// let err = Tensor::<f32>::try_rand_normal([3], 0.0, -1.0, &mut rng).unwrap_err();
+    /// assert!(err.to_string().contains("std -1"), "{err}");
+    /// assert!(Tensor::<f32>::try_rand_normal([3], 0.0, f32::NAN, &mut rng).is_err());
+    /// ```
+    #[track_caller]
+    pub fn try_rand_normal(shape: impl Into<Shape>, mean: T, std: T, rng: &mut impl Rng) -> Result<Self> {
+        if !(mean.is_finite() && std.is_finite() && std >= T::ZERO) {
+            return Err(Error::invalid(
+                "rand_normal",
+                format!("mean {mean} must be finite and std {std} finite and non-negative"),
+            ));
+        }
         let shape = shape.into();
+        let n = check_allocation::<T>(&shape)?;
         let (mean, std) = (mean.to_f64(), std.to_f64());
-        let n = shape.numel();
         let mut data = Vec::with_capacity(n);
         while data.len() < n {
             // 1 - u lies in (0, 1], so the logarithm is finite.
@@ -172,7 +295,7 @@ impl<T: Float> Tensor<T> {
                 data.push(T::from_f64(mean + std * r * theta.sin()));
             }
         }
-        Tensor::from_parts(data, shape)
+        Ok(Tensor::from_parts(data, shape))
     }
 
     /// A tensor of the given shape whose element at flat (row-major) index `i` is `f(i)`.

@@ -64,10 +64,26 @@ impl<'t, T: Float> Var<'t, T> {
         self.value.numel()
     }
 
-    /// The value of a one-element result. Panics otherwise (see [`Tensor::item`]).
+    /// The value of a one-element result.
+    ///
+    /// # Panics
+    /// If the value has more than one element; [`Var::try_item`] is the fallible form.
     #[track_caller]
     pub fn item(&self) -> T {
         self.value.item()
+    }
+
+    /// The value of a one-element result, or an error naming its shape.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// assert_eq!(tape.var(Tensor::scalar(2.0)).try_item().unwrap(), 2.0);
+    /// assert!(tape.var(Tensor::vector(&[1.0, 2.0])).try_item().is_err());
+    /// ```
+    #[track_caller]
+    pub fn try_item(&self) -> Result<T> {
+        self.value.try_item()
     }
 
     /// The tape this value lives on.

@@ -2,6 +2,7 @@
 //! anomaly mode, higher order.
 
 use autograd::{grad, grad_with, Error, GradOptions, Parameter, Pass, Tape, Tensor, Var};
+use rand::SeedableRng;
 
 fn scalar(v: f64) -> Tensor<f64> {
     Tensor::scalar(v)
@@ -54,9 +55,11 @@ fn no_grad_records_nothing() {
     assert_eq!(tape.len(), before);
     assert!(!y.is_tracked());
     assert!(tape.is_recording());
-    // An untracked result has no path to x: grad() says the gradient is zero (as JAX), while
-    // backward(), which would otherwise silently fill nothing, says there is nothing to do.
-    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
+    // An untracked result has no path to x: backward(), which would otherwise silently fill
+    // nothing, says there is nothing to do, and so does grad() unless zeros are asked for.
+    let err = grad(&[&y], &[&x]).unwrap_err();
+    assert!(matches!(err, Error::OutputNotTracked { output: 0, .. }), "{err}");
+    let [dx] = grad_with(&[&y], None, &[&x], GradOptions::default().allow_unused()).unwrap().try_into().unwrap();
     assert_eq!(dx.item(), 0.0);
     let err = y.backward().unwrap_err();
     assert!(matches!(err, Error::NotTracked { .. }), "{err}");
@@ -95,12 +98,48 @@ fn backward_frees_the_graph_unless_asked_to_retain_it() {
 fn grad_returns_gradients_without_touching_leaf_buffers() {
     let tape = Tape::<f64>::new();
     let x = tape.var(scalar(3.0));
-    let unused = tape.var(scalar(1.0));
     let y = x.powf(2.0);
-    let [dx, du] = grad(&[&y], &[&x, &unused]).unwrap().try_into().unwrap();
+    let [dx] = grad(&[&y], &[&x]).unwrap().try_into().unwrap();
     assert_eq!(dx.item(), 6.0);
-    assert_eq!(du.item(), 0.0, "an input the output does not depend on gets zero");
     assert!(x.grad().is_none());
+}
+
+#[test]
+fn grad_with_respect_to_an_unused_input_is_an_error_unless_zeros_are_allowed() {
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(3.0));
+    let unused = tape.var(scalar(1.0)).named("u");
+    let y = x.powf(2.0);
+    let later = tape.var(scalar(2.0)); // recorded after the output: cannot be reached either
+    let line = line!() + 1;
+    let err = grad_with(&[&y], None, &[&x, &unused], GradOptions::retain_graph()).unwrap_err();
+    assert!(matches!(err, Error::UnusedInput { input: 1, .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("input 1, named u") && msg.contains("allow_unused"), "{msg}");
+    assert!(msg.contains(&format!("engine.rs:{line}:")), "{msg}");
+    let err = grad_with(&[&y], None, &[&later], GradOptions::retain_graph()).unwrap_err();
+    assert!(matches!(err, Error::UnusedInput { input: 0, .. }), "{err}");
+    let options = GradOptions::default().allow_unused();
+    let [dx, du, dl] = grad_with(&[&y], None, &[&x, &unused, &later], options).unwrap().try_into().unwrap();
+    assert_eq!((dx.item(), du.item(), dl.item()), (6.0, 0.0, 0.0));
+    // A zero derivative is not "unused": sign's gradient is zero, but sign(x) depends on x.
+    let [ds] = grad(&[&x.sign()], &[&x]).unwrap().try_into().unwrap();
+    assert_eq!(ds.item(), 0.0);
+}
+
+#[test]
+fn grad_with_respect_to_a_constant_is_an_error_even_when_zeros_are_allowed() {
+    // w = c·x depends on c, but c is a constant: no gradient flows to it, and a zero would be
+    // wrong (∂w/∂c = x), so the answer is an error whatever the options (as PyTorch).
+    let tape = Tape::<f64>::new();
+    let x = tape.var(scalar(3.0));
+    let c = tape.constant(scalar(2.0));
+    let w = &c * &x;
+    for options in [GradOptions::default(), GradOptions::retain_graph().allow_unused()] {
+        let err = grad_with(&[&w], None, &[&x, &c], options).unwrap_err();
+        assert!(matches!(err, Error::GradOfConstant { input: 1, .. }), "{err}");
+        assert!(err.to_string().contains("tape.var"), "{err}");
+    }
 }
 
 #[test]
@@ -404,4 +443,53 @@ fn nan_conventions_match_pytorch() {
     let p = z.powf(0.0);
     let [dz] = grad_with(&[&p], Some(&[seed]), &[&z], GradOptions::default()).unwrap().try_into().unwrap();
     assert_eq!(dz.value().to_vec(), vec![0.0]);
+}
+
+#[test]
+fn tensors_too_large_to_allocate_are_errors_not_aborts() {
+    // An element count that overflows usize.
+    for err in [
+        Tensor::<f32>::try_zeros([1 << 63, 2]).unwrap_err(),
+        Tensor::<f32>::try_ones([1 << 63, 2]).unwrap_err(),
+        Tensor::<f32>::try_full([1 << 63, 2], 1.0).unwrap_err(),
+    ] {
+        assert_eq!(err, Error::Allocation { shape: [1 << 63, 2].into(), bytes: None });
+        assert!(err.to_string().contains("[9223372036854775808, 2]: more elements than usize can count"), "{err}");
+    }
+    // 4 TiB: more than the machine grants, or (2^62 elements) more than the address space.
+    let err = Tensor::<f32>::try_zeros([1 << 40]).unwrap_err();
+    assert_eq!(err.to_string(), "cannot allocate a tensor of shape [1099511627776]: 4398046511104 bytes");
+    assert!(matches!(Tensor::<f64>::try_zeros([1 << 62]), Err(Error::Allocation { bytes: Some(_), .. })));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    assert!(matches!(Tensor::<f32>::try_rand_normal([1 << 40], 0.0, 1.0, &mut rng), Err(Error::Allocation { .. })));
+    assert!(matches!(Tensor::<f32>::try_rand_uniform([1 << 40], 0.0, 1.0, &mut rng), Err(Error::Allocation { .. })));
+    // On a tape: broadcasting is where a value grows, and every op of two inputs goes through it.
+    let tape = Tape::<f32>::new();
+    let x = tape.var(Tensor::zeros([1]));
+    assert!(matches!(x.broadcast_to([1 << 40]), Err(Error::Allocation { .. })));
+    let (column, row) = (tape.var(Tensor::zeros([1 << 20, 1])), tape.var(Tensor::zeros([1, 1 << 20])));
+    let err = column.add(&row).unwrap_err();
+    assert!(
+        err.to_string().starts_with("cannot allocate a tensor of shape [1048576, 1048576]: 4398046511104 bytes"),
+        "{err}"
+    );
+    // A large tensor that fits is still made.
+    assert_eq!(Tensor::<f32>::try_zeros([1 << 20]).unwrap().numel(), 1 << 20);
+}
+
+#[test]
+fn random_tensors_with_bad_parameters_are_errors() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    for (mean, std) in [(0.0, -1.0), (0.0, f64::NAN), (0.0, f64::INFINITY), (f64::NAN, 1.0)] {
+        let err = Tensor::<f64>::try_rand_normal([2], mean, std, &mut rng).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { op: "rand_normal", .. }), "{err}");
+    }
+    for (low, high) in [(f64::NAN, 1.0), (0.0, f64::INFINITY), (f64::NEG_INFINITY, 0.0), (1.0, 0.0)] {
+        let err = Tensor::<f64>::try_rand_uniform([2], low, high, &mut rng).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { op: "rand_uniform", .. }), "{err}");
+    }
+    let panicked = std::panic::catch_unwind(|| {
+        Tensor::<f64>::rand_normal([2], 0.0, -1.0, &mut rand::rngs::StdRng::seed_from_u64(0))
+    });
+    assert!(panicked.is_err(), "the panicking form panics instead of drawing NaN");
 }

@@ -3,8 +3,8 @@
 
 use autograd::{
     checkable, gradcheck, gradcheck_outputs, gradcheck_params, gradgradcheck, gradgradcheck_outputs,
-    gradgradcheck_params, CustomOp, Domain, GradcheckError, GradcheckOptions, KinkPolicy, OpCheck, Parameter, Probe,
-    Report, Result, Tape, Tensor, Var,
+    gradgradcheck_params, CustomOp, Domain, Error, GradcheckError, GradcheckOptions, KinkPolicy, OpCheck, Parameter,
+    Probe, Report, Result, Tape, Tensor, Var,
 };
 use std::sync::Arc;
 
@@ -203,7 +203,7 @@ fn a_wrong_backward_fails_with_a_per_element_table() {
         assert!((m.rel_error - 0.5).abs() < 1e-6);
     }
     // The table: a header naming the columns, one row per wrong entry, values readable.
-    assert!(text.starts_with("gradcheck FAILED: 4 of 16 Jacobian entries compared"), "{text}");
+    assert!(text.starts_with("gradcheck FAILED: 4 of 16 Jacobian entries differ;"), "{text}");
     assert!(text.contains("pass iff |analytic − numeric| ≤ 1e-5 + 1e-3·|numeric|"), "{text}");
     let header = text.lines().find(|l| l.trim_start().starts_with("input")).expect("a header line");
     for column in ["input", "element", "output", "analytic", "numeric", "abs error", "rel error"] {
@@ -243,6 +243,15 @@ fn setup_mistakes_and_function_errors_are_errors_not_panics() {
     assert!(matches!(gradcheck(ok, &[], &opts()), Err(GradcheckError::Invalid(_))));
     assert!(matches!(gradcheck(ok, &[vector(&[1.0])], &opts().with_wrt(&[3])), Err(GradcheckError::Invalid(_))));
     assert!(matches!(gradcheck(ok, &[vector(&[1.0])], &opts().with_eps(0.0)), Err(GradcheckError::Invalid(_))));
+    // Checks that would compare nothing and pass are errors too.
+    let err = gradcheck(ok, &[vector(&[1.0])], &opts().fast(0)).unwrap_err();
+    assert!(err.to_string().contains("fast mode with 0 directions"), "{err}");
+    let err = gradcheck(ok, &[vector(&[1.0])], &opts().with_wrt(&[])).unwrap_err();
+    assert!(err.to_string().contains("wrt is empty"), "{err}");
+    for options in [opts(), opts().fast(2)] {
+        let err = gradcheck(ok, &[vector(&[])], &options).unwrap_err();
+        assert!(matches!(&err, GradcheckError::Invalid(m) if m.contains("nothing to compare")), "{err}");
+    }
     // The function's own error comes back, naming where it happened.
     let bad = checkable(|v| v[0].add(&v[1]));
     let err = gradcheck(bad, &[vector(&[1.0, 2.0]), vector(&[1.0, 2.0, 3.0])], &opts()).unwrap_err();
@@ -290,6 +299,30 @@ fn without_kink_detection_relu_at_zero_is_a_false_failure() {
 fn an_element_within_eps_of_a_kink_is_a_kink_too() {
     let report = gradcheck(|v: &[Var<'_, f64>]| Ok(v[0].abs()), &[vector(&[4e-7, 2.0])], &opts()).unwrap();
     assert_eq!(report.kinks.len(), 1);
+}
+
+#[test]
+fn skipped_entries_are_counted_and_a_check_that_mostly_skips_fails() {
+    let f = checkable(|v| Ok(v[0].abs().sum()));
+    // One of three entries at a kink: passed, and the summary says what was left out.
+    let report = gradcheck(f, &[vector(&[0.0, 1.0, -2.0])], &opts()).unwrap();
+    assert_eq!((report.compared, report.skipped), (2, 1));
+    assert!(
+        report.to_string().starts_with("gradcheck passed: 2 Jacobian entries compared, 1 skipped at kinks;"),
+        "{report}"
+    );
+    // Two of three: a pass would rest on one entry.
+    let x = vector(&[0.0, 1.0, 0.0]);
+    let err = gradcheck(f, std::slice::from_ref(&x), &opts()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("gradcheck: 2 of 3 Jacobian entries skipped at kinks and only 1 compared")
+            && text.contains("resample_kinks()"),
+        "{text}"
+    );
+    // Checking next to the kinks, as the message says, compares them all.
+    let report = gradcheck(f, &[x], &opts().resample_kinks()).unwrap();
+    assert_eq!((report.compared, report.skipped), (3, 0));
 }
 
 #[test]
@@ -376,8 +409,10 @@ fn fast_mode_handles_inputs_too_large_for_the_full_jacobian() {
 fn fast_mode_reports_and_resamples_kinks() {
     let x = vector(&[0.0, 1.0, -2.0]);
     let relu = checkable(|v| Ok(v[0].relu()));
-    let report = gradcheck(relu, std::slice::from_ref(&x), &opts().fast(2)).unwrap();
-    assert_eq!(report.kinks.len(), 2, "every direction moves x[0] across 0: {report}");
+    // Every direction moves x[0] across 0: nothing is left to compare.
+    let err = gradcheck(relu, std::slice::from_ref(&x), &opts().fast(2)).unwrap_err();
+    let GradcheckError::MostlySkipped(report) = &err else { panic!("{err}") };
+    assert_eq!((report.kinks.len(), report.skipped, report.compared), (2, 2, 0), "{err}");
     let report = gradcheck(relu, &[x], &opts().fast(2).resample_kinks()).unwrap();
     assert_eq!(report.compared, 2);
     assert_eq!(report.resampled().count(), 2, "{report}");
@@ -550,9 +585,43 @@ fn swish_by_composition_and_as_a_custom_op_both_pass_both_orders() {
 // ---------------------------------------------------------------------------------------------
 // OpCheck.
 
+/// `x·y` on equal shapes only, as a custom op need not broadcast.
+struct Product;
+
+impl CustomOp<f64> for Product {
+    fn name(&self) -> &'static str {
+        "product"
+    }
+    fn forward(&self, x: &[&Tensor<f64>]) -> Result<Tensor<f64>> {
+        let (a, b) = (x[0], x[1]);
+        if a.shape() != b.shape() {
+            return Err(Error::Custom { op: "product", msg: format!("shapes {} and {} differ", a.shape(), b.shape()) });
+        }
+        Tensor::from_vec(a.data().iter().zip(b.data()).map(|(a, b)| a * b).collect(), a.shape().clone())
+    }
+    fn backward<'t>(
+        &self,
+        x: &[Var<'t, f64>],
+        _y: &Var<'t, f64>,
+        g: &Var<'t, f64>,
+    ) -> Result<Vec<Option<Var<'t, f64>>>> {
+        Ok(vec![Some(g.mul(&x[1])?), Some(g.mul(&x[0])?)])
+    }
+}
+
 #[test]
-fn opcheck_default_cases_include_broadcasting() {
-    let check = OpCheck::new("mul", 2, |v| v[0].mul(&v[1]));
+fn opcheck_default_shapes_fit_a_custom_op_and_name_the_fix_when_they_do_not() {
+    let op = custom(Product);
+    OpCheck::new("product", 2, |v| Var::apply_custom(&op, &[&v[0], &v[1]])).run().unwrap();
+    let err = OpCheck::new("product", 2, |v| Var::apply_custom(&op, &[&v[0], &v[1]])).broadcasting().run().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("shapes [2, 3] and [3] differ") && text.contains("pass .shapes(..)"), "{text}");
+}
+
+#[test]
+fn opcheck_checks_broadcasting_when_asked() {
+    assert_eq!(OpCheck::new("mul", 2, |v| v[0].mul(&v[1])).cases().len(), 3, "scalars, [4], [2, 3]");
+    let check = OpCheck::new("mul", 2, |v| v[0].mul(&v[1])).broadcasting();
     let cases: Vec<Vec<Vec<usize>>> =
         check.cases().iter().map(|c| c.iter().map(|s| s.dims().to_vec()).collect()).collect();
     assert!(cases.contains(&vec![vec![2, 3], vec![3]]));
@@ -656,6 +725,10 @@ fn gradcheck_params_checks_what_a_module_does_with_its_parameters() {
     assert_eq!(w.grad(), None);
     assert_eq!(b.grad(), Some(vector(&[7.0, 7.0])));
     gradcheck_params(&[("w", &w), ("b", &b)], layer, &opts().fast(2)).unwrap();
+    // Owned pairs with String names, as a module's named_parameters() map holds them.
+    let named = vec![("w".to_string(), w.clone()), ("b".to_string(), b.clone())];
+    let report = gradcheck_params(named, layer, &opts()).unwrap();
+    assert_eq!(report.inputs, ["w", "b"]);
 }
 
 #[test]

@@ -36,11 +36,12 @@ fn every_op_passes_gradcheck_and_gradgradcheck() {
 }
 
 /// The gradient of `⟨y, y⟩/2` for the row's op `y = f(x)`, recorded: a function whose forward
-/// pass holds the op's backward rule.
+/// pass holds the op's backward rule. Zero for an input the op uses only through a mask
+/// (`where`'s condition).
 fn gradient<'t>(row: &OpCheck<'_>, x: &[Var<'t, f64>]) -> Result<Vec<Var<'t, f64>>> {
     let y = row.apply(x)?;
     let half_square = y.mul(&y)?.sum().mul_scalar(0.5);
-    grad_with(&[&half_square], None, &x.iter().collect::<Vec<_>>(), GradOptions::create_graph())
+    grad_with(&[&half_square], None, &x.iter().collect::<Vec<_>>(), GradOptions::create_graph().allow_unused())
 }
 
 /// Forward mode (a column of the Jacobian per forward walk, through the ops' JVP rules) and

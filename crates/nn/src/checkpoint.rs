@@ -44,10 +44,9 @@
 //! ```
 
 use crate::{Error, Module, ParamMap, Result};
-use autograd::{Float, Shape, Tensor};
+use autograd::{DType, Float, Shape, Tensor};
 use indexmap::IndexMap;
 use safetensors::{Dtype, SafeTensors, View};
-use std::any::Any;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -228,7 +227,7 @@ impl<T: Float> Checkpoint<T> {
         for name in header.offset_keys() {
             let view = file.tensor(&name).map_err(corrupt)?;
             if view.dtype() != dtype_of::<T>() {
-                return Err(Error::Dtype { name, expected: T::DTYPE, found: view.dtype().to_string(), path });
+                return Err(Error::Dtype { name, expected: T::DTYPE.name(), found: view.dtype().to_string(), path });
             }
             let tensor = Tensor::from_vec(from_le_bytes::<T>(view.data()), Shape::from(view.shape()))
                 .map_err(|e| Error::CorruptCheckpoint { path: path.clone(), msg: format!("tensor {name:?}: {e}") })?;
@@ -266,41 +265,24 @@ pub fn load<T: Float, M: Module<T> + ?Sized>(module: &M, path: impl AsRef<Path>)
 
 fn dtype_of<T: Float>() -> Dtype {
     match T::DTYPE {
-        "F32" => Dtype::F32,
-        "F64" => Dtype::F64,
-        other => unreachable!("Float is sealed to f32 and f64, got {other}"),
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
     }
 }
 
-/// The values' bytes, little-endian, bit for bit. `T` is `f32` or `f64` (`Float` is sealed), and
-/// `Any` gives the concrete type without an arithmetic conversion, which would quiet a
-/// signalling NaN (an `f32 → f64 → f32` round trip sets its quiet bit).
+/// The values' bytes, little-endian, bit for bit (no arithmetic conversion, which would quiet a
+/// signalling NaN).
 fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(t.numel() * std::mem::size_of::<T>());
-    for v in t.data() {
-        let v: &dyn Any = v;
-        if let Some(v) = v.downcast_ref::<f32>() {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        } else if let Some(v) = v.downcast_ref::<f64>() {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        } else {
-            unreachable!("Float is sealed to f32 and f64");
-        }
+    let mut bytes = Vec::with_capacity(t.numel() * T::DTYPE.size());
+    for &v in t.data() {
+        bytes.extend_from_slice(v.to_le_bytes().as_ref());
     }
     bytes
 }
 
 /// The inverse of [`to_le_bytes`]; the caller checked that the file's dtype is `T`'s.
 fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
-    let values: Box<dyn Any> = match T::DTYPE {
-        "F32" => Box::new(
-            bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("chunks of 4"))).collect::<Vec<_>>(),
-        ),
-        _ => Box::new(
-            bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8"))).collect::<Vec<_>>(),
-        ),
-    };
-    *values.downcast::<Vec<T>>().expect("DTYPE names T's own type")
+    bytes.chunks_exact(T::DTYPE.size()).map(|b| T::from_le_bytes(b.try_into().expect("chunks of the size"))).collect()
 }
 
 /// One tensor's bytes, as the `safetensors` serializer wants them.

@@ -192,3 +192,15 @@ impl Error {
         Error::InvalidConfig { what, msg: msg.into(), site }
     }
 }
+
+/// So that `?` works inside functions that autograd calls and that return its `Result` (the
+/// closures of `gradcheck`, `gradcheck_params`, `functional::jacrev`, …): a tape error goes back
+/// to itself, any other is kept whole as [`autograd::Error::External`].
+impl From<Error> for autograd::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Autograd(e) => e,
+            other => autograd::Error::external(other),
+        }
+    }
+}

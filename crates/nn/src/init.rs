@@ -163,26 +163,27 @@ impl Init {
                 Err(config(format!("{name} must be finite and non-negative, got {v}")))
             }
         };
-        let uniform = |a: f64, rng: &mut _| Tensor::rand_uniform(shape.clone(), T::from_f64(-a), T::from_f64(a), rng);
-        let normal = |s: f64, rng: &mut _| Tensor::rand_normal(shape.clone(), T::ZERO, T::from_f64(s), rng);
+        let uniform =
+            |a: f64, rng: &mut _| Tensor::try_rand_uniform(shape.clone(), T::from_f64(-a), T::from_f64(a), rng);
+        let normal = |s: f64, rng: &mut _| Tensor::try_rand_normal(shape.clone(), T::ZERO, T::from_f64(s), rng);
         let drawn = match *self {
             Init::Constant(v) => {
                 if !v.is_finite() {
                     return Err(config(format!("constant {v} is not finite")));
                 }
-                Tensor::full(shape, T::from_f64(v))
+                Tensor::try_full(shape, T::from_f64(v))
             }
             Init::Uniform { low, high } => {
                 if !(low.is_finite() && high.is_finite() && low <= high) {
                     return Err(config(format!("uniform bounds [{low}, {high}) are not an interval")));
                 }
-                Tensor::rand_uniform(shape, T::from_f64(low), T::from_f64(high), rng)
+                Tensor::try_rand_uniform(shape, T::from_f64(low), T::from_f64(high), rng)
             }
             Init::Normal { mean, std } => {
                 if !mean.is_finite() {
                     return Err(config(format!("mean {mean} is not finite")));
                 }
-                Tensor::rand_normal(shape, T::from_f64(mean), T::from_f64(check("std", std)?), rng)
+                Tensor::try_rand_normal(shape, T::from_f64(mean), T::from_f64(check("std", std)?), rng)
             }
             Init::XavierUniform { gain } => {
                 let fans = positive("fan_in + fan_out", fan_in as f64 + fan_out as f64)?;
@@ -201,10 +202,17 @@ impl Init {
                 normal(check("gain", gain)? / n.sqrt(), rng)
             }
         };
-        // Finite parameters can still give values `T` cannot hold (bounds of ±1e300 have an
-        // infinite width; a constant of 1e300 is infinite in f32): an error, not NaN training.
+        // The parameters were checked above, in f64. Finite ones can still give values `T` cannot
+        // hold (bounds of ±1e300 have an infinite width; a constant of 1e300 is infinite in f32):
+        // an error, not NaN training. A tensor too large for the machine is an error naming its
+        // shape and bytes (the fallible constructors), not an abort.
+        let overflow = || config(format!("{self:?} gives values that overflow {}", T::DTYPE));
+        let drawn = drawn.map_err(|e| match e {
+            e @ autograd::Error::Allocation { .. } => Error::from(e),
+            _ => overflow(),
+        })?;
         if drawn.has_non_finite() {
-            return Err(config(format!("{self:?} gives values that overflow {}", T::DTYPE)));
+            return Err(overflow());
         }
         Ok(drawn)
     }

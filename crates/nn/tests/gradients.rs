@@ -10,7 +10,7 @@
 mod common;
 
 use autograd::{Parameter, Tape, Tensor, Var};
-use common::{check_params, normal_param, rng, to_autograd};
+use common::{check_params, normal_param, rng};
 use nn::{
     DropoutConfig, DropoutScaling, Init, LeakyRelu, LinearConfig, LogSoftmax, MaxoutConfig, Module, PRelu, Reduction,
     Relu, Sequential, Sigmoid, Softmax, Tanh,
@@ -22,17 +22,11 @@ fn weighted_sum<'t>(y: &Var<'t, f64>, seed: u64) -> nn::Result<Var<'t, f64>> {
     Ok(y.mul(&c)?.sum())
 }
 
-fn module_params<'a>(names: &'a [String], params: &'a nn::ParamMap<f64>) -> Vec<(&'a str, &'a Parameter<f64>)> {
-    names.iter().map(|n| (n.as_str(), &params[n])).collect()
-}
-
 /// Checks a module's parameters and its input.
 fn check_module(module: &dyn Module<f64>, input_dims: &[usize], seed: u64) -> usize {
     let x = normal_param(input_dims, seed);
-    let params = module.named_parameters();
-    let names: Vec<String> = params.keys().cloned().collect();
-    let mut checked = module_params(&names, &params);
-    checked.push(("input", &x));
+    let mut checked = module.named_parameters();
+    checked.insert("input".into(), x.clone());
     check_params(&checked, |tape| weighted_sum(&module.forward(&tape.param(&x))?, seed + 1))
 }
 
@@ -242,16 +236,43 @@ fn penalty_gradcheck() {
         .push(LinearConfig::new(3, 4).init(&mut r).unwrap())
         .push(Tanh)
         .push(LinearConfig::new(4, 2).init(&mut r).unwrap());
-    let params = mlp.named_parameters();
-    let names: Vec<String> = params.keys().cloned().collect();
     let weights = nn::weight_matrices(&mlp);
     let x = Tensor::rand_normal([5, 3], 0.0, 1.0, &mut r);
-    check_params(&module_params(&names, &params), |tape| {
+    check_params(mlp.named_parameters(), |tape| {
         let data = nn::cross_entropy(&mlp.forward(&tape.constant(x.clone()))?, &[0, 1, 1, 0, 1], Reduction::Mean)?;
         let l2 = nn::l2_penalty(tape, &weights, 0.3)?;
         let l1 = nn::l1_penalty(tape, &weights, 0.05)?;
         Ok(data.add(&l2)?.add(&l1)?)
     });
+}
+
+/// autograd's checker takes a module's `named_parameters()` as they are, and `?` turns nn's
+/// errors into autograd's inside its closure, keeping the original.
+#[test]
+fn gradcheck_params_takes_named_parameters_and_nn_errors() {
+    use autograd::{gradcheck_params, GradcheckError, GradcheckOptions};
+    let layer = LinearConfig::new(3, 2).init::<f64>(&mut rng(5)).unwrap();
+    let x = Tensor::rand_normal([4, 3], 0.0, 1.0, &mut rng(6));
+    let options = GradcheckOptions::default();
+    let report = gradcheck_params(
+        layer.named_parameters(),
+        |tape| Ok(layer.forward(&tape.constant(x.clone()))?.tanh()),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(report.inputs, ["weight", "bias"]);
+    assert_eq!(report.compared, 8 * (6 + 2));
+    let wrong = Tensor::zeros([4, 5]);
+    let params = layer.named_parameters(); // borrowed this time
+    let err =
+        gradcheck_params(&params, |tape| Ok(layer.forward(&tape.constant(wrong.clone()))?), &options).unwrap_err();
+    let GradcheckError::Function { source, .. } = &err else { panic!("{err}") };
+    let autograd::Error::External(inner) = source.as_ref() else { panic!("{source:?}") };
+    assert!(matches!(inner.downcast_ref::<nn::Error>(), Some(nn::Error::InputShape { layer: "Linear", .. })), "{err}");
+    assert!(err.to_string().contains("Linear expects input of shape"), "{err}");
+    // A tape error stays itself.
+    let shape_error = nn::Error::from(autograd::Error::DataLength { len: 1, shape: [2].into() });
+    assert!(matches!(autograd::Error::from(shape_error), autograd::Error::DataLength { len: 1, .. }));
 }
 
 /// The checker itself: a custom op whose backward is wrong (x instead of 2x for x²) fails.
@@ -310,29 +331,25 @@ fn losses_are_twice_differentiable() {
     let probs = Tensor::from_fn([3, 4], |i| [0.1, 0.2, 0.3, 0.4][i % 4]);
     let labels = [3, 0, 2];
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::cross_entropy(&x[0], &labels, Reduction::Mean).map_err(to_autograd),
+        |x: &[Var<'_, f64>]| Ok(nn::cross_entropy(&x[0], &labels, Reduction::Mean)?),
         std::slice::from_ref(&logits),
         &opts,
     )
     .unwrap();
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::cross_entropy_soft(&x[0], &x[1], Reduction::Sum).map_err(to_autograd),
+        |x: &[Var<'_, f64>]| Ok(nn::cross_entropy_soft(&x[0], &x[1], Reduction::Sum)?),
         &[logits.clone(), probs.clone()],
         &opts,
     )
     .unwrap();
     gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::binary_cross_entropy_with_logits(&x[0], &x[1], Reduction::Mean).map_err(to_autograd),
+        |x: &[Var<'_, f64>]| Ok(nn::binary_cross_entropy_with_logits(&x[0], &x[1], Reduction::Mean)?),
         &[logits.clone(), probs.clone()],
         &opts,
     )
     .unwrap();
-    gradgradcheck(
-        |x: &[Var<'_, f64>]| nn::mse_loss(&x[0], &x[1], Reduction::None).map_err(to_autograd),
-        &[logits, probs],
-        &opts,
-    )
-    .unwrap();
+    gradgradcheck(|x: &[Var<'_, f64>]| Ok(nn::mse_loss(&x[0], &x[1], Reduction::None)?), &[logits, probs], &opts)
+        .unwrap();
 }
 
 /// A function of the row's inputs, as autograd's checkers take it.
@@ -354,7 +371,7 @@ fn row(
     inputs: Vec<Tensor<f64>>,
     f: impl for<'t> Fn(&[Var<'t, f64>]) -> nn::Result<Var<'t, f64>> + 'static,
 ) -> Row {
-    Row { name: name.into(), inputs, f: Box::new(move |x| f(x).map_err(to_autograd)) }
+    Row { name: name.into(), inputs, f: Box::new(move |x| Ok(f(x)?)) }
 }
 
 fn table() -> Vec<Row> {

@@ -127,6 +127,19 @@ fn linear_matches_the_formula_and_checks_its_input() {
     let at = format!("(at {}:{line}:", file!());
     assert!(e.to_string().starts_with(&format!("Linear expects input of shape […, 2], got [2, 3] {at}")), "{e}");
     assert!(LinearConfig::new(0, 3).init::<f32>(&mut StdRng::seed_from_u64(0)).is_err());
+    // A layer too large for the machine (4 TiB of weights) is an error naming the shape and the
+    // bytes, not an abort; so is every init that draws such a tensor.
+    let e = LinearConfig::new(1 << 20, 1 << 20).init::<f32>(&mut StdRng::seed_from_u64(0)).unwrap_err();
+    assert!(
+        matches!(&e, nn::Error::Autograd(autograd::Error::Allocation { shape, bytes: Some(4398046511104) }) if shape.dims() == [1 << 20, 1 << 20]),
+        "{e}"
+    );
+    for init in
+        [Init::Constant(1.0), Init::Normal { mean: 0.0, std: 1.0 }, Init::xavier_normal(), Init::kaiming_uniform()]
+    {
+        let e = init.tensor::<f32>([1 << 20, 1 << 20], 1 << 20, 1 << 20, &mut StdRng::seed_from_u64(0)).unwrap_err();
+        assert!(e.to_string().starts_with("cannot allocate a tensor of shape [1048576, 1048576]"), "{init:?}: {e}");
+    }
     // The weight is a public parameter whose value can be replaced by any shape: an error, not
     // a panic, at the next forward.
     layer.weight.set_value(Tensor::ones([6]));

@@ -76,10 +76,17 @@ pub(super) fn check(problem: &Problem<'_>, options: &GradcheckOptions) -> Result
         Mode::Full => full(problem, options, &mut rng, &mut report)?,
         Mode::Fast { directions } => fast(problem, options, directions, &mut rng, &mut report)?,
     }
-    if report.passed() {
-        Ok(report)
-    } else {
+    if !report.passed() {
         Err(GradcheckError::Mismatch(vec![report]))
+    } else if report.compared == 0 && report.skipped == 0 {
+        Err(GradcheckError::Invalid(format!(
+            "{}: nothing to compare (the differentiated inputs or the output have no elements)",
+            problem.label
+        )))
+    } else if report.skipped > report.compared {
+        Err(GradcheckError::MostlySkipped(Box::new(report)))
+    } else {
+        Ok(report)
     }
 }
 
@@ -93,6 +100,12 @@ fn validate(problem: &Problem<'_>, options: &GradcheckOptions) -> Result<(), Gra
     }
     if !(options.atol >= 0.0 && options.rtol >= 0.0) {
         return invalid(format!("tolerances must be non-negative, got atol {} rtol {}", options.atol, options.rtol));
+    }
+    if problem.wrt.is_empty() {
+        return invalid("wrt is empty: no input to differentiate".into());
+    }
+    if options.mode == (Mode::Fast { directions: 0 }) {
+        return invalid("fast mode with 0 directions compares nothing".into());
     }
     if let Some(&i) = problem.wrt.iter().find(|&&i| i >= problem.inputs.len()) {
         return invalid(format!("wrt names input {i}, but there are {} inputs", problem.inputs.len()));
@@ -180,7 +193,7 @@ impl Problem<'_> {
                 seeds(&values)
                     .into_iter()
                     .map(|seed| {
-                        let grads = grad_with(&outputs, Some(&seed), wrt, GradOptions::retain_graph())?;
+                        let grads = grad_with(&outputs, Some(&seed), wrt, GradOptions::retain_graph().allow_unused())?;
                         Ok(grads.iter().flat_map(|g| g.value().data().iter().copied()).collect())
                     })
                     .collect()
@@ -381,6 +394,9 @@ fn full(
                 break;
             }
         }
+        if resampled.is_none() {
+            report.skipped += rows.len();
+        }
         report.kinks.push(Kink { probe: probe(), resampled });
     }
     Ok(())
@@ -435,6 +451,9 @@ fn fast(
                 resampled = Some(Resampled { offset: largest, attempt });
                 break;
             }
+        }
+        if resampled.is_none() {
+            report.skipped += 1;
         }
         report.kinks.push(Kink { probe: Probe::Direction(k), resampled });
     }

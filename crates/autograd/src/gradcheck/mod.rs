@@ -12,7 +12,7 @@
 //! - [`gradcheck_params`], [`gradgradcheck_params`]: with respect to [`Parameter`]s that the
 //!   function puts on the tape itself, as a module does.
 //! - [`OpCheck`]: one call checks an op (built-in or a [`CustomOp`](crate::CustomOp)) at both
-//!   orders over several shapes, broadcasting included, with inputs sampled from its
+//!   orders over several shapes (broadcasting ones when asked), with inputs sampled from its
 //!   [`Domain`].
 //!
 //! Kink awareness. A finite difference across a point where the function is not
@@ -55,10 +55,11 @@ pub use opcheck::{Domain, OpCheck, OpReport};
 pub use options::{GradcheckOptions, KinkPolicy, Mode};
 pub use report::{GradcheckError, Kink, Mismatch, Probe, Report, Resampled};
 
-use crate::{grad_with, GradOptions, Parameter, Result, Tape, Tensor, Var};
+use crate::{grad_with, Float, GradOptions, Parameter, Result, Tape, Tensor, Var};
 use engine::{MultiFn, ParamFn, Problem, Subject, Walk};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::borrow::Borrow;
 
 /// Fixes the signature of a closure so it can be stored in a variable and passed to several
 /// checks: `let f = checkable(|x| Ok(x[0].tanh()));` then `gradcheck(f, …)` and
@@ -234,7 +235,7 @@ fn gradgradcheck_of(
         }
         let inner = inner.expect("at least one output");
         let xs: Vec<&Var<'_, f64>> = vjp_wrt.iter().map(|&i| &x[i]).collect();
-        grad_with(&[&inner], None, &xs, GradOptions::create_graph())
+        grad_with(&[&inner], None, &xs, GradOptions::create_graph().allow_unused())
     };
     let u_names: Vec<String> = match m {
         1 => vec!["u".to_string()],
@@ -330,9 +331,13 @@ where
 /// parameters' values to the perturbed point (and puts them back afterwards); the analytic
 /// Jacobian is read from the parameters' gradient buffers after backward passes seeded one-hot,
 /// which is the path training uses. Gradients the parameters already hold are set aside and
-/// restored. `params` are `(name, parameter)` pairs; the names label the table's input column.
-/// [`GradcheckOptions::wrt`] does not apply (pass only the parameters to check; the others stay
-/// at their values).
+/// restored. `params` are `(name, parameter)` pairs ([`NamedParameter`]): a slice of
+/// `("w", &w)`, or a module's `named_parameters()` map as it is; the names label the table's
+/// input column. [`GradcheckOptions::wrt`] does not apply (pass only the parameters to check;
+/// the others stay at their values).
+///
+/// `f` returns this crate's [`Result`]; errors of other crates that convert (`nn::Error` does)
+/// pass through `?`: `|tape| Ok(model.forward(&tape.constant(x.clone()))?)`.
 ///
 /// ```
 /// use autograd::{gradcheck_params, GradcheckOptions, Parameter, Tensor};
@@ -348,26 +353,56 @@ where
 /// .unwrap();
 /// assert_eq!(report.compared, 4 * 6);
 /// ```
-pub fn gradcheck_params<F>(
-    params: &[(&str, &Parameter<f64>)],
-    f: F,
-    options: &GradcheckOptions,
-) -> Result<Report, GradcheckError>
+pub fn gradcheck_params<P, F>(params: P, f: F, options: &GradcheckOptions) -> Result<Report, GradcheckError>
 where
+    P: IntoIterator,
+    P::Item: NamedParameter<f64>,
     F: for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>>,
 {
-    let owned: Vec<Parameter<f64>> = params.iter().map(|(_, p)| (*p).clone()).collect();
+    let (names, owned): (Vec<String>, Vec<Parameter<f64>>) =
+        params.into_iter().map(|p| (p.name().to_string(), p.parameter().clone())).unzip();
     let f: &ParamFn<'_> = &f;
     let problem = Problem {
         subject: Subject::Params(&owned, f),
         walk: Walk::Reverse,
         inputs: owned.iter().map(Parameter::value).collect(),
-        wrt: (0..params.len()).collect(),
+        wrt: (0..owned.len()).collect(),
         label: "gradcheck of parameters".into(),
-        input_names: params.iter().map(|(name, _)| name.to_string()).collect(),
+        input_names: names,
         output_names: vec![String::new()],
     };
     engine::check(&problem, options)
+}
+
+/// A parameter and its name, as [`gradcheck_params`] takes them: a pair `(name, parameter)`
+/// with the name any string type and the parameter owned or borrowed, or a reference to such
+/// a pair. So a slice of `("w", &w)` pairs and a module's `named_parameters()` map (owned or
+/// borrowed) both fit.
+pub trait NamedParameter<T: Float> {
+    /// The name the check's table shows.
+    fn name(&self) -> &str;
+    /// The parameter.
+    fn parameter(&self) -> &Parameter<T>;
+}
+
+impl<T: Float, N: AsRef<str>, P: Borrow<Parameter<T>>> NamedParameter<T> for (N, P) {
+    fn name(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    fn parameter(&self) -> &Parameter<T> {
+        self.1.borrow()
+    }
+}
+
+impl<T: Float, X: NamedParameter<T> + ?Sized> NamedParameter<T> for &X {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn parameter(&self) -> &Parameter<T> {
+        (**self).parameter()
+    }
 }
 
 /// [`gradgradcheck`] with respect to [`Parameter`]s: second derivatives of a function that puts
@@ -378,7 +413,8 @@ where
 /// `(p, u) ↦ ∂⟨u, f(p)⟩/∂p` (built with `create_graph`) with respect to every parameter and `u`.
 /// While the check runs, `tape.param(&p)` on the tapes it gives `f` answers with the value being
 /// checked, so every use of a parameter is one input; the parameters' values and gradient
-/// buffers are not touched. `params` are `(name, parameter)` pairs; the names label the table.
+/// buffers are not touched. `params` are `(name, parameter)` pairs ([`NamedParameter`]), as
+/// [`gradcheck_params`] takes them; the names label the table.
 ///
 /// ```
 /// use autograd::{gradgradcheck_params, GradcheckOptions, Parameter, Tensor};
@@ -395,21 +431,19 @@ where
 /// assert_eq!(report.compared, 6 * 10);
 /// assert!(w.grad().is_none());
 /// ```
-pub fn gradgradcheck_params<F>(
-    params: &[(&str, &Parameter<f64>)],
-    f: F,
-    options: &GradcheckOptions,
-) -> Result<Report, GradcheckError>
+pub fn gradgradcheck_params<P, F>(params: P, f: F, options: &GradcheckOptions) -> Result<Report, GradcheckError>
 where
+    P: IntoIterator,
+    P::Item: NamedParameter<f64>,
     F: for<'t> Fn(&'t Tape<f64>) -> Result<Var<'t, f64>>,
 {
-    let owned: Vec<Parameter<f64>> = params.iter().map(|(_, p)| (*p).clone()).collect();
+    let (names, owned): (Vec<String>, Vec<Parameter<f64>>) =
+        params.into_iter().map(|p| (p.name().to_string(), p.parameter().clone())).unzip();
     let of_inputs: &MultiFn<'_> = &|x| {
         let tape = x[0].tape();
         tape.substitute_params(&owned, x);
         Ok(vec![f(tape)?])
     };
-    let names = params.iter().map(|(name, _)| name.to_string()).collect();
     let values: Vec<Tensor<f64>> = owned.iter().map(Parameter::value).collect();
     gradgradcheck_of("gradgradcheck of parameters".into(), of_inputs, &values, names, options, Walk::Reverse)
 }
@@ -441,6 +475,13 @@ impl OpCheck<'_> {
                 match outcome {
                     Ok(report) => reports.push(report),
                     Err(GradcheckError::Mismatch(mut r)) => failed.append(&mut r),
+                    Err(GradcheckError::Function { label, at, source }) if self.default_shapes() => {
+                        let at = format!(
+                            "{at} (on OpCheck's default shapes for arity {}: pass .shapes(..) with shapes the op takes)",
+                            shapes.len()
+                        );
+                        return Err(GradcheckError::Function { label, at, source });
+                    }
                     Err(e) => return Err(e),
                 }
             }

@@ -69,15 +69,17 @@ type OpFn<'a> = dyn for<'t> Fn(&[Var<'t, f64>]) -> Result<Var<'t, f64>> + 'a;
 /// (seeded) from its [`Domain`].
 ///
 /// Without [`shapes`](OpCheck::shapes), an op of arity `n` is checked on `n` scalars, `n`
-/// vectors `[4]`, `n` matrices `[2, 3]`, and, for `n ≥ 2`, the broadcasting cases
-/// `[2, 3]` with `[3]`, `[3]` with `[2, 3]`, and `[2, 1]` with `[1, 3]` (the first input, then
-/// the others). Kinks hit by a sample are moved off (up to three attempts, see
+/// vectors `[4]` and `n` matrices `[2, 3]`: shapes any elementwise op takes, custom ops
+/// included. [`broadcasting`](OpCheck::broadcasting) adds, for `n ≥ 2`, the cases `[2, 3]`
+/// with `[3]`, `[3]` with `[2, 3]`, and `[2, 1]` with `[1, 3]` (the first input, then the
+/// others). Kinks hit by a sample are moved off (up to three attempts, see
 /// [`KinkPolicy::Resample`]): the sample point is arbitrary anyway.
 ///
 /// ```
 /// use autograd::{Domain, OpCheck};
 /// OpCheck::new("div", 2, |x| x[0].div(&x[1]))
 ///     .domains(&[Domain::Real, Domain::AwayFromZero(0.5)])
+///     .broadcasting()
 ///     .run()
 ///     .unwrap();
 /// OpCheck::new("matmul", 2, |x| x[0].matmul(&x[1]))
@@ -90,6 +92,7 @@ pub struct OpCheck<'a> {
     arity: usize,
     pub(super) f: Box<OpFn<'a>>,
     cases: Vec<Vec<Shape>>,
+    broadcasting: bool,
     domains: Vec<Domain>,
     pub(super) options: GradcheckOptions,
     pub(super) second_order: bool,
@@ -107,6 +110,7 @@ impl<'a> OpCheck<'a> {
             arity,
             f: Box::new(f),
             cases: Vec::new(),
+            broadcasting: false,
             domains: vec![Domain::Real],
             options: GradcheckOptions { kinks: KinkPolicy::Resample { attempts: 3 }, ..GradcheckOptions::default() },
             second_order: true,
@@ -117,6 +121,19 @@ impl<'a> OpCheck<'a> {
     pub fn shapes(mut self, cases: &[&[&[usize]]]) -> Self {
         self.cases = cases.iter().map(|case| case.iter().map(|&dims| Shape::from(dims)).collect()).collect();
         self
+    }
+
+    /// Adds the broadcasting cases to the default shapes (for ops that broadcast, as the
+    /// built-in elementwise ones do).
+    pub fn broadcasting(mut self) -> Self {
+        self.broadcasting = true;
+        self
+    }
+
+    /// Whether the cases are the defaults for the arity (no [`shapes`](OpCheck::shapes) or
+    /// [`case`](OpCheck::case) given).
+    pub(super) fn default_shapes(&self) -> bool {
+        self.cases.is_empty()
     }
 
     /// Adds one case: `arity` input shapes.
@@ -183,7 +200,8 @@ impl<'a> OpCheck<'a> {
         &self.name
     }
 
-    /// The cases that will be checked: the given shapes or the defaults for the arity.
+    /// The cases that will be checked: the given shapes or the defaults for the arity (see
+    /// [`OpCheck`]).
     pub fn cases(&self) -> Vec<Vec<Shape>> {
         if !self.cases.is_empty() {
             return self.cases.clone();
@@ -191,7 +209,7 @@ impl<'a> OpCheck<'a> {
         let n = self.arity;
         let same = |dims: &[usize]| vec![Shape::from(dims); n];
         let mut cases = vec![same(&[]), same(&[4]), same(&[2, 3])];
-        if n >= 2 {
+        if n >= 2 && self.broadcasting {
             let first_then = |a: &[usize], b: &[usize]| {
                 std::iter::once(Shape::from(a)).chain(std::iter::repeat_n(Shape::from(b), n - 1)).collect()
             };
@@ -263,6 +281,7 @@ impl fmt::Debug for OpCheck<'_> {
             .field("name", &self.name)
             .field("arity", &self.arity)
             .field("cases", &self.cases())
+            .field("broadcasting", &self.broadcasting)
             .field("domains", &self.domains)
             .field("second_order", &self.second_order)
             .field("options", &self.options)

@@ -81,6 +81,11 @@ pub struct Report {
     pub outputs: Vec<String>,
     /// How many comparisons were made (Jacobian entries, or directions in fast mode).
     pub compared: usize,
+    /// How many were not made because their difference straddled a kink (the entries of each
+    /// column in [`kinks`](Report::kinks) that was not checked nearby, or one per direction in
+    /// fast mode). A check that skips more entries than it compares fails with
+    /// [`GradcheckError::MostlySkipped`].
+    pub skipped: usize,
     /// The largest `|analytic − numeric|` over all comparisons.
     pub max_abs_error: f64,
     /// The largest `|analytic − numeric| / |numeric|` over comparisons whose numeric value is
@@ -100,6 +105,7 @@ impl Report {
             inputs,
             outputs,
             compared: 0,
+            skipped: 0,
             max_abs_error: 0.0,
             max_rel_error: 0.0,
             mismatches: Vec::new(),
@@ -261,20 +267,20 @@ fn num(v: f64) -> String {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let o = &self.options;
-        let verdict = if self.passed() { "passed" } else { "FAILED" };
-        let failed = if self.passed() { String::new() } else { format!("{} of ", self.mismatches.len()) };
+        let outcome = if self.passed() {
+            format!("passed: {} {} compared", self.compared, self.what())
+        } else {
+            format!("FAILED: {} of {} {} differ", self.mismatches.len(), self.compared, self.what())
+        };
+        let skipped = if self.skipped > 0 { format!(", {} skipped at kinks", self.skipped) } else { String::new() };
         let mode = match o.mode {
             Mode::Full => String::new(),
             Mode::Fast { .. } => ", fast mode".to_string(),
         };
         writeln!(
             f,
-            "{} {verdict}: {failed}{} {} compared{mode}; max abs error {:.2e}, max rel error {:.2e}",
-            self.label,
-            self.compared,
-            self.what(),
-            self.max_abs_error,
-            self.max_rel_error
+            "{} {outcome}{skipped}{mode}; max abs error {:.2e}, max rel error {:.2e}",
+            self.label, self.max_abs_error, self.max_rel_error
         )?;
         if !self.passed() {
             writeln!(
@@ -308,6 +314,20 @@ pub enum GradcheckError {
         /// The error it returned.
         source: Box<Error>,
     },
+    /// More entries were skipped at kinks than compared, so a pass would say little: the
+    /// point sits on (or next to) the kinks of the function. The report says what was
+    /// compared and skipped.
+    #[error(
+        "{}: {} of {} {} skipped at kinks and only {} compared, too few for a pass to mean much: \
+         check at a point away from the kinks, or pass GradcheckOptions::resample_kinks() to check \
+         next to them",
+        .0.label,
+        .0.skipped,
+        .0.skipped + .0.compared,
+        .0.what(),
+        .0.compared
+    )]
+    MostlySkipped(Box<Report>),
     /// The function's output is NaN or infinite at the checked point, so no derivative can
     /// be checked there.
     #[error("{label}: output {output} has a non-finite value ({value}) at the checked point")]

@@ -30,5 +30,5 @@ impl<T: Float> Jvp<T> for Add {
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("add", 2, |x| x[0].add(&x[1]))]
+    vec![OpCheck::new("add", 2, |x| x[0].add(&x[1])).broadcasting()]
 }

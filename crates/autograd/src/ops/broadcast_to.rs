@@ -9,6 +9,7 @@ use crate::kernels::broadcast;
 use crate::op::BroadcastTo;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_allocation;
 use crate::{Error, Float, Result, Shape, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -29,8 +30,7 @@ impl<'t, T: Float> Var<'t, T> {
         if self.shape() == shape {
             return Ok(self.clone());
         }
-        // A target whose element count overflows usize broadcasts in name only: refuse it.
-        if !self.shape().broadcasts_to(shape) || shape.checked_numel().is_none() {
+        if !self.shape().broadcasts_to(shape) {
             return Err(Error::ShapeMismatch {
                 op: "broadcast_to",
                 lhs: self.shape().clone(),
@@ -38,6 +38,9 @@ impl<'t, T: Float> Var<'t, T> {
                 site,
             });
         }
+        // The one op that makes a value larger than its input (every elementwise op of two
+        // inputs broadcasts through it): a target too large to allocate is an error here.
+        check_allocation::<T>(shape)?;
         let value = broadcast(&self.value, shape);
         Ok(self.tape.record(BroadcastTo, &[self], value, site, Keep::Nothing))
     }

@@ -46,5 +46,5 @@ impl<T: Float> Jvp<T> for Div {
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)])]
+    vec![OpCheck::new("div", 2, |x| x[0].div(&x[1])).domains(&[Domain::Real, Domain::AwayFromZero(0.5)]).broadcasting()]
 }

@@ -43,10 +43,10 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum(Extremum::Max, &axes.into(), keepdim, Site::caller())
     }
 
-    /// The largest element, as a scalar (−∞ for an empty tensor). Ties split the gradient
-    /// evenly.
+    /// The largest element, as a scalar. Ties split the gradient evenly. An empty tensor is an
+    /// error, as an empty axis is in [`max_axes`](Var::max_axes) (and as in PyTorch).
     #[track_caller]
-    pub fn max(&self) -> Var<'t, T> {
+    pub fn max(&self) -> Result<Var<'t, T>> {
         self.extremum_all(Extremum::Max, Site::caller())
     }
 
@@ -65,10 +65,16 @@ impl<'t, T: Float> Var<'t, T> {
         }
     }
 
-    pub(super) fn extremum_all(&self, which: Extremum, site: Site) -> Var<'t, T> {
-        self.extremum_kept(which, Shape::from(vec![1; self.rank()]), site)
+    pub(super) fn extremum_all(&self, which: Extremum, site: Site) -> Result<Var<'t, T>> {
+        let op = which.name();
+        if self.numel() == 0 {
+            let msg = format!("tensor of shape {} is empty: the {op} of no elements is undefined", self.shape());
+            return Err(Error::InvalidArgument { op, msg, site });
+        }
+        Ok(self
+            .extremum_kept(which, Shape::from(vec![1; self.rank()]), site)
             .reshape_at(Shape::scalar(), site)
-            .expect("a one-element shape reshapes to a scalar")
+            .expect("a one-element shape reshapes to a scalar"))
     }
 
     /// Records the reduction to `kept` (the input's shape with the reduced axes set to 1).
@@ -191,7 +197,7 @@ pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("max_axes", 1, |x| x[0].max_axes(&[1], false)).shapes(&[&[&[2, 3]], &[&[2, 3, 2]]]),
         OpCheck::new("max_axes (keepdim)", 1, |x| x[0].max_axes(&[0, 2], true)).shapes(&[&[&[2, 3, 2]]]),
-        OpCheck::new("max", 1, |x| Ok(x[0].max())).shapes(&[&[&[4]], &[&[2, 3]]]),
+        OpCheck::new("max", 1, |x| x[0].max()).shapes(&[&[&[4]], &[&[2, 3]]]),
     ]
 }
 
@@ -224,13 +230,13 @@ mod tests {
         assert_all_close(x.grad().unwrap().data(), &[2., 0., 0., 0., -1., 3., 0., 0., 0.], 1e-15);
 
         let x = tape.var(input());
-        let y = x.max();
+        let y = x.max().unwrap();
         assert_eq!((y.dims(), y.item()), (&[][..], 5.0));
         y.backward().unwrap();
         let third = 1.0 / 3.0;
         assert_all_close(x.grad().unwrap().data(), &[0., 0., 0., 0., 0., 0., third, third, third], 1e-16);
         let x = tape.var(input());
-        x.min().backward().unwrap();
+        x.min().unwrap().backward().unwrap();
         assert_eq!(x.grad().unwrap().to_vec(), vec![0., 0., 0., 0., 1., 0., 0., 0., 0.]);
     }
 
@@ -244,8 +250,12 @@ mod tests {
         let y = x.min_axes(&[2, 1], true).unwrap();
         assert_eq!((y.dims(), y.value().to_vec()), (&[2, 1, 1][..], vec![0., 0.]));
         let n = tape.var(t(&[1., f64::NAN, 2.], &[3]));
-        assert!(n.max().item().is_nan() && n.min().item().is_nan());
-        assert_eq!(tape.constant(Tensor::<f64>::zeros([0])).max().item(), f64::NEG_INFINITY);
+        assert!(n.max().unwrap().item().is_nan() && n.min().unwrap().item().is_nan());
+        // No elements, no extremum: as an empty axis in max_axes (PyTorch refuses both too).
+        let empty = tape.var(Tensor::<f64>::zeros([2, 0]));
+        for err in [empty.max().unwrap_err(), empty.min().unwrap_err(), empty.max_axes(&[1], false).unwrap_err()] {
+            assert!(err.to_string().contains("empty"), "{err}");
+        }
     }
 
     #[test]
@@ -257,7 +267,7 @@ mod tests {
             check_grad(&[&x], |v| v[0].min_axes(axes, true).unwrap().powf(2.0));
             check_grad2(&[&x], |v| v[0].max_axes(axes, true).unwrap().powf(3.0));
         }
-        check_grad2(&[&x], |v| v[0].min().powf(3.0));
+        check_grad2(&[&x], |v| v[0].min().unwrap().powf(3.0));
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl<T: Float> Jvp<T> for Maximum {
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1]))]
+    vec![OpCheck::new("maximum", 2, |x| x[0].maximum(&x[1])).broadcasting()]
 }
 
 #[cfg(test)]

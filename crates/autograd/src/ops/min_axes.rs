@@ -19,10 +19,10 @@ impl<'t, T: Float> Var<'t, T> {
         self.extremum(Extremum::Min, &axes.into(), keepdim, Site::caller())
     }
 
-    /// The smallest element, as a scalar (+∞ for an empty tensor). Ties split the gradient
-    /// evenly.
+    /// The smallest element, as a scalar. Ties split the gradient evenly. An empty tensor is an
+    /// error, as an empty axis is in [`min_axes`](Var::min_axes) (and as in PyTorch).
     #[track_caller]
-    pub fn min(&self) -> Var<'t, T> {
+    pub fn min(&self) -> Result<Var<'t, T>> {
         self.extremum_all(Extremum::Min, Site::caller())
     }
 }
@@ -47,6 +47,6 @@ impl<T: Float> Jvp<T> for MinAxes {
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
     vec![
         OpCheck::new("min_axes", 1, |x| x[0].min_axes(&[0], true)).shapes(&[&[&[2, 3]], &[&[3, 2, 2]]]),
-        OpCheck::new("min", 1, |x| Ok(x[0].min())).shapes(&[&[&[4]], &[&[2, 3]]]),
+        OpCheck::new("min", 1, |x| x[0].min()).shapes(&[&[&[4]], &[&[2, 3]]]),
     ]
 }

@@ -38,5 +38,5 @@ impl<T: Float> Jvp<T> for Minimum {
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("minimum", 2, |x| x[0].minimum(&x[1]))]
+    vec![OpCheck::new("minimum", 2, |x| x[0].minimum(&x[1])).broadcasting()]
 }

@@ -36,5 +36,5 @@ impl<T: Float> Jvp<T> for Mul {
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("mul", 2, |x| x[0].mul(&x[1]))]
+    vec![OpCheck::new("mul", 2, |x| x[0].mul(&x[1])).broadcasting()]
 }

@@ -50,7 +50,7 @@ fn partial_exponent<'t, T: Float>(a: &Var<'t, T>, y: &Var<'t, T>) -> Result<Var<
 
 /// This op's rows of the gradient-check table (`tests/op_table.rs` runs them all).
 pub(super) fn checks() -> Vec<OpCheck<'static>> {
-    vec![OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real])]
+    vec![OpCheck::new("pow", 2, |x| x[0].pow(&x[1])).domains(&[Domain::Positive, Domain::Real]).broadcasting()]
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! Inputs to check are made parameters too.
 #![allow(dead_code)]
 
-use autograd::{gradcheck_params, GradcheckOptions, Parameter, Tape, Tensor, Var};
+use autograd::{gradcheck_params, GradcheckOptions, NamedParameter, Parameter, Tape, Tensor, Var};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
@@ -26,23 +26,16 @@ pub fn normal_param(dims: &[usize], seed: u64) -> Parameter<f64> {
 /// (eps 1e-6, atol 1e-5, rtol 1e-3). Returns how many Jacobian entries were compared; panics
 /// with the failure table, and also if any element sat on a kink (the inputs are meant to
 /// avoid them, so a kink would mean fewer comparisons than claimed).
-pub fn check_params<F>(params: &[(&str, &Parameter<f64>)], loss: F) -> usize
+pub fn check_params<P, F>(params: P, loss: F) -> usize
 where
+    P: IntoIterator,
+    P::Item: NamedParameter<f64>,
     F: for<'t> Fn(&'t Tape<f64>) -> nn::Result<Var<'t, f64>>,
 {
-    let report = gradcheck_params(params, |tape| loss(tape).map_err(to_autograd), &GradcheckOptions::default())
+    let report = gradcheck_params(params, |tape| Ok(loss(tape)?), &GradcheckOptions::default())
         .unwrap_or_else(|e| panic!("gradient check failed:\n{e}"));
     assert!(report.kinks.is_empty(), "elements on a kink were not compared: {:?}", report.kinks);
     report.compared
-}
-
-/// An `nn` error as an `autograd` one, for autograd's checkers, which take closures returning
-/// `autograd::Result`.
-pub fn to_autograd(e: nn::Error) -> autograd::Error {
-    match e {
-        nn::Error::Autograd(e) => e,
-        other => autograd::Error::Custom { op: "nn", msg: other.to_string() },
-    }
 }
 
 /// A fresh, empty directory under the system temp dir for one test, removed when dropped.
