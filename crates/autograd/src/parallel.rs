@@ -49,6 +49,12 @@ pub const BLOCK: usize = 16 * 1024;
 /// (ReLU and its backward at batch 128 and 512, the SGD update of each layer).
 pub const PARALLEL_MIN: usize = 4 * BLOCK;
 
+/// Loops over fewer elements than this run as they are, on the calling thread, without the
+/// dispatch to a copy compiled for wider vector instructions: a few vectors' worth of work
+/// gains nothing from them, and scalar code (one-element tensors) would pay the dispatch on
+/// every op. The arithmetic is the same in every copy, so the result does not change.
+const VECTOR_MIN: usize = 64;
+
 /// The thread count set by [`set_num_threads`], or 0 while the default has not been read yet.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -207,6 +213,9 @@ impl_blocks_for_tuple!(A, B, C, D, E);
 pub fn for_each_block<S: Blocks>(slices: S, body: impl Fn(S) + Sync) {
     assert!(slices.same_lengths(), "for_each_block: the slices have different lengths");
     let len = slices.len();
+    if len < VECTOR_MIN {
+        return body(slices);
+    }
     install(len >= PARALLEL_MIN, |threads| {
         if threads == 1 {
             return vectorized(
@@ -284,7 +293,13 @@ enum Simd {
     Baseline,
 }
 
+/// [`detect_simd`], read once: the kernels ask on every call.
 fn simd() -> Simd {
+    static DETECTED: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+    *DETECTED.get_or_init(detect_simd)
+}
+
+fn detect_simd() -> Simd {
     #[cfg(target_arch = "x86_64")]
     {
         let v3 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
