@@ -101,6 +101,20 @@ pub enum Error {
         /// Its size in bytes, if its element count fits in `usize`.
         bytes: Option<u128>,
     },
+    /// An op's result too large to allocate (as [`Error::Allocation`]): the ops whose result can
+    /// be larger than their inputs (`broadcast_to` and so every op of two inputs, `matmul`,
+    /// `linear`, `concat`, `pad`, `index_select`, `one_hot`) check before they allocate.
+    #[error("cannot allocate the result of {op}, a tensor of shape {shape}: {} (at {site})", bytes_text(bytes))]
+    ResultTooLarge {
+        /// The op's name.
+        op: &'static str,
+        /// The result's shape.
+        shape: Shape,
+        /// Its size in bytes, if its element count fits in `usize`.
+        bytes: Option<u128>,
+        /// Where the op was called.
+        site: Site,
+    },
     /// An integer index (gather, scatter_add, index_select, index_add, one_hot) is out of range.
     #[error("index {index} out of range for axis {axis} (size {size}) of shape {shape} in {op} (at {site})")]
     IndexOutOfRange {

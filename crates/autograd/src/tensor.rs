@@ -3,6 +3,7 @@
 //! A tensor is plain data: it knows nothing about tapes or gradients. Differentiable math
 //! happens on [`Var`](crate::Var)s, which pair a tensor with its place on a tape.
 
+use crate::error::Site;
 use crate::parallel::{self, Blocks};
 use crate::{Error, Float, Result, Shape};
 use rand::Rng;
@@ -71,6 +72,14 @@ pub(crate) fn check_allocation<T: Float>(shape: &Shape) -> Result<usize> {
             Ok(n)
         }
         _ => refused(Some(n as u128 * size as u128)),
+    }
+}
+
+/// [`check_allocation`] for the result of `op` called at `site`: [`Error::ResultTooLarge`].
+pub(crate) fn check_result<T: Float>(op: &'static str, shape: &Shape, site: Site) -> Result<()> {
+    match check_allocation::<T>(shape) {
+        Err(Error::Allocation { shape, bytes }) => Err(Error::ResultTooLarge { op, shape, bytes, site }),
+        other => other.map(drop),
     }
 }
 
@@ -206,6 +215,7 @@ impl<T: Float> Tensor<T> {
             return Err(Error::invalid("arange", format!("step {step} from {start} to {end}")));
         }
         let n = steps.ceil().max(0.0) as usize;
+        check_allocation::<T>(&Shape::from(n))?;
         let data = (0..n).map(|i| start + step * T::from_usize(i)).collect::<Vec<_>>();
         Ok(Tensor::from_parts(data, Shape::from(n)))
     }
@@ -299,10 +309,26 @@ impl<T: Float> Tensor<T> {
     }
 
     /// A tensor of the given shape whose element at flat (row-major) index `i` is `f(i)`.
+    ///
+    /// # Panics
+    /// If the tensor cannot be allocated (see [`Tensor::try_from_fn`], the fallible form).
+    #[track_caller]
     pub fn from_fn(shape: impl Into<Shape>, f: impl FnMut(usize) -> T) -> Self {
+        Self::try_from_fn(shape, f).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Tensor::from_fn`], or [`Error::Allocation`] for a tensor that cannot be allocated.
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// let t = Tensor::<f64>::try_from_fn([2, 2], |i| i as f64).unwrap();
+    /// assert_eq!(t.to_vec(), vec![0., 1., 2., 3.]);
+    /// assert!(Tensor::<f32>::try_from_fn([1 << 40], |_| 0.0).is_err());
+    /// ```
+    pub fn try_from_fn(shape: impl Into<Shape>, f: impl FnMut(usize) -> T) -> Result<Self> {
         let shape = shape.into();
-        let data = (0..shape.numel()).map(f).collect();
-        Tensor::from_parts(data, shape)
+        let n = check_allocation::<T>(&shape)?;
+        Ok(Tensor::from_parts((0..n).map(f).collect(), shape))
     }
 
     /// The shape.

@@ -466,13 +466,34 @@ fn tensors_too_large_to_allocate_are_errors_not_aborts() {
     // On a tape: broadcasting is where a value grows, and every op of two inputs goes through it.
     let tape = Tape::<f32>::new();
     let x = tape.var(Tensor::zeros([1]));
-    assert!(matches!(x.broadcast_to([1 << 40]), Err(Error::Allocation { .. })));
+    assert!(matches!(x.broadcast_to([1 << 40]), Err(Error::ResultTooLarge { op: "broadcast_to", .. })));
     let (column, row) = (tape.var(Tensor::zeros([1 << 20, 1])), tape.var(Tensor::zeros([1, 1 << 20])));
     let err = column.add(&row).unwrap_err();
-    assert!(
-        err.to_string().starts_with("cannot allocate a tensor of shape [1048576, 1048576]: 4398046511104 bytes"),
-        "{err}"
-    );
+    let message =
+        "cannot allocate the result of broadcast_to, a tensor of shape [1048576, 1048576]: 4398046511104 bytes (at ";
+    assert!(err.to_string().starts_with(message), "{err}");
+    assert!(err.to_string().contains(file!()), "names the caller's line: {err}");
+    // Every other op whose result can outgrow its inputs.
+    let too_large = |result: Result<Var<'_, f32>, Error>, op: &str, shape: &[usize]| {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, Error::ResultTooLarge { op: o, shape: s, .. } if *o == op && s.dims() == shape),
+            "{op}: {err}"
+        );
+    };
+    let long = [1 << 20, 1 << 20];
+    too_large(column.matmul(&row), "matmul", &long);
+    too_large(column.matmul_t(&column, false, true), "matmul", &long);
+    let stacked = (tape.var(Tensor::zeros([3, 1 << 20, 1])), tape.var(Tensor::zeros([3, 1, 1 << 20])));
+    too_large(stacked.0.matmul(&stacked.1), "matmul", &[3, 1 << 20, 1 << 20]);
+    too_large(column.linear(&tape.var(Tensor::zeros([1 << 20, 1])), None), "linear", &long);
+    let small = tape.var(Tensor::zeros([4, 1]));
+    too_large(small.pad(1, 1 << 40, 0), "pad", &[4, (1 << 40) + 1]);
+    too_large(Var::concat(&vec![&row; u16::MAX as usize], 0), "concat", &[u16::MAX as usize, 1 << 20]);
+    too_large(row.index_select(0, &vec![0; 1 << 22]), "index_select", &[1 << 22, 1 << 20]);
+    assert!(matches!(Tensor::<f32>::one_hot(&[0; 1 << 10], 1 << 40), Err(Error::ResultTooLarge { op: "one_hot", .. })));
+    assert!(matches!(Tensor::<f32>::arange(0.0, 1e13, 1.0), Err(Error::Allocation { .. })));
+    assert!(matches!(Tensor::<f32>::try_from_fn([4, 1 << 40], |_| 0.0), Err(Error::Allocation { .. })));
     // A large tensor that fits is still made.
     assert_eq!(Tensor::<f32>::try_zeros([1 << 20]).unwrap().numel(), 1 << 20);
 }

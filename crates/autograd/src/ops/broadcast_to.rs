@@ -9,7 +9,7 @@ use crate::kernels::broadcast;
 use crate::op::BroadcastTo;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::tensor::check_allocation;
+use crate::tensor::check_result;
 use crate::{Error, Float, Result, Shape, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -40,7 +40,7 @@ impl<'t, T: Float> Var<'t, T> {
         }
         // The one op that makes a value larger than its input (every elementwise op of two
         // inputs broadcasts through it): a target too large to allocate is an error here.
-        check_allocation::<T>(shape)?;
+        check_result::<T>("broadcast_to", shape, site)?;
         let value = broadcast(&self.value, shape);
         Ok(self.tape.record(BroadcastTo, &[self], value, site, Keep::Nothing))
     }

@@ -11,6 +11,7 @@ use crate::kernels::{resized, Lanes};
 use crate::op::Concat;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -53,10 +54,15 @@ impl<'t, T: Float> Var<'t, T> {
             let msg = format!("{} tensors; at most {} can be joined in one call", xs.len(), u16::MAX);
             return Err(Error::InvalidArgument { op: "concat", msg, site });
         }
-        let total: usize = xs.iter().map(|x| x.dims()[axis]).sum();
+        let Some(total) = xs.iter().try_fold(0usize, |sum, x| sum.checked_add(x.dims()[axis])) else {
+            let msg = format!("the sizes along axis {axis} add up to more than usize can count");
+            return Err(Error::InvalidArgument { op: "concat", msg, site });
+        };
         let outer = Lanes::new(first.shape(), axis).outer;
         let chunks: Vec<(&[T], usize)> = xs.iter().map(|x| (x.value.data(), x.numel() / outer.max(1))).collect();
-        let value = Tensor::zeroed_with(resized(first.shape(), axis, total), |out| {
+        let out_shape = resized(first.shape(), axis, total);
+        check_result::<T>("concat", &out_shape, site)?;
+        let value = Tensor::zeroed_with(out_shape, |out| {
             let mut dst = 0;
             for o in 0..outer {
                 for &(data, len) in &chunks {

@@ -15,6 +15,7 @@ use crate::gradcheck::OpCheck;
 use crate::op::{AxisIndex, Gather};
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Axis, Error, Float, Indices, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -73,6 +74,7 @@ impl<T: Float> Tensor<T> {
     pub fn one_hot(labels: &[usize], classes: usize) -> Result<Tensor<T>> {
         let shape = Shape::from([labels.len(), classes]);
         check_range("one_hot", labels, 1, &shape, Site::caller())?;
+        check_result::<T>("one_hot", &shape, Site::caller())?;
         Ok(Tensor::zeroed_with(shape, |out| {
             for (row, &label) in labels.iter().enumerate() {
                 out[row * classes + label] = T::ONE;

@@ -10,6 +10,7 @@ use crate::kernels::{resized, Lanes};
 use crate::op::{AxisIndex, IndexSelect};
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Axis, Float, Indices, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -30,6 +31,7 @@ impl<'t, T: Float> Var<'t, T> {
         let site = Site::caller();
         let axis = axis.into().resolve("index_select", self.shape(), site)?;
         check_range("index_select", index, axis, self.shape(), site)?;
+        check_result::<T>("index_select", &resized(self.shape(), axis, index.len()), site)?;
         Ok(self.index_select_at(AxisIndex::new(axis, Indices::vector(index)), site))
     }
 

@@ -15,6 +15,7 @@ use crate::kernels::gemm;
 use crate::op::Linear;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -61,7 +62,9 @@ impl<'t, T: Float> Var<'t, T> {
         let rows: usize = lead.iter().product();
         let mut out_dims: SmallVec<[usize; 4]> = lead.into();
         out_dims.push(outputs);
-        let value = affine(&self.value, &w.value, b.map(|b| &b.value), rows, features, outputs, Shape::from(out_dims));
+        let out_shape = Shape::from(out_dims);
+        check_result::<T>("linear", &out_shape, site)?;
+        let value = affine(&self.value, &w.value, b.map(|b| &b.value), rows, features, outputs, out_shape);
         Ok(match b {
             Some(b) => self.tape.record(Linear, &[self, w, b], value, site, Keep::Inputs),
             None => self.tape.record(Linear, &[self, w], value, site, Keep::Inputs),

@@ -31,6 +31,7 @@ use crate::kernels::gemm;
 use crate::op::Matmul;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 use smallvec::SmallVec;
 
@@ -83,6 +84,7 @@ impl<'t, T: Float> Var<'t, T> {
         if a.len() >= 2 && a.len() == b.len() && a[..a.len() - 2] == b[..b.len() - 2] {
             // The primitive: matrices, or batches of one shape (every backward product).
             let dims = MatDims::new(a, b, ta, tb).ok_or_else(|| self.matmul_mismatch(rhs, site))?;
+            check_result::<T>("matmul", &output_shape(&dims), site)?;
             let value = gemm_batched(&self.value, &rhs.value, &dims);
             return Ok(self.tape.record(
                 Matmul { transpose_a: ta, transpose_b: tb },

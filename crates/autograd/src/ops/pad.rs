@@ -8,6 +8,7 @@ use crate::kernels::{resized, Lanes};
 use crate::op::Pad;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Axis, Error, Float, Result, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -31,7 +32,9 @@ impl<'t, T: Float> Var<'t, T> {
             let msg = format!("{before} + {after} zeros around axis {axis} of shape {}", self.shape());
             return Err(Error::InvalidArgument { op: "pad", msg, site });
         };
-        let value = Tensor::zeroed_with(resized(self.shape(), axis, m), |out| {
+        let out_shape = resized(self.shape(), axis, m);
+        check_result::<T>("pad", &out_shape, site)?;
+        let value = Tensor::zeroed_with(out_shape, |out| {
             if n * inner == 0 {
                 return;
             }
