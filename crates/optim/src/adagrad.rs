@@ -3,7 +3,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -106,7 +106,7 @@ impl<T: Float> Adagrad<T> {
             let clr = T::from_f64(c.lr / (1.0 + (t - 1) as f64 * c.lr_decay));
             let (maximize, decay) = (c.maximize, c.weight_decay != 0.0);
             let slices = (value.data_mut(), grad.data(), state.sum.data_mut());
-            for_each_block(
+            for_each_parameter_block(
                 slices,
                 #[inline(always)]
                 |(theta, grad, sums)| {

@@ -4,7 +4,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -147,7 +147,7 @@ impl Hyper {
         };
         let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
         match state.max_exp_avg_sq.as_mut() {
-            None => for_each_block(
+            None => for_each_parameter_block(
                 slices,
                 #[inline(always)]
                 |(theta, grad, exp_avg, exp_avg_sq)| {
@@ -159,7 +159,7 @@ impl Hyper {
             ),
             Some(v_max) => {
                 let slices = (slices.0, slices.1, slices.2, slices.3, v_max.data_mut());
-                for_each_block(
+                for_each_parameter_block(
                     slices,
                     #[inline(always)]
                     |(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)| {

@@ -4,7 +4,7 @@ use crate::adam::validate_moments;
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -148,7 +148,7 @@ impl<T: Float> NAdam<T> {
                 c.weight_decay != 0.0 && c.decoupled_weight_decay,
             );
             let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
-            for_each_block(
+            for_each_parameter_block(
                 slices,
                 #[inline(always)]
                 |(theta, grad, exp_avg, exp_avg_sq)| {

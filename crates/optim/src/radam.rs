@@ -5,7 +5,7 @@ use crate::adam::validate_moments;
 use crate::error::{Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -141,7 +141,7 @@ impl<T: Float> RAdam<T> {
                 c.weight_decay != 0.0 && c.decoupled_weight_decay,
             );
             let slices = (value.data_mut(), grad.data(), state.exp_avg.data_mut(), state.exp_avg_sq.data_mut());
-            for_each_block(
+            for_each_parameter_block(
                 slices,
                 #[inline(always)]
                 |(theta, grad, exp_avg, exp_avg_sq)| {

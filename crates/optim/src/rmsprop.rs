@@ -4,7 +4,7 @@
 use crate::error::{self, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -161,7 +161,7 @@ impl<T: Float> RmsProp<T> {
             let momentum_buffer = if c.momentum > 0.0 { state.momentum_buffer.as_mut() } else { None };
             let slices = (value.data_mut(), grad.data(), state.square_avg.data_mut());
             match (state.grad_avg.as_mut(), momentum_buffer) {
-                (None, None) => for_each_block(
+                (None, None) => for_each_parameter_block(
                     slices,
                     #[inline(always)]
                     |(theta, grad, square_avg)| {
@@ -174,7 +174,7 @@ impl<T: Float> RmsProp<T> {
                 ),
                 (Some(a), None) => {
                     let slices = (slices.0, slices.1, slices.2, a.data_mut());
-                    for_each_block(
+                    for_each_parameter_block(
                         slices,
                         #[inline(always)]
                         |(theta, grad, square_avg, grad_avg)| {
@@ -188,7 +188,7 @@ impl<T: Float> RmsProp<T> {
                 }
                 (None, Some(b)) => {
                     let slices = (slices.0, slices.1, slices.2, b.data_mut());
-                    for_each_block(
+                    for_each_parameter_block(
                         slices,
                         #[inline(always)]
                         |(theta, grad, square_avg, momentum_buffer)| {
@@ -203,7 +203,7 @@ impl<T: Float> RmsProp<T> {
                 }
                 (Some(a), Some(b)) => {
                     let slices = (slices.0, slices.1, slices.2, a.data_mut(), b.data_mut());
-                    for_each_block(
+                    for_each_parameter_block(
                         slices,
                         #[inline(always)]
                         |(theta, grad, square_avg, grad_avg, momentum_buffer)| {

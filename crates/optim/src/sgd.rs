@@ -3,7 +3,7 @@
 use crate::error::{self, Error, Result, Site};
 use crate::optimizer::{impl_optimizer, Core, Options, ParamState, Saved};
 use crate::terms;
-use autograd::parallel::for_each_block;
+use autograd::parallel::for_each_parameter_block;
 use autograd::{Float, Parameter, Tensor};
 use std::borrow::Borrow;
 
@@ -154,7 +154,7 @@ impl<T: Float> Sgd<T> {
             let shape = value.shape().clone();
             let (theta, grad) = (value.data_mut(), grad.data());
             if c.momentum == 0.0 {
-                for_each_block(
+                for_each_parameter_block(
                     (theta, grad),
                     #[inline(always)]
                     |(theta, grad)| {
@@ -167,7 +167,7 @@ impl<T: Float> Sgd<T> {
             }
             let first = state.momentum_buffer.is_none();
             let buf = state.momentum_buffer.get_or_insert_with(|| Tensor::zeros(shape));
-            for_each_block(
+            for_each_parameter_block(
                 (theta, grad, buf.data_mut()),
                 #[inline(always)]
                 |(theta, grad, buf)| {

@@ -3,7 +3,7 @@
 //! the same values on 1 and 3 threads, and the same values for one large parameter as for the
 //! same numbers held in many small parameters (updated whole, on the calling thread).
 
-use autograd::parallel::PARALLEL_MIN;
+use autograd::parallel::PARALLEL_MIN_PARAMETERS;
 use autograd::{set_num_threads, Parameter, Tensor};
 use optim::{
     Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, AdamWConfig, Adamax, AdamaxConfig, NAdam, NAdamConfig, Optimizer,
@@ -15,7 +15,7 @@ use std::sync::{Mutex, PoisonError};
 static THREAD_COUNT: Mutex<()> = Mutex::new(());
 
 /// Elements in the large parameter: several blocks, and not a multiple of any vector width.
-const LEN: usize = 3 * PARALLEL_MIN + 5;
+const LEN: usize = 3 * PARALLEL_MIN_PARAMETERS + 5;
 /// Elements in each small parameter of the split version.
 const PIECE: usize = 1_001;
 const STEPS: usize = 7;
