@@ -466,7 +466,7 @@ impl<T: Float> Tensor<T> {
             self.shape.clone(),
             self.data(),
             #[inline(always)]
-            |(out, x)| {
+            move |(out, x)| {
                 for (o, &x) in out.iter_mut().zip(x) {
                     o.write(f(x));
                 }
@@ -482,7 +482,7 @@ impl<T: Float> Tensor<T> {
             self.shape.clone(),
             (self.data(), other.data()),
             #[inline(always)]
-            |(out, (a, b))| {
+            move |(out, (a, b))| {
                 for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
                     o.write(f(a, b));
                 }
@@ -498,7 +498,7 @@ impl<T: Float> Tensor<T> {
             self.shape.clone(),
             (self.data(), b.data(), c.data()),
             #[inline(always)]
-            |(out, (x, y, z))| {
+            move |(out, (x, y, z))| {
                 for (((o, &x), &y), &z) in out.iter_mut().zip(x).zip(y).zip(z) {
                     o.write(f(x, y, z));
                 }
@@ -514,13 +514,13 @@ impl<T: Float> Tensor<T> {
     fn from_blocks<S: Blocks>(shape: Shape, inputs: S, body: impl Fn((&mut [MaybeUninit<T>], S)) + Sync) -> Tensor<T> {
         let len = shape.numel();
         assert_eq!(inputs.len(), len, "an elementwise kernel's inputs have the output's length");
-        let fill = |out: *mut T| {
+        let fill = move |out: *mut T| {
             // SAFETY: `out` points at `len` writable elements (from_writer's contract).
             let out = unsafe { std::slice::from_raw_parts_mut(out.cast::<MaybeUninit<T>>(), len) };
             parallel::for_each_block(
                 (out, inputs),
                 #[inline(always)]
-                |(out, inputs)| body((out, inputs)),
+                move |(out, inputs)| body((out, inputs)),
             );
         };
         // SAFETY: `for_each_block` hands every index to `body` exactly once, which writes it.

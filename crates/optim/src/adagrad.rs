@@ -109,7 +109,7 @@ impl<T: Float> Adagrad<T> {
             for_each_parameter_block(
                 slices,
                 #[inline(always)]
-                |(theta, grad, sums)| {
+                move |(theta, grad, sums)| {
                     for ((p, &g), sum) in theta.iter_mut().zip(grad).zip(sums) {
                         let mut g = terms::direction(g, maximize);
                         if decay {

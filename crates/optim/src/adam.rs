@@ -150,7 +150,7 @@ impl Hyper {
             None => for_each_parameter_block(
                 slices,
                 #[inline(always)]
-                |(theta, grad, exp_avg, exp_avg_sq)| {
+                move |(theta, grad, exp_avg, exp_avg_sq)| {
                     for (((p, &g), m), v) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq) {
                         moments(p, g, m, v);
                         descend(p, *m, *v);
@@ -162,7 +162,7 @@ impl Hyper {
                 for_each_parameter_block(
                     slices,
                     #[inline(always)]
-                    |(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)| {
+                    move |(theta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)| {
                         let lanes = theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq);
                         for ((((p, &g), m), v), v_max) in lanes.zip(max_exp_avg_sq) {
                             moments(p, g, m, v);

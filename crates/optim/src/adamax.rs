@@ -113,7 +113,7 @@ impl<T: Float> Adamax<T> {
             for_each_parameter_block(
                 slices,
                 #[inline(always)]
-                |(theta, grad, exp_avg, exp_inf)| {
+                move |(theta, grad, exp_avg, exp_inf)| {
                     for (((p, &g), m), u) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_inf) {
                         let mut g = terms::direction(g, maximize);
                         if decay {

@@ -144,7 +144,7 @@ impl<T: Float> RAdam<T> {
             for_each_parameter_block(
                 slices,
                 #[inline(always)]
-                |(theta, grad, exp_avg, exp_avg_sq)| {
+                move |(theta, grad, exp_avg, exp_avg_sq)| {
                     for (((p, &g), m), v) in theta.iter_mut().zip(grad).zip(exp_avg).zip(exp_avg_sq) {
                         let mut g = terms::direction(g, maximize);
                         if decoupled {

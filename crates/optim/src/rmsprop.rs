@@ -164,7 +164,7 @@ impl<T: Float> RmsProp<T> {
                 (None, None) => for_each_parameter_block(
                     slices,
                     #[inline(always)]
-                    |(theta, grad, square_avg)| {
+                    move |(theta, grad, square_avg)| {
                         for ((p, &g), v) in theta.iter_mut().zip(grad).zip(square_avg) {
                             let g = gradient(g, *p);
                             square(v, g);
@@ -177,7 +177,7 @@ impl<T: Float> RmsProp<T> {
                     for_each_parameter_block(
                         slices,
                         #[inline(always)]
-                        |(theta, grad, square_avg, grad_avg)| {
+                        move |(theta, grad, square_avg, grad_avg)| {
                             for (((p, &g), v), a) in theta.iter_mut().zip(grad).zip(square_avg).zip(grad_avg) {
                                 let g = gradient(g, *p);
                                 square(v, g);
@@ -191,7 +191,7 @@ impl<T: Float> RmsProp<T> {
                     for_each_parameter_block(
                         slices,
                         #[inline(always)]
-                        |(theta, grad, square_avg, momentum_buffer)| {
+                        move |(theta, grad, square_avg, momentum_buffer)| {
                             for (((p, &g), v), b) in theta.iter_mut().zip(grad).zip(square_avg).zip(momentum_buffer) {
                                 let g = gradient(g, *p);
                                 square(v, g);
@@ -206,7 +206,7 @@ impl<T: Float> RmsProp<T> {
                     for_each_parameter_block(
                         slices,
                         #[inline(always)]
-                        |(theta, grad, square_avg, grad_avg, momentum_buffer)| {
+                        move |(theta, grad, square_avg, grad_avg, momentum_buffer)| {
                             let lanes = theta.iter_mut().zip(grad).zip(square_avg).zip(grad_avg);
                             for ((((p, &g), v), a), b) in lanes.zip(momentum_buffer) {
                                 let g = gradient(g, *p);

@@ -157,7 +157,7 @@ impl<T: Float> Sgd<T> {
                 for_each_parameter_block(
                     (theta, grad),
                     #[inline(always)]
-                    |(theta, grad)| {
+                    move |(theta, grad)| {
                         for (p, &g) in theta.iter_mut().zip(grad) {
                             *p -= lr * gradient(g, *p);
                         }
@@ -170,7 +170,7 @@ impl<T: Float> Sgd<T> {
             for_each_parameter_block(
                 (theta, grad, buf.data_mut()),
                 #[inline(always)]
-                |(theta, grad, buf)| {
+                move |(theta, grad, buf)| {
                     for ((p, &g), b) in theta.iter_mut().zip(grad).zip(buf) {
                         let g = gradient(g, *p);
                         *b = terms::momentum(*b, g, mu, one_minus_dampening, first);
