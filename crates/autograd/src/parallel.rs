@@ -121,13 +121,80 @@ fn pool() -> Option<Arc<rayon::ThreadPool>> {
     slot.clone()
 }
 
-/// Runs `work(threads)` inside chainrule's pool if `parallel` and more than one thread is set,
-/// on the calling thread with `threads = 1` otherwise. Rayon's parallel iterators (and the GEMM
-/// crate's threads) inside `work` use the pool.
-pub(crate) fn install<R: Send>(parallel: bool, work: impl FnOnce(usize) -> R + Send) -> R {
-    match pool_for(parallel) {
-        Some((pool, threads)) => pool.install(|| work(threads)),
-        None => work(1),
+/// Runs `part(0)`, …, `part(parts − 1)`, one part each on the calling thread and on `parts − 1`
+/// of the pool's threads when `parallel` (and more than one thread is set), or all on the calling
+/// thread. The caller does not hand its own part over: it starts at once, while the pool's
+/// threads wake up, and afterwards takes back every part no thread has started yet, so a slow
+/// wake-up never costs more than running the parts one after another. (Rayon's `install`
+/// instead blocks the caller until a pool thread has run the whole work: two hand-overs.)
+///
+/// A panic in a part run by the pool aborts the process (rayon's rule for spawned work).
+pub(crate) fn run_parts(parallel: bool, parts: usize, part: impl Fn(usize) + Sync) {
+    let pool = match pool_for(parallel && parts > 1) {
+        Some((pool, _)) => pool,
+        None => return (0..parts).for_each(part),
+    };
+    let job = Arc::new(Parts::new(parts, &part));
+    for index in 1..parts {
+        let job = job.clone();
+        pool.spawn(move || {
+            job.run(index);
+        });
+    }
+    part(0);
+    for index in 1..parts {
+        job.run_or_wait(index);
+    }
+}
+
+/// The parts of a [`run_parts`] call, shared with the pool's threads: which have been claimed
+/// (by whoever runs them) and which are done.
+struct Parts {
+    claimed: Vec<std::sync::atomic::AtomicBool>,
+    done: Vec<std::sync::atomic::AtomicBool>,
+    /// The caller's `part`, its lifetime erased: it is called only by whoever claims a part,
+    /// and `run_parts` returns only once every claimed part is done, so no call outlives it.
+    part: *const (dyn Fn(usize) + Sync),
+}
+
+// SAFETY: `part` points at a `Sync` closure, called only under the rule above.
+unsafe impl Send for Parts {}
+// SAFETY: as above; the flags are atomics.
+unsafe impl Sync for Parts {}
+
+impl Parts {
+    fn new(parts: usize, part: &(dyn Fn(usize) + Sync)) -> Self {
+        let flags = || (0..parts).map(|_| std::sync::atomic::AtomicBool::new(false)).collect();
+        // SAFETY: only the lifetime changes (see the field's comment).
+        let part: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(part) };
+        Parts { claimed: flags(), done: flags(), part }
+    }
+
+    /// Runs part `index` if no one has claimed it yet.
+    fn run(&self, index: usize) -> bool {
+        if self.claimed[index].swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        // SAFETY: the part was unclaimed, so `run_parts` is still waiting for it (see `part`).
+        unsafe { (*self.part)(index) };
+        self.done[index].store(true, Ordering::Release);
+        true
+    }
+
+    /// Runs part `index` here if no pool thread has started it, else waits until it is done.
+    fn run_or_wait(&self, index: usize) {
+        if self.run(index) {
+            return;
+        }
+        let mut spins = 0u32;
+        while !self.done[index].load(Ordering::Acquire) {
+            if spins < 1 << 12 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 }
 

@@ -118,6 +118,27 @@ fn linear_layers_forward_and_backward() {
     });
 }
 
+/// Threaded products split the output into blocks of columns (more columns than rows) or of
+/// rows (more rows), of sizes that divide nothing evenly here, with transposed operands too.
+#[test]
+fn products_split_by_columns_and_by_rows() {
+    same_bits_on_any_thread_count("matmul in blocks", || {
+        let tape = Tape::<f64>::new();
+        let wide = (tape.var(spread(&[67, 517], 12)), tape.var(spread(&[517, 389], 13)));
+        let tall = (tape.var(spread(&[301, 517], 14)), tape.var(spread(&[203, 517], 15)));
+        let products = [
+            wide.0.matmul(&wide.1).unwrap(),
+            tall.0.matmul_t(&tall.1, false, true).unwrap(),
+            wide.1.matmul_t(&wide.0, true, true).unwrap(),
+        ];
+        let loss = products.iter().map(|p| p.sum()).reduce(|a, b| a.add(&b).unwrap()).unwrap();
+        loss.backward().unwrap();
+        let mut values: Vec<Tensor<f64>> = products.iter().map(|p| p.value().clone()).collect();
+        values.extend([&wide.0, &wide.1, &tall.0, &tall.1].map(|v| v.grad().unwrap()));
+        values
+    });
+}
+
 /// The sums are blocked (so that they need not depend on the thread count) but stay sums:
 /// within rounding of the sum computed in f64.
 #[test]

@@ -11,11 +11,12 @@ use crate::{parallel, Float};
 const SMALL_GEMM: usize = 128;
 const SMALL_GEMM_CONTIGUOUS: usize = 512;
 
-/// Products with at least this many multiply-adds run on all of chainrule's threads (the GEMM
-/// crate splits the output into blocks, never the summed dimension, so each element is the same
-/// sequence of multiply-adds on any number of threads). Below it a second thread costs more
-/// than it saves. Measured on the development machine with the MLP's products.
-const THREADED_GEMM: usize = 1 << 23;
+/// Products with at least this many multiply-adds run on all of chainrule's threads, one block
+/// of the output each, the calling thread included ([`parallel::run_parts`]). Below it a
+/// second thread costs more than it saves. Measured on the development machine (2 cores,
+/// 1 against 2 threads, with 50 µs of other work between products): 64×256×128 (2²¹) took 32
+/// against 24 µs, 128×128×64 (2²⁰) 13.5 against 15.5 µs.
+const THREADED_GEMM: usize = 1 << 21;
 
 /// `C ← α·A·B + β·C` on strided matrices (row stride, column stride): `A: m×k`, `B: k×n`,
 /// `C: m×n` after the strides are applied, so a transpose is a swap of strides and never
@@ -68,34 +69,36 @@ pub(crate) unsafe fn gemm<T: Float>(
     let small = work <= SMALL_GEMM || (contiguous && (work <= SMALL_GEMM_CONTIGUOUS || m == 1 || n == 1));
     if !small {
         let (a, b, c) = (Shared(a), Shared(b), Shared(c));
-        parallel::install(work >= THREADED_GEMM, move |threads| {
-            let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+        // SAFETY (of every call): forwarded from this function's contract; a block of columns
+        // of B and C (or of rows of A and C) is a matrix of the same strides. The crate
+        // computes dst ← α_crate·dst + β_crate·lhs·rhs, reading dst only if asked to, with
+        // (column stride, row stride) argument order.
+        let product = move |m: usize, n: usize, a: *const T, b: *const T, c: *mut T| unsafe {
+            let (read_c, one_thread) = (beta != T::ZERO, gemm::Parallelism::None);
+            gemm::gemm(
+                m, n, k, c, csc, rsc, read_c, a, csa, rsa, b, csb, rsb, beta, alpha, false, false, false, one_thread,
+            )
+        };
+        let threads = if work >= THREADED_GEMM { parallel::num_threads() } else { 1 };
+        // Above the threshold, one block of output columns (or of rows, when there are more
+        // rows than columns) per thread, the calling thread included, each a product of its
+        // own. (The crate's own threads, which pack a shared operand once instead of once per
+        // block, measured no faster on the MLP's products at batch 512, and slower on smaller
+        // ones: the caller waits for them to wake up.)
+        let by_columns = n >= m;
+        let (len, other, align) = if by_columns { (n, m, 16) } else { (m, n, 8) };
+        let step = block_len(len, other, threads, align);
+        let parts = len.div_ceil(step);
+        parallel::run_parts(parts > 1, parts, move |part| {
+            let (start, rows_or_columns) = (part * step, step.min(len - part * step));
+            let at = start as isize;
             let (a, b, c) = (a.get(), b.get(), c.get());
-            // SAFETY: forwarded from this function's contract. The crate computes
-            // dst ← α_crate·dst + β_crate·lhs·rhs, reading dst only if asked to, with
-            // (column stride, row stride) argument order.
+            // SAFETY: the block lies inside the matrices (see above).
             unsafe {
-                gemm::gemm(
-                    m,
-                    n,
-                    k,
-                    c,
-                    csc,
-                    rsc,
-                    beta != T::ZERO,
-                    a,
-                    csa,
-                    rsa,
-                    b,
-                    csb,
-                    rsb,
-                    beta,
-                    alpha,
-                    false,
-                    false,
-                    false,
-                    parallelism,
-                )
+                match by_columns {
+                    true => product(m, rows_or_columns, a, b.offset(at * csb), c.offset(at * csc)),
+                    false => product(rows_or_columns, n, a.offset(at * rsa), b, c.offset(at * rsc)),
+                }
             }
         });
         return;
@@ -120,6 +123,34 @@ pub(crate) unsafe fn gemm<T: Float>(
     }
 }
 
+/// The GEMM crate sums a product of at most `SMALL_PATH` rows and columns over `k` in blocks of
+/// 512, and a larger one in blocks sized from `k` alone; within a block each element is one
+/// sequence of multiply-adds.
+const SMALL_PATH: usize = 64;
+
+/// The length of the blocks (all but the last) that split an output axis of `len` into at most
+/// `threads` blocks, a multiple of `align` where that keeps the rule below. Every element stays
+/// the same sequence of multiply-adds as in the whole product only if each block takes the
+/// crate's path for the whole product (see [`SMALL_PATH`]): when the other axis is at most
+/// `SMALL_PATH` long and this one is longer, every block must be longer too.
+fn block_len(len: usize, other: usize, threads: usize, align: usize) -> usize {
+    let shortest = if other <= SMALL_PATH && len > SMALL_PATH { SMALL_PATH + 1 } else { 1 };
+    let parts = threads.min(len / shortest);
+    if parts <= 1 {
+        return len;
+    }
+    let step = len.div_ceil(parts);
+    let aligned = step.next_multiple_of(align);
+    let last = |step: usize| len - step * (len.div_ceil(step) - 1);
+    if last(aligned) >= shortest && len.div_ceil(aligned) == parts {
+        aligned
+    } else if last(step) >= shortest {
+        step
+    } else {
+        len
+    }
+}
+
 /// A pointer that may cross to the pool's threads: the caller of [`gemm`] guarantees the
 /// matrices are valid and that only `C` is written, by the GEMM crate, in disjoint blocks.
 #[derive(Clone, Copy)]
@@ -135,6 +166,10 @@ impl<P> Shared<P> {
 unsafe impl<T: Float> Send for Shared<*const T> {}
 // SAFETY: as above.
 unsafe impl<T: Float> Send for Shared<*mut T> {}
+// SAFETY: as above: the threads that share one write disjoint blocks of the output.
+unsafe impl<T: Float> Sync for Shared<*const T> {}
+// SAFETY: as above.
+unsafe impl<T: Float> Sync for Shared<*mut T> {}
 
 /// `Σ aᵢ·bᵢ` with eight independent partial sums, which the compiler keeps in SIMD lanes.
 #[inline]
@@ -158,7 +193,9 @@ mod tests {
     /// (the GEMM crate splits the output, not the summed dimension).
     fn threaded_products_equal_one_thread<T: Float>() {
         let _lock = parallel::THREAD_COUNT_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for &(m, k, n) in &[(300, 257, 130), (64, 784, 256), (512, 128, 256)] {
+        for &(m, k, n) in
+            &[(300, 257, 130), (64, 784, 256), (512, 128, 256), (32, 2000, 150), (40, 700, 200), (400, 900, 60)]
+        {
             assert!(m * k * n >= THREADED_GEMM);
             let a: Vec<T> = (0..m * k).map(|i| T::from_f64(((i * 7919) % 1013) as f64 / 1013.0 - 0.5)).collect();
             let b: Vec<T> = (0..k * n).map(|i| T::from_f64(((i * 104_729) % 997) as f64 / 997.0 - 0.5)).collect();
@@ -182,6 +219,27 @@ mod tests {
             }
         }
         parallel::set_num_threads(1).unwrap();
+    }
+
+    #[test]
+    fn blocks_keep_the_whole_products_path() {
+        // (len, other axis, threads, align) -> block length
+        assert_eq!(block_len(256, 300, 2, 16), 128);
+        // Aligned, blocks of 96, 96 and 64 would put the last 64 columns on the small path.
+        assert_eq!(block_len(256, 64, 3, 16), 86);
+        assert_eq!(block_len(140, 64, 2, 16), 70); // 80 + 60 would too
+        assert_eq!(block_len(100, 64, 2, 16), 100); // no split keeps both blocks above 64
+        assert_eq!(block_len(50, 40, 2, 8), 32); // a small product splits freely
+        for &(len, other) in &[(256, 64), (140, 64), (65, 10), (1000, 3), (300, 200)] {
+            for threads in 1..=4 {
+                let step = block_len(len, other, threads, 16);
+                let blocks: Vec<usize> = (0..len.div_ceil(step)).map(|b| step.min(len - b * step)).collect();
+                assert!(blocks.len() <= threads && blocks.iter().sum::<usize>() == len, "{len} {other} {threads}");
+                if other <= SMALL_PATH && len > SMALL_PATH {
+                    assert!(blocks.iter().all(|&b| b > SMALL_PATH), "{len} {other} {threads}: {blocks:?}");
+                }
+            }
+        }
     }
 
     #[test]
