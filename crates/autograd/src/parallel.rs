@@ -135,6 +135,9 @@ pub(crate) fn run_parts(parallel: bool, parts: usize, part: impl Fn(usize) + Syn
         None => return (0..parts).for_each(part),
     };
     let job = Arc::new(Parts::new(parts, &part));
+    // Runs or waits for the other parts when this frame ends, even by a panic in `part(0)`: no
+    // pool thread may call `part` after it is gone.
+    let _finish = Finish(&job);
     for index in 1..parts {
         let job = job.clone();
         pool.spawn(move || {
@@ -142,8 +145,18 @@ pub(crate) fn run_parts(parallel: bool, parts: usize, part: impl Fn(usize) + Syn
         });
     }
     part(0);
-    for index in 1..parts {
-        job.run_or_wait(index);
+}
+
+/// See [`run_parts`]: on drop, every part but the caller's is run here (skipped while
+/// unwinding) unless a pool thread has claimed it, in which case it is waited for.
+struct Finish<'a>(&'a Parts);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        let run_here = !std::thread::panicking();
+        for index in 1..self.0.claimed.len() {
+            self.0.run_or_wait(index, run_here);
+        }
     }
 }
 
@@ -171,19 +184,22 @@ impl Parts {
     }
 
     /// Runs part `index` if no one has claimed it yet.
-    fn run(&self, index: usize) -> bool {
-        if self.claimed[index].swap(true, Ordering::AcqRel) {
-            return false;
+    fn run(&self, index: usize) {
+        if !self.claimed[index].swap(true, Ordering::AcqRel) {
+            // SAFETY: the part was unclaimed, so `run_parts` has not returned (see `part`).
+            unsafe { (*self.part)(index) };
+            self.done[index].store(true, Ordering::Release);
         }
-        // SAFETY: the part was unclaimed, so `run_parts` is still waiting for it (see `part`).
-        unsafe { (*self.part)(index) };
-        self.done[index].store(true, Ordering::Release);
-        true
     }
 
-    /// Runs part `index` here if no pool thread has started it, else waits until it is done.
-    fn run_or_wait(&self, index: usize) {
-        if self.run(index) {
+    /// Runs part `index` here (or only claims it, if not `run_here`) if no pool thread has
+    /// started it, else waits until it is done.
+    fn run_or_wait(&self, index: usize, run_here: bool) {
+        if !self.claimed[index].swap(true, Ordering::AcqRel) {
+            if run_here {
+                // SAFETY: as in `run`.
+                unsafe { (*self.part)(index) };
+            }
             return;
         }
         let mut spins = 0u32;
@@ -507,6 +523,49 @@ mod tests {
         let e = set_num_threads(0).unwrap_err();
         assert!(e.to_string().contains("at least 1, got 0"), "{e}");
         assert_eq!(num_threads(), 1, "a refused count changes nothing");
+    }
+
+    #[test]
+    fn every_part_runs_once_and_the_caller_runs_the_first() {
+        let _lock = THREAD_COUNT_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        for threads in [1, 2, 3] {
+            set_num_threads(threads).unwrap();
+            for _ in 0..200 {
+                let runs: Vec<AtomicUsize> = (0..5).map(|_| AtomicUsize::new(0)).collect();
+                let caller = std::thread::current().id();
+                run_parts(true, 5, |part| {
+                    runs[part].fetch_add(1, Ordering::Relaxed);
+                    if part == 0 {
+                        assert_eq!(std::thread::current().id(), caller);
+                    }
+                });
+                assert!(runs.iter().all(|r| r.load(Ordering::Relaxed) == 1), "{threads} threads: {runs:?}");
+            }
+        }
+        set_num_threads(1).unwrap();
+    }
+
+    #[test]
+    fn a_panic_in_the_callers_part_waits_for_the_others() {
+        let _lock = THREAD_COUNT_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        set_num_threads(2).unwrap();
+        let finished = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(|| {
+            run_parts(true, 2, |part| {
+                if part == 0 {
+                    panic!("the caller's part fails");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::Relaxed);
+            })
+        });
+        assert!(result.is_err());
+        // Either a pool thread ran part 1 (and the unwinding caller waited for it) or the
+        // caller claimed it first and skipped it: nothing runs after `run_parts` is left.
+        let after = finished.load(Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(finished.load(Ordering::Relaxed), after);
+        set_num_threads(1).unwrap();
     }
 
     #[test]
