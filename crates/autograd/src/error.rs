@@ -102,8 +102,9 @@ pub enum Error {
         bytes: Option<u128>,
     },
     /// An op's result too large to allocate (as [`Error::Allocation`]): the ops whose result can
-    /// be larger than their inputs (`broadcast_to` and so every op of two inputs, `matmul`,
-    /// `linear`, `concat`, `pad`, `index_select`, `one_hot`) check before they allocate.
+    /// be larger than their inputs (`broadcast_to` and so every op of two inputs, the
+    /// comparisons and `where`, `matmul`, `linear`, `concat`, `pad`, `index_select`, `one_hot`)
+    /// check before they allocate.
     #[error("cannot allocate the result of {op}, a tensor of shape {shape}: {} (at {site})", bytes_text(bytes))]
     ResultTooLarge {
         /// The op's name.

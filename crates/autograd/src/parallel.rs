@@ -137,7 +137,7 @@ pub(crate) fn run_parts(parallel: bool, parts: usize, part: impl Fn(usize) + Syn
     let job = Arc::new(Parts::new(parts, &part));
     // Runs or waits for the other parts when this frame ends, even by a panic in `part(0)`: no
     // pool thread may call `part` after it is gone.
-    let _finish = Finish(&job);
+    let mut finish = Finish { job: &job, caller_done: false };
     for index in 1..parts {
         let job = job.clone();
         pool.spawn(move || {
@@ -145,17 +145,30 @@ pub(crate) fn run_parts(parallel: bool, parts: usize, part: impl Fn(usize) + Syn
         });
     }
     part(0);
+    finish.caller_done = true;
 }
 
-/// See [`run_parts`]: on drop, every part but the caller's is run here (skipped while
-/// unwinding) unless a pool thread has claimed it, in which case it is waited for.
-struct Finish<'a>(&'a Parts);
+/// See [`run_parts`]: on drop, every part but the caller's is run here (only claimed, if the
+/// caller's own part did not finish) unless a pool thread has claimed it, in which case it is
+/// waited for. A part that panics here is resumed only once every other part is settled.
+struct Finish<'a> {
+    job: &'a Parts,
+    caller_done: bool,
+}
 
 impl Drop for Finish<'_> {
     fn drop(&mut self) {
-        let run_here = !std::thread::panicking();
-        for index in 1..self.0.claimed.len() {
-            self.0.run_or_wait(index, run_here);
+        let mut panicked = None;
+        for index in 1..self.job.claimed.len() {
+            let run_here = self.caller_done && panicked.is_none();
+            let settled =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.job.run_or_wait(index, run_here)));
+            if let Err(payload) = settled {
+                panicked.get_or_insert(payload);
+            }
+        }
+        if let Some(payload) = panicked {
+            std::panic::resume_unwind(payload);
         }
     }
 }
@@ -202,6 +215,7 @@ impl Parts {
             }
             return;
         }
+        // Claimed by a pool thread, which is running it: spin briefly, then yield the core.
         let mut spins = 0u32;
         while !self.done[index].load(Ordering::Acquire) {
             if spins < 1 << 12 {

@@ -491,6 +491,8 @@ fn tensors_too_large_to_allocate_are_errors_not_aborts() {
     too_large(small.pad(1, 1 << 40, 0), "pad", &[4, (1 << 40) + 1]);
     too_large(Var::concat(&vec![&row; u16::MAX as usize], 0), "concat", &[u16::MAX as usize, 1 << 20]);
     too_large(row.index_select(0, &vec![0; 1 << 22]), "index_select", &[1 << 22, 1 << 20]);
+    too_large(column.gt(&row), "gt", &long);
+    too_large(Var::where_(&column, &row, &row), "where", &long);
     assert!(matches!(Tensor::<f32>::one_hot(&[0; 1 << 10], 1 << 40), Err(Error::ResultTooLarge { op: "one_hot", .. })));
     assert!(matches!(Tensor::<f32>::arange(0.0, 1e13, 1.0), Err(Error::Allocation { .. })));
     assert!(matches!(Tensor::<f32>::try_from_fn([4, 1 << 40], |_| 0.0), Err(Error::Allocation { .. })));

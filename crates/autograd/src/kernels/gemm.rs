@@ -123,18 +123,31 @@ pub(crate) unsafe fn gemm<T: Float>(
     }
 }
 
-/// The GEMM crate sums a product of at most `SMALL_PATH` rows and columns over `k` in blocks of
-/// 512, and a larger one in blocks sized from `k` alone; within a block each element is one
-/// sequence of multiply-adds.
+/// The GEMM crate (0.19.0, pinned for this reason) picks how to sum over `k` from a product's
+/// shape, and a block of a split product must take the same path as the whole product to give
+/// every element the same sequence of multiply-adds. The paths that depend on the sizes of the
+/// output: a product of at most `HORIZONTAL_AREA` elements (with contiguous rows of A and columns
+/// of B) sums in dot-product kernels over `k` in blocks of 1024; one with a single row or column
+/// is a matrix-vector product; one of at most `SMALL_PATH` rows and columns sums over `k` in
+/// blocks of 512; any larger one in blocks sized from `k` alone.
+const HORIZONTAL_AREA: usize = 256;
 const SMALL_PATH: usize = 64;
 
 /// The length of the blocks (all but the last) that split an output axis of `len` into at most
-/// `threads` blocks, a multiple of `align` where that keeps the rule below. Every element stays
-/// the same sequence of multiply-adds as in the whole product only if each block takes the
-/// crate's path for the whole product (see [`SMALL_PATH`]): when the other axis is at most
-/// `SMALL_PATH` long and this one is longer, every block must be longer too.
+/// `threads` blocks, a multiple of `align` where that keeps every block on the whole product's
+/// path (see [`SMALL_PATH`]); `len` (no split) if no split does. `other` is the length of the
+/// other output axis.
 fn block_len(len: usize, other: usize, threads: usize, align: usize) -> usize {
-    let shortest = if other <= SMALL_PATH && len > SMALL_PATH { SMALL_PATH + 1 } else { 1 };
+    if other <= 1 {
+        return len; // a matrix-vector product: memory-bound, and its own path
+    }
+    let mut shortest = 2; // a block of one row or column would be a matrix-vector product
+    if other <= SMALL_PATH && len > SMALL_PATH {
+        shortest = shortest.max(SMALL_PATH + 1);
+    }
+    if len * other > HORIZONTAL_AREA {
+        shortest = shortest.max(HORIZONTAL_AREA / other + 1);
+    }
     let parts = threads.min(len / shortest);
     if parts <= 1 {
         return len;
@@ -193,9 +206,19 @@ mod tests {
     /// (the GEMM crate splits the output, not the summed dimension).
     fn threaded_products_equal_one_thread<T: Float>() {
         let _lock = parallel::THREAD_COUNT_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for &(m, k, n) in
-            &[(300, 257, 130), (64, 784, 256), (512, 128, 256), (32, 2000, 150), (40, 700, 200), (400, 900, 60)]
-        {
+        let shapes = [
+            (300, 257, 130),
+            (64, 784, 256),
+            (512, 128, 256),
+            (32, 2000, 150),
+            (40, 700, 200),
+            (400, 900, 60),
+            // Outputs of at most 256 elements, or of 17 rows: the dot-product and matrix-vector paths.
+            (8, 4096, 64),
+            (17, 1 << 14, 8),
+            (8, 1 << 14, 17),
+        ];
+        for &(m, k, n) in &shapes {
             assert!(m * k * n >= THREADED_GEMM);
             let a: Vec<T> = (0..m * k).map(|i| T::from_f64(((i * 7919) % 1013) as f64 / 1013.0 - 0.5)).collect();
             let b: Vec<T> = (0..k * n).map(|i| T::from_f64(((i * 104_729) % 997) as f64 / 997.0 - 0.5)).collect();
@@ -230,14 +253,18 @@ mod tests {
         assert_eq!(block_len(140, 64, 2, 16), 70); // 80 + 60 would too
         assert_eq!(block_len(100, 64, 2, 16), 100); // no split keeps both blocks above 64
         assert_eq!(block_len(50, 40, 2, 8), 32); // a small product splits freely
-        for &(len, other) in &[(256, 64), (140, 64), (65, 10), (1000, 3), (300, 200)] {
+        assert_eq!(block_len(64, 8, 2, 16), 64); // blocks of 32 x 8 would take the dot-product path
+        assert_eq!(block_len(17, 8, 2, 8), 9); // aligned, 16 + 1 would end in a matrix-vector product
+        assert_eq!(block_len(17, 16, 2, 8), 17); // 9 x 16 would take the dot-product path, 17 x 16 does not
+        assert_eq!(block_len(5000, 1, 2, 16), 5000); // a matrix-vector product is not split
+        for &(len, other) in &[(256, 64), (140, 64), (65, 10), (1000, 3), (300, 200), (64, 8), (17, 16), (40, 7)] {
             for threads in 1..=4 {
                 let step = block_len(len, other, threads, 16);
                 let blocks: Vec<usize> = (0..len.div_ceil(step)).map(|b| step.min(len - b * step)).collect();
                 assert!(blocks.len() <= threads && blocks.iter().sum::<usize>() == len, "{len} {other} {threads}");
-                if other <= SMALL_PATH && len > SMALL_PATH {
-                    assert!(blocks.iter().all(|&b| b > SMALL_PATH), "{len} {other} {threads}: {blocks:?}");
-                }
+                let path =
+                    |len: usize| (len * other <= HORIZONTAL_AREA, len == 1, len <= SMALL_PATH && other <= SMALL_PATH);
+                assert!(blocks.iter().all(|&b| path(b) == path(len)), "{len} {other} {threads}: {blocks:?}");
             }
         }
     }

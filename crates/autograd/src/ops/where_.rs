@@ -14,6 +14,7 @@
 //!   `where_`, so every order works. `cond` gets no gradient.
 
 use crate::error::Site;
+use crate::tensor::check_result;
 use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
 use crate::op::Where;
@@ -70,6 +71,7 @@ impl<'t, T: Float> Var<'t, T> {
     ) -> Result<Var<'t, T>> {
         self.same_tape(rhs, op, site)?;
         let shape = broadcast_shape(op, self.shape(), rhs.shape(), site)?;
+        check_result::<T>(op, &shape, site)?;
         let (a, b) = (expand(&self.value, &shape), expand(&rhs.value, &shape));
         let mask = a.zip_map(&b, |a, b| if f(a, b) { T::ONE } else { T::ZERO });
         Ok(self.constant(mask))
@@ -98,6 +100,7 @@ impl<'t, T: Float> Var<'t, T> {
         cond.same_tape(b, "where", site)?;
         let shape = broadcast_shape("where", cond.shape(), a.shape(), site)?;
         let shape = broadcast_shape("where", &shape, b.shape(), site)?;
+        check_result::<T>("where", &shape, site)?;
         let c = cond.constant(expand(&cond.value, &shape));
         let (a, b) = (a.broadcast_at(&shape, site)?, b.broadcast_at(&shape, site)?);
         let value = c.value.zip3_map(&a.value, &b.value, |c, a, b| if c != T::ZERO { a } else { b });
