@@ -14,12 +14,12 @@
 //!   `where_`, so every order works. `cond` gets no gradient.
 
 use crate::error::Site;
-use crate::tensor::check_result;
 use crate::gradcheck::OpCheck;
 use crate::kernels::broadcast;
 use crate::op::Where;
 use crate::rule::{Branches, Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
+use crate::tensor::check_result;
 use crate::{Error, Float, Result, Shape, Tensor, Var};
 
 impl<'t, T: Float> Var<'t, T> {
