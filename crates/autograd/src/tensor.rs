@@ -439,8 +439,25 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Converts every element to another float type.
+    ///
+    /// # Panics
+    /// If the result cannot be allocated (see [`Tensor::try_cast`], the fallible form; `f32` to
+    /// `f64` doubles the bytes).
+    #[track_caller]
     pub fn cast<U: Float>(&self) -> Tensor<U> {
-        Tensor::from_exact_iter(self.shape.clone(), self.data().iter().map(|v| U::from_f64(v.to_f64())))
+        self.try_cast().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Tensor::cast`], or [`Error::Allocation`] if the result cannot be allocated.
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// let t = Tensor::<f32>::vector(&[0.5, 2.0]).try_cast::<f64>().unwrap();
+    /// assert_eq!(t.to_vec(), vec![0.5, 2.0]);
+    /// ```
+    pub fn try_cast<U: Float>(&self) -> Result<Tensor<U>> {
+        check_allocation::<U>(&self.shape)?;
+        Ok(Tensor::from_exact_iter(self.shape.clone(), self.data().iter().map(|v| U::from_f64(v.to_f64()))))
     }
 
     /// Whether any element is NaN or infinite.
