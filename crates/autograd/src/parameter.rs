@@ -33,6 +33,8 @@ struct Inner<T: Float> {
     name: Option<Arc<str>>,
     /// Gradient hooks by id, with where they were registered, in the order they were.
     hooks: Vec<(u64, Site, ParamHook<T>)>,
+    /// The value transposed, kept by [`Parameter::transposed_value`] until the value changes.
+    transposed: Option<Tensor<T>>,
 }
 
 /// A hook on a parameter's gradient: sees the gradient of one backward pass (summed over every
@@ -49,6 +51,7 @@ impl<T: Float> Parameter<T> {
                 requires_grad: true,
                 name: None,
                 hooks: Vec::new(),
+                transposed: None,
             })),
         }
     }
@@ -66,7 +69,38 @@ impl<T: Float> Parameter<T> {
 
     /// Replaces the value. The shape may change only through this call, never by an update.
     pub fn set_value(&self, value: Tensor<T>) {
-        self.lock().value = value;
+        let mut inner = self.lock();
+        inner.value = value;
+        inner.transposed = None;
+    }
+
+    /// The value of a matrix parameter with its two axes swapped (`[n, m]` for an `[m, n]`
+    /// value), stored contiguously. The copy is made at the first call and kept until the value
+    /// changes ([`set_value`](Parameter::set_value), [`update`](Parameter::update), which every
+    /// optimizer step goes through), so repeated inference reads it for free: `nn::Linear`
+    /// multiplies by its weight in this layout, with [`Var::affine`](crate::Var::affine), when
+    /// the tape does not record, because that is the layout the GEMM reads without repacking the
+    /// weight at every call. It costs a second copy of the weight's memory while kept. Fails if
+    /// the value is not a matrix.
+    ///
+    /// ```
+    /// use autograd::{Parameter, Tensor};
+    /// let w = Parameter::new(Tensor::<f32>::from_vec(vec![1., 2., 3., 4., 5., 6.], [2, 3]).unwrap());
+    /// let w_t = w.transposed_value().unwrap();
+    /// assert_eq!((w_t.dims(), w_t.to_vec()), (&[3, 2][..], vec![1., 4., 2., 5., 3., 6.]));
+    /// w.update(|value, _| value.data_mut()[0] = 10.);
+    /// assert_eq!(w.transposed_value().unwrap().to_vec(), vec![10., 4., 2., 5., 3., 6.]);
+    /// assert!(Parameter::new(Tensor::<f32>::zeros([3])).transposed_value().is_err());
+    /// ```
+    #[track_caller]
+    pub fn transposed_value(&self) -> Result<Tensor<T>> {
+        let mut inner = self.lock();
+        if inner.value.rank() != 2 {
+            let msg = format!("the value must be a matrix, got shape {}", inner.value.shape());
+            return Err(Error::InvalidArgument { op: "transposed_value", msg, site: Site::caller() });
+        }
+        let Inner { value, transposed, .. } = &mut *inner;
+        Ok(transposed.get_or_insert_with(|| crate::kernels::permute(value, &[1, 0])).clone())
     }
 
     /// The accumulated gradient, if any backward pass reached this parameter since the last
@@ -132,6 +166,7 @@ impl<T: Float> Parameter<T> {
     /// storage is copied first only if something else still shares it.
     pub fn update<R>(&self, f: impl FnOnce(&mut Tensor<T>, Option<&Tensor<T>>) -> R) -> R {
         let mut inner = self.lock();
+        inner.transposed = None;
         let Inner { value, grad, .. } = &mut *inner;
         f(value, grad.as_ref())
     }

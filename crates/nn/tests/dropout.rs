@@ -4,7 +4,7 @@
 //! inverted dropout in expectation, gradients through the kept units only.
 
 use autograd::{Tape, Tensor};
-use nn::{DropoutConfig, DropoutScaling, LinearConfig, Module, Sequential};
+use nn::{DropoutConfig, DropoutScaling, LinearConfig, Module, Relu, Sequential};
 use rand::{rngs::StdRng, SeedableRng};
 
 const N: usize = 200_000;
@@ -198,7 +198,8 @@ fn own_training_reports_the_mode_of_modules_that_have_one() {
     drop.eval();
     assert_eq!(Module::<f32>::own_training(&drop), Some(false));
     let linear = LinearConfig::new(2, 2).init::<f32>(&mut StdRng::seed_from_u64(0)).unwrap();
-    assert_eq!(linear.own_training(), None);
+    assert_eq!(linear.own_training(), Some(true));
+    assert_eq!(Module::<f32>::own_training(&Relu), None, "a module that computes the same in both modes has none");
 }
 
 #[test]

@@ -150,6 +150,42 @@ fn linear_matches_the_formula_and_checks_its_input() {
     assert!(Sequential::<f64>::new().push(Relu).push(Tanh).forward(&tape.constant(Tensor::ones([1]))).is_ok());
 }
 
+/// In evaluation mode a linear layer multiplies by a transposed copy of its weight. It must give
+/// training mode's values, the same bits recorded or not, the weight's gradient when recorded,
+/// and follow every change of the weight (an optimizer's `update`, a `set_value`).
+#[test]
+fn evaluation_mode_follows_every_change_of_the_weight() {
+    let layer = LinearConfig::new(5, 3).init::<f64>(&mut StdRng::seed_from_u64(3)).unwrap();
+    let x = Tensor::from_fn([4, 5], |i| (i as f64 * 0.37).sin());
+    let upstream = Tensor::from_fn([4, 3], |i| 1.0 + i as f64 * 0.5);
+    // (output, weight gradient) of one recorded forward, and the output of one without a tape.
+    let run = |layer: &nn::Linear<f64>| {
+        let tape = Tape::new();
+        let y = layer.forward(&tape.constant(x.clone())).unwrap();
+        y.mul(&tape.constant(upstream.clone())).unwrap().sum().backward().unwrap();
+        let inferred = tape.no_grad(|| layer.forward(&tape.constant(x.clone()))).unwrap().value().clone();
+        (y.value().clone(), layer.weight.take_grad().unwrap(), inferred)
+    };
+    let check = |layer: &nn::Linear<f64>| {
+        layer.train();
+        let (y, grad, inferred) = run(layer);
+        assert_eq!(inferred, y);
+        layer.eval();
+        let (eval_y, eval_grad, eval_inferred) = run(layer);
+        assert!(!layer.is_training());
+        assert_eq!(eval_inferred.data(), eval_y.data(), "the same bits with and without a tape");
+        let close = |a: &Tensor<f64>, b: &Tensor<f64>| a.data().iter().zip(b.data()).all(|(a, b)| (a - b).abs() < 1e-12);
+        assert!(close(&eval_y, &y) && close(&eval_grad, &grad), "{eval_y:?} vs {y:?}");
+        y
+    };
+    let before = check(&layer);
+    layer.weight.update(|w, _| w.data_mut()[1] += 1.0);
+    let updated = check(&layer);
+    assert!((updated.data()[0] - before.data()[0] - x.data()[1]).abs() < 1e-12, "the update is seen");
+    layer.weight.set_value(Tensor::zeros([3, 5]));
+    assert!(check(&layer).data().iter().all(|&v| v == 0.0), "the new value is seen");
+}
+
 fn moments(t: &Tensor<f64>) -> (f64, f64, f64) {
     let n = t.numel() as f64;
     let mean = t.data().iter().sum::<f64>() / n;

@@ -6,18 +6,21 @@
 //!   broadcast and sum-to kernels built on it;
 //! - `gemm.rs`: matrix products (the GEMM crate, or dot products where its fixed cost dominates);
 //! - `exp.rs`: eˣ for `f32` as branch-free arithmetic, so loops calling it vectorize;
+//! - `permute.rs`: copying a tensor with its axes reordered;
 //! - `scalar.rs`: scalar functions shared by forward kernels and derivative formulas.
 
 mod broadcast;
 mod exp;
 mod gemm;
 mod lanes;
+mod permute;
 mod scalar;
 
 pub(crate) use broadcast::{broadcast, for_each_pair, for_each_row, sum_to};
 pub(crate) use exp::exp_f32;
 pub(crate) use gemm::gemm;
 pub(crate) use lanes::{along_axis, backward_along_axis, lane_max, map_lanes, resized, Lanes};
+pub(crate) use permute::permute;
 pub(crate) use scalar::{clamp, powf, sigmoid, sign};
 
 use crate::{Float, Shape, Tensor};

@@ -64,7 +64,9 @@ impl<'t, T: Float> Var<'t, T> {
         out_dims.push(outputs);
         let out_shape = Shape::from(out_dims);
         check_result::<T>("linear", &out_shape, site)?;
-        let value = affine(&self.value, &w.value, b.map(|b| &b.value), rows, features, outputs, out_shape);
+        // w is out×k row-major, so wᵀ (k×out) reads with strides (1, k).
+        let w_strides = (1, features as isize);
+        let value = fused(&self.value, &w.value, w_strides, b.map(|b| &b.value), rows, features, outputs, out_shape);
         Ok(match b {
             Some(b) => self.tape.record(Linear, &[self, w, b], value, site, Keep::Inputs),
             None => self.tape.record(Linear, &[self, w], value, site, Keep::Inputs),
@@ -72,10 +74,13 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// `x·wᵀ (+ b)` for `x: rows×k`, `w: n×k`.
-fn affine<T: Float>(
+/// `x·m (+ b)` for `x: rows×k` and the k×n matrix `m` that `w` holds at `m_strides` (row
+/// stride, column stride): `wᵀ` for `linear`'s `w: n×k`, `w` itself for `affine`'s `w: k×n`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fused<T: Float>(
     x: &Tensor<T>,
     w: &Tensor<T>,
+    m_strides: (isize, isize),
     b: Option<&Tensor<T>>,
     rows: usize,
     k: usize,
@@ -103,12 +108,12 @@ fn affine<T: Float>(
             }
             None => T::ZERO,
         };
-        // SAFETY: x is rows×k row-major (strides k, 1); w is n×k row-major, so wᵀ (k×n) reads
-        // with strides (1, k); the output is a separate rows×n allocation (strides n, 1), fully
-        // written by the bias rows above when β = 1 and by GEMM itself when β = 0.
+        // SAFETY: x is rows×k row-major (strides k, 1); w holds a k×n matrix at `m_strides`
+        // (checked by the callers' shapes); the output is a separate rows×n allocation (strides
+        // n, 1), fully written by the bias rows above when β = 1 and by GEMM itself when β = 0.
         unsafe {
             let (x, w) = (x.data().as_ptr(), w.data().as_ptr());
-            gemm(rows, k, n, T::ONE, x, (k as isize, 1), w, (1, k as isize), beta, pc, (n as isize, 1));
+            gemm(rows, k, n, T::ONE, x, (k as isize, 1), w, m_strides, beta, pc, (n as isize, 1));
         }
     };
     // SAFETY: see `fill`: every output element is written (bias copy or GEMM with β = 0).

@@ -24,11 +24,17 @@
 //!
 //! A vector is its own transpose: `matmul_t`'s flag for a vector operand has no effect (as
 //! `t()` returns a vector unchanged).
+//!
+//! `affine`, `x·w + b` for a weight stored `[in, out]` (JAX/Flax's layout; `linear` takes
+//! PyTorch's `[out, in]`), is a composite on `matmul` and `add` while the tape records, and one
+//! GEMM (`linear`'s kernel) with the bias added in place while it does not. Its layout is
+//! the one the GEMM crate reads without repacking the weight at every call, which is why
+//! `nn::Linear` runs inference through it, on a transposed copy of its weight.
 
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
-use crate::op::Matmul;
+use crate::op::{Add, Matmul};
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
 use crate::tensor::check_result;
@@ -76,6 +82,79 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn matmul_t(&self, rhs: &Var<'t, T>, transpose_self: bool, transpose_rhs: bool) -> Result<Var<'t, T>> {
         self.matmul_at(rhs, transpose_self, transpose_rhs, Site::caller())
+    }
+
+    /// `self · w + b`, where `self` is `[.., in]`, `w` is `[in, out]` and `b` is `[out]`: the map
+    /// of [`linear`](Var::linear) for a weight stored transposed (the layout of JAX/Flax's
+    /// `Dense`). While the tape records, it is `matmul` then `add`, differentiable to any order;
+    /// while it does not (inference, [`Tape::no_grad`](crate::Tape::no_grad)), one GEMM with the
+    /// bias added in place, which gives the same bits. For a weight kept `[out, in]`,
+    /// [`Parameter::transposed_value`](crate::Parameter::transposed_value) keeps this layout's
+    /// copy between calls.
+    ///
+    /// ```
+    /// use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(Tensor::from_vec(vec![1., 2., 3., 4.], [2, 2]).unwrap());
+    /// let w = Tensor::from_vec(vec![1., 0., 1., 1., 0., -1.], [3, 2]).unwrap();
+    /// let b = tape.var(Tensor::vector(&[0.5, 0., 0.]));
+    /// let by_linear = x.linear(&tape.constant(w.clone()), Some(&b)).unwrap();
+    /// let w_t = tape.constant(Tensor::from_vec(vec![1., 1., 0., 0., 1., -1.], [2, 3]).unwrap());
+    /// assert_eq!(x.affine(&w_t, Some(&b)).unwrap().value(), by_linear.value());
+    /// let inference = tape.no_grad(|| x.affine(&w_t, Some(&b))).unwrap();
+    /// assert_eq!(inference.value(), by_linear.value());
+    /// ```
+    #[track_caller]
+    pub fn affine(&self, w: &Var<'t, T>, b: Option<&Var<'t, T>>) -> Result<Var<'t, T>> {
+        let site = Site::caller();
+        self.same_tape(w, "affine", site)?;
+        let (x_dims, w_dims) = (self.dims(), w.dims());
+        let mismatch =
+            |rhs: &Shape| Error::ShapeMismatch { op: "affine", lhs: self.shape().clone(), rhs: rhs.clone(), site };
+        let Some((&features, lead)) = x_dims.split_last() else {
+            return Err(mismatch(w.shape()));
+        };
+        if w_dims.len() != 2 || w_dims[0] != features {
+            return Err(mismatch(w.shape()));
+        }
+        let outputs = w_dims[1];
+        if let Some(b) = b {
+            self.same_tape(b, "affine", site)?;
+            if b.dims() != [outputs] {
+                return Err(Error::ShapeMismatch {
+                    op: "affine",
+                    lhs: w.shape().clone(),
+                    rhs: b.shape().clone(),
+                    site,
+                });
+            }
+        }
+        let rows: usize = lead.iter().product();
+        let mut out_dims: SmallVec<[usize; 4]> = lead.into();
+        out_dims.push(outputs);
+        let out_shape = Shape::from(out_dims);
+        let tracked = [Some(self), Some(w), b].into_iter().flatten().any(Var::is_tracked);
+        if self.tape.is_recording() && tracked {
+            // The batch folds into the rows of one product (a weight without batch axes).
+            let y = self.matmul_at(w, false, false, site)?;
+            return match b {
+                Some(b) => y.binary(b, Add, Keep::Nothing, site, |a, b| a + b),
+                None => Ok(y),
+            };
+        }
+        check_result::<T>("affine", &out_shape, site)?;
+        // w is k×out row-major: strides (out, 1).
+        let w_strides = (outputs as isize, 1);
+        let mut value =
+            super::linear::fused(&self.value, &w.value, w_strides, None, rows, features, outputs, out_shape);
+        if let (Some(b), true) = (b, outputs > 0) {
+            // Added after the product, as the recorded `add` does, so both paths give the same
+            // bits (`linear` adds its product onto the bias instead).
+            for row in value.data_mut().chunks_exact_mut(outputs) {
+                row.iter_mut().zip(b.value.data()).for_each(|(y, &c)| *y += c);
+            }
+        }
+        Ok(self.tape.constant(value))
     }
 
     pub(crate) fn matmul_at(&self, rhs: &Var<'t, T>, ta: bool, tb: bool, site: Site) -> Result<Var<'t, T>> {
@@ -270,6 +349,12 @@ pub(super) fn checks() -> Vec<OpCheck<'static>> {
             &[&[3], &[2, 3, 2]],
             &[&[2, 2, 3], &[3]],
         ]),
+        OpCheck::new("affine", 3, |x| x[0].affine(&x[1], Some(&x[2]))).shapes(&[
+            &[&[2, 3], &[3, 4], &[4]],
+            &[&[2, 2, 3], &[3, 4], &[4]],
+            &[&[3], &[3, 2], &[2]],
+        ]),
+        OpCheck::new("affine (no bias)", 2, |x| x[0].affine(&x[1], None)).shapes(&[&[&[2, 3], &[3, 4]]]),
         OpCheck::new("matmul (batch broadcast)", 2, |x| x[0].matmul(&x[1])).shapes(&[
             &[&[2, 3, 4], &[1, 4, 2]],
             &[&[3, 4], &[2, 4, 2]],
@@ -399,5 +484,51 @@ mod tests {
         let listing = tape.to_string();
         let ops: Vec<&str> = listing.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
         assert_eq!(ops, ["leaf", "leaf", "reshape", "reshape", "matmul", "reshape"], "{listing}");
+    }
+
+    #[test]
+    fn affine_gives_the_same_bits_recorded_and_in_inference() {
+        // Shapes past the GEMM crate's blocks along k (512), a vector, a batch of sequences,
+        // and a product the caller splits across threads.
+        for (x_dims, k, n) in [
+            (&[32, 784][..], 784, 256),
+            (&[5, 3][..], 3, 4),
+            (&[7][..], 7, 3),
+            (&[2, 3, 9][..], 9, 2),
+            (&[512, 256][..], 256, 128),
+        ] {
+            let x = Tensor::<f32>::from_fn(x_dims, |i| ((i * 37 % 101) as f32 - 50.0) / 30.0);
+            let w = Tensor::<f32>::from_fn([k, n], |i| ((i * 53 % 97) as f32 - 48.0) / 70.0);
+            let b = Tensor::<f32>::from_fn([n], |i| i as f32 * 0.125 - 0.5);
+            let tape = Tape::<f32>::new();
+            let (xv, wv, bv) = (tape.var(x.clone()), tape.var(w.clone()), tape.var(b.clone()));
+            let recorded = xv.affine(&wv, Some(&bv)).unwrap();
+            assert!(recorded.is_tracked());
+            let inferred = tape.no_grad(|| xv.affine(&wv, Some(&bv))).unwrap();
+            assert!(!inferred.is_tracked());
+            let constants = tape.constant(x).affine(&tape.constant(w), Some(&tape.constant(b))).unwrap();
+            for other in [&inferred, &constants] {
+                let same =
+                    recorded.value().data().iter().zip(other.value().data()).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same && recorded.dims() == other.dims(), "{x_dims:?} · [{k}, {n}]");
+            }
+            // And it is x·wᵀ of the transposed weight, up to rounding.
+            let w_out_in = tape.constant(crate::kernels::permute(wv.value(), &[1, 0]));
+            let by_linear = xv.linear(&w_out_in, Some(&bv)).unwrap();
+            let expected: Vec<f64> = recorded.value().data().iter().map(|&v| f64::from(v)).collect();
+            assert_all_close(by_linear.value().data(), &expected, 1e-3);
+        }
+    }
+
+    #[test]
+    fn affine_mismatches_name_the_op_and_shapes() {
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(Tensor::zeros([4, 3]));
+        let e = x.affine(&tape.constant(Tensor::zeros([2, 3])), None).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in affine, lhs: [4, 3], rhs: [2, 3] (at "), "{e}");
+        let w = tape.constant(Tensor::zeros([3, 2]));
+        let e = x.affine(&w, Some(&tape.constant(Tensor::zeros([3])))).unwrap_err().to_string();
+        assert!(e.starts_with("shape mismatch in affine, lhs: [3, 2], rhs: [3] (at "), "{e}");
+        assert!(tape.scalar(1.0).affine(&w, None).is_err());
     }
 }

@@ -10,7 +10,7 @@ use crate::gradcheck::OpCheck;
 use crate::op::Permute;
 use crate::rule::{Ctx, Jvp, JvpCtx, Rule};
 use crate::tape::Keep;
-use crate::{Axes, Axis, Error, Float, Result, Shape, Tensor, Var};
+use crate::{kernels, Axes, Axis, Error, Float, Result, Shape, Var};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -86,7 +86,7 @@ impl<'t, T: Float> Var<'t, T> {
         if perm.iter().enumerate().all(|(k, &p)| k == p) {
             return Ok(self.clone());
         }
-        let value = permute(&self.value, &perm);
+        let value = kernels::permute(&self.value, &perm);
         Ok(self.tape.record(Permute { perm }, &[self], value, site, Keep::Nothing))
     }
 }
@@ -101,39 +101,6 @@ fn check_permutation(perm: &[usize], written: &Axes, shape: &Shape, site: Site) 
     }
     let msg = format!("{:?} is not a permutation of the {} axes of shape {shape}", written.as_slice(), shape.rank());
     Err(Error::InvalidArgument { op: "permute", msg, site })
-}
-
-/// The permute kernel: walks the output in row-major order, reading the input through the
-/// permuted strides.
-fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
-    let in_strides = x.shape().strides();
-    let dims: SmallVec<[usize; 4]> = perm.iter().map(|&p| x.dims()[p]).collect();
-    let strides: SmallVec<[usize; 4]> = perm.iter().map(|&p| in_strides[p]).collect();
-    let src = x.data();
-    Tensor::zeroed_with(Shape::from(dims.clone()), |out| {
-        let rank = dims.len();
-        if out.is_empty() || rank == 0 {
-            out.copy_from_slice(&src[..out.len()]);
-            return;
-        }
-        let (row_len, row_stride) = (dims[rank - 1], strides[rank - 1]);
-        let mut index: SmallVec<[usize; 4]> = SmallVec::from_elem(0, rank - 1);
-        let mut offset = 0;
-        for row in out.chunks_exact_mut(row_len) {
-            for (j, o) in row.iter_mut().enumerate() {
-                *o = src[offset + j * row_stride];
-            }
-            for axis in (0..rank - 1).rev() {
-                index[axis] += 1;
-                offset += strides[axis];
-                if index[axis] < dims[axis] {
-                    break;
-                }
-                offset -= strides[axis] * dims[axis];
-                index[axis] = 0;
-            }
-        }
-    })
 }
 
 impl<T: Float> Rule<T> for Permute {
