@@ -364,6 +364,24 @@ impl<T: Float> Tensor<T> {
         }
     }
 
+    /// The element of a one-element tensor kept inline (how scalar code's tensors are kept).
+    #[inline]
+    pub(crate) fn one(&self) -> Option<T> {
+        match self.data {
+            Storage::One(v) => Some(v),
+            Storage::Shared(_) => None,
+        }
+    }
+
+    /// [`one`](Tensor::one), mutable.
+    #[inline]
+    pub(crate) fn one_mut(&mut self) -> Option<&mut T> {
+        match &mut self.data {
+            Storage::One(v) => Some(v),
+            Storage::Shared(_) => None,
+        }
+    }
+
     /// Mutable access to the elements; copies the storage first if it is shared.
     pub fn data_mut(&mut self) -> &mut [T] {
         match &mut self.data {
@@ -479,6 +497,9 @@ impl<T: Float> Tensor<T> {
     /// how many there are.
     #[inline]
     pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Tensor<T> {
+        if let Storage::One(x) = self.data {
+            return Tensor { shape: self.shape.clone(), data: Storage::One(f(x)) };
+        }
         Tensor::from_blocks(
             self.shape.clone(),
             self.data(),
@@ -495,6 +516,11 @@ impl<T: Float> Tensor<T> {
     #[inline]
     pub(crate) fn zip_map(&self, other: &Tensor<T>, f: impl Fn(T, T) -> T + Sync) -> Tensor<T> {
         debug_assert_eq!(self.shape, other.shape);
+        // Scalar code (a loss, a micrograd-style graph) runs one-element ops by the million:
+        // they skip the loop machinery.
+        if let (Storage::One(a), Storage::One(b)) = (&self.data, &other.data) {
+            return Tensor { shape: self.shape.clone(), data: Storage::One(f(*a, *b)) };
+        }
         Tensor::from_blocks(
             self.shape.clone(),
             (self.data(), other.data()),
@@ -511,6 +537,9 @@ impl<T: Float> Tensor<T> {
     #[inline]
     pub(crate) fn zip3_map(&self, b: &Tensor<T>, c: &Tensor<T>, f: impl Fn(T, T, T) -> T + Sync) -> Tensor<T> {
         debug_assert!(self.shape == b.shape && b.shape == c.shape);
+        if let (Storage::One(x), Storage::One(y), Storage::One(z)) = (&self.data, &b.data, &c.data) {
+            return Tensor { shape: self.shape.clone(), data: Storage::One(f(*x, *y, *z)) };
+        }
         Tensor::from_blocks(
             self.shape.clone(),
             (self.data(), b.data(), c.data()),

@@ -174,7 +174,8 @@ fn evaluation_mode_follows_every_change_of_the_weight() {
         let (eval_y, eval_grad, eval_inferred) = run(layer);
         assert!(!layer.is_training());
         assert_eq!(eval_inferred.data(), eval_y.data(), "the same bits with and without a tape");
-        let close = |a: &Tensor<f64>, b: &Tensor<f64>| a.data().iter().zip(b.data()).all(|(a, b)| (a - b).abs() < 1e-12);
+        let close =
+            |a: &Tensor<f64>, b: &Tensor<f64>| a.data().iter().zip(b.data()).all(|(a, b)| (a - b).abs() < 1e-12);
         assert!(close(&eval_y, &y) && close(&eval_grad, &grad), "{eval_y:?} vs {y:?}");
         y
     };

@@ -133,7 +133,10 @@ impl<'t, T: Float> Var<'t, T> {
         site: Site,
         f: impl Fn(T, T) -> T + Sync,
     ) -> Result<Var<'t, T>> {
-        self.same_tape(rhs, op.name(), site)?;
+        if !std::ptr::eq(self.tape, rhs.tape) {
+            // Not `same_tape`: naming the op costs a call that every binary op would pay.
+            return Err(Error::TapeMismatch { op: op.name(), site });
+        }
         if self.shape() == rhs.shape() {
             let value = self.value.zip_map(&rhs.value, f);
             return Ok(self.tape.record_elementwise(op, &[self, rhs], value, site, keep));

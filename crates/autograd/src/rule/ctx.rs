@@ -122,9 +122,17 @@ impl<'t, T: Float> Ctx<'_, 't, T> {
 /// Adds one more contribution to a node's gradient (fan-out sums).
 #[inline]
 pub(crate) fn accumulate<'t, T: Float>(slot: &mut Option<Var<'t, T>>, g: Var<'t, T>) -> Result<()> {
-    *slot = Some(match slot.take() {
-        None => g,
-        Some(prev) => prev.add(&g)?,
-    });
+    let Some(prev) = slot else {
+        *slot = Some(g);
+        return Ok(());
+    };
+    // Scalar code sums one-element gradients by the million: when neither is recorded (no
+    // `create_graph`), add in place what `add` would compute.
+    let untracked = !prev.is_tracked() && !g.is_tracked() && prev.shape() == g.shape();
+    if let (true, Some(sum), Some(more)) = (untracked, prev.value.one_mut(), g.value.one()) {
+        *sum += more;
+        return Ok(());
+    }
+    *prev = prev.add(&g)?;
     Ok(())
 }
