@@ -1,6 +1,6 @@
 //! `bench-suite run`: every workload as its own child process, chainrule (this binary and,
-//! optionally, an LTO build of it) alternating with the PyTorch peer, repeated; then the ratio
-//! table.
+//! optionally, an LTO build of it) alternating with the PyTorch peer (and, for the deep narrow
+//! net, dfdx), repeated; then the ratio table.
 //!
 //! On a shared machine absolute figures drift with the load, so the table's ratios pair the
 //! figures of one repeat (measured seconds apart) and report the median and range of those
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const USAGE: &str = "usage: bench-suite run [--repeats 3] [--epochs 3] [--only <workload>]... \
-                     [--lto-binary <path>] [--no-peer] [--python python3]";
+                     [--lto-binary <path>] [--dfdx-binary <path>] [--no-peer] [--python python3]";
 
 /// What `run` measures and against what.
 pub struct Options {
@@ -23,18 +23,26 @@ pub struct Options {
     epochs: usize,
     only: Vec<String>,
     lto_binary: Option<PathBuf>,
+    dfdx_binary: Option<PathBuf>,
     python: Option<String>,
 }
 
 impl Options {
     /// Parses `run`'s flags.
     pub fn parse(flags: &[String]) -> Result<Options, Box<dyn Error>> {
-        let mut options =
-            Options { repeats: 3, epochs: 3, only: Vec::new(), lto_binary: None, python: Some("python3".into()) };
+        let mut options = Options {
+            repeats: 3,
+            epochs: 3,
+            only: Vec::new(),
+            lto_binary: None,
+            dfdx_binary: None,
+            python: Some("python3".into()),
+        };
         let mut flags = flags.iter();
+        let mut no_peer = false;
         while let Some(flag) = flags.next() {
             if flag == "--no-peer" {
-                options.python = None;
+                no_peer = true;
                 continue;
             }
             let value = flags.next().ok_or(format!("{flag} needs a value\n{USAGE}"))?;
@@ -44,9 +52,13 @@ impl Options {
                 "--epochs" => options.epochs = number()?,
                 "--only" => options.only.push(value.clone()),
                 "--lto-binary" => options.lto_binary = Some(PathBuf::from(value)),
+                "--dfdx-binary" => options.dfdx_binary = Some(PathBuf::from(value)),
                 "--python" => options.python = Some(value.clone()),
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}").into()),
             }
+        }
+        if no_peer {
+            (options.python, options.dfdx_binary) = (None, None);
         }
         if options.repeats == 0 || options.epochs == 0 {
             return Err(format!("--repeats and --epochs must be at least 1\n{USAGE}").into());
@@ -79,19 +91,33 @@ fn cases() -> Vec<Case> {
 }
 
 /// A program that runs one workload and prints its JSON lines: a chainrule build of this suite
-/// (`label` is its profile) or the PyTorch peer script.
+/// (`label` is its profile), the PyTorch peer script, or the dfdx peer (`benches/peers/dfdx`).
 struct Contender {
-    /// The column heading: `chainrule release`, `chainrule lto`, `pytorch`.
+    /// The column heading: `chainrule release`, `chainrule lto`, `pytorch`, `dfdx`.
     column: String,
     kind: Kind,
 }
 
 enum Kind {
-    Chainrule { binary: PathBuf, label: &'static str },
-    Pytorch { python: String },
+    Chainrule {
+        binary: PathBuf,
+        label: &'static str,
+    },
+    Pytorch {
+        python: String,
+    },
+    /// Runs the deep narrow net only.
+    Dfdx {
+        binary: PathBuf,
+    },
 }
 
 impl Contender {
+    /// Whether this contender runs `case`.
+    fn runs(&self, case: Case) -> bool {
+        !matches!(self.kind, Kind::Dfdx { .. }) || case.workload == "deep-narrow"
+    }
+
     fn command(&self, case: Case, epochs: usize, fixtures: &Path) -> Command {
         let mut command = match &self.kind {
             Kind::Chainrule { binary, label } => {
@@ -108,6 +134,11 @@ impl Contender {
                 for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
                     command.env(var, case.threads.to_string());
                 }
+                command
+            }
+            Kind::Dfdx { binary } => {
+                let mut command = Command::new(binary);
+                command.arg(case.workload).env("RAYON_NUM_THREADS", case.threads.to_string());
                 command
             }
         };
@@ -141,6 +172,9 @@ pub fn run(options: Options) -> Result<(), Box<dyn Error>> {
     if let Some(python) = &options.python {
         contenders.push(Contender { column: "pytorch".into(), kind: Kind::Pytorch { python: python.clone() } });
     }
+    if let Some(binary) = &options.dfdx_binary {
+        contenders.push(Contender { column: "dfdx".into(), kind: Kind::Dfdx { binary: binary.clone() } });
+    }
 
     let selected = |c: &Case| options.only.is_empty() || options.only.iter().any(|o| o == c.workload);
     let cases: Vec<Case> = cases().into_iter().filter(selected).collect();
@@ -153,7 +187,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn Error>> {
     let mut figures = Vec::new();
     for repeat in 0..options.repeats {
         for &case in &cases {
-            for contender in &contenders {
+            for contender in contenders.iter().filter(|c| c.runs(case)) {
                 figures.extend(run_child(contender, case, repeat, options.epochs, &fixtures)?);
             }
         }
@@ -280,6 +314,9 @@ fn print_table(figures: &[Figure], contenders: &[Contender]) {
     if has("pytorch") {
         heading.push("release vs pytorch (× better)".into());
     }
+    if has("dfdx") {
+        heading.push("release vs dfdx (× better)".into());
+    }
     if has("chainrule lto") {
         heading.push("lto vs release (× better)".into());
     }
@@ -303,6 +340,9 @@ fn print_table(figures: &[Figure], contenders: &[Contender]) {
         };
         if has("pytorch") {
             cells.push(ratio(release, "pytorch"));
+        }
+        if has("dfdx") {
+            cells.push(ratio(release, "dfdx"));
         }
         if has("chainrule lto") {
             cells.push(ratio("chainrule lto", release));
