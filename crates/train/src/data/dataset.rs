@@ -137,12 +137,18 @@ impl<T: Float> Dataset<T> {
 
     /// The rows at `indices`, which the caller has checked.
     pub(crate) fn gather(&self, indices: &[usize]) -> Dataset<T> {
+        let labels = indices.iter().map(|&i| self.labels[i]).collect();
+        // Consecutive samples (an unshuffled epoch: evaluation, inference) are a view of the
+        // images, not a copy.
+        if let (Some(&first), true) = (indices.first(), indices.windows(2).all(|w| w[1] == w[0] + 1)) {
+            let images = self.images.rows(first..first + indices.len()).expect("indices of this dataset's samples");
+            return Dataset { images, labels, classes: self.classes };
+        }
         let d = self.features();
         let source = self.images.data();
         let mut data = Vec::with_capacity(indices.len() * d);
         indices.iter().for_each(|&i| data.extend_from_slice(&source[i * d..(i + 1) * d]));
         let images = Tensor::from_vec(data, [indices.len(), d]).expect("one row of D features per index");
-        let labels = indices.iter().map(|&i| self.labels[i]).collect();
         Dataset { images, labels, classes: self.classes }
     }
 
