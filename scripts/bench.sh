@@ -18,14 +18,12 @@ python=${PYTHON:-python3}
 cargo build --quiet --release --manifest-path "$manifest"
 cargo build --quiet --profile lto --manifest-path "$manifest"
 # The dfdx peer of the deep narrow net; the suite runs without it if it does not build.
-dfdx=""
 if cargo build --quiet --release --manifest-path "$root/benches/peers/dfdx/Cargo.toml"; then
-    dfdx="--dfdx-binary $CARGO_TARGET_DIR/release/dfdx-peer"
+    set -- --dfdx-binary "$CARGO_TARGET_DIR/release/dfdx-peer" "$@"
 fi
 
 torch=$("$python" -c 'import torch; print("PyTorch", torch.__version__)' 2>/dev/null || echo "no PyTorch")
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo "# $(rustc --version); $torch; $cpu, $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-# shellcheck disable=SC2086 # $dfdx is empty or one flag and its value
-"$CARGO_TARGET_DIR/release/bench-suite" run --python "$python" --lto-binary "$CARGO_TARGET_DIR/lto/bench-suite" $dfdx "$@"
+"$CARGO_TARGET_DIR/release/bench-suite" run --python "$python" --lto-binary "$CARGO_TARGET_DIR/lto/bench-suite" "$@"
 echo "# load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,10 +5,12 @@
 //! data (the suite's fixture names do not map onto dfdx's modules), so only the time compares;
 //! a sigmoid net's speed does not depend on its values.
 //!
-//! Prints one JSON line in the suite's record format. Threads: dfdx's CPU kernels use rayon, so
-//! the suite sets `RAYON_NUM_THREADS` to `--threads`.
+//! Prints one JSON line in the suite's record format. Threads: dfdx's CPU kernels use rayon's
+//! global pool, sized by `RAYON_NUM_THREADS`, which this program sets to `--threads` before dfdx
+//! starts (the suite sets it too).
 //!
-//!   dfdx-peer deep-narrow --batch 64 --threads 1 [--epochs N] [--reps N]
+//!   dfdx-peer deep-narrow --batch 64 --threads 1 [--reps N]   (--epochs, which the suite passes
+//!   to every workload, does not apply to this one)
 
 use dfdx::losses::mse_loss;
 use dfdx::nn::builders::{Linear, Repeated, Sigmoid};
@@ -34,6 +36,7 @@ fn main() {
     }
     let threads: usize = flag("--threads").map_or(1, |t| t.parse().expect("--threads takes a number"));
     let reps: Option<usize> = flag("--reps").map(|r| r.parse().expect("--reps takes a number"));
+    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
 
     let dev = Cpu::seed_from_u64(0);
     let mut model = dev.build_module::<Model, f32>();

@@ -59,7 +59,7 @@ impl<'t, T: Float> Var<'t, T> {
                 });
             }
         }
-        let rows: usize = lead.iter().product();
+        let rows = rows_of(lead);
         let mut out_dims: SmallVec<[usize; 4]> = lead.into();
         out_dims.push(outputs);
         let out_shape = Shape::from(out_dims);
@@ -72,6 +72,14 @@ impl<'t, T: Float> Var<'t, T> {
             None => self.tape.record(Linear, &[self, w], value, site, Keep::Inputs),
         })
     }
+}
+
+/// The product of an input's leading axes: the rows of its product. Saturating: it can exceed
+/// `usize` only when the last axis (the features) is 0 and a leading one is huge, and then no
+/// product is computed (the result has no elements, or is the bias repeated, which the result's
+/// size check has bounded).
+pub(super) fn rows_of(lead: &[usize]) -> usize {
+    lead.iter().fold(1, |rows: usize, &d| rows.saturating_mul(d))
 }
 
 /// `x·m (+ b)` for `x: rows×k` and the k×n matrix `m` that `w` holds at `m_strides` (row
@@ -126,7 +134,7 @@ impl<T: Float> Rule<T> for Linear {
         let (x, w) = (ctx.saved(0).clone(), ctx.saved(1).clone());
         let (features, outputs) = (w.dims()[1], w.dims()[0]);
         // The product of x's leading axes (not numel / features, which is 0 / 0 when features = 0).
-        let rows: usize = x.dims()[..x.rank() - 1].iter().product();
+        let rows = rows_of(&x.dims()[..x.rank() - 1]);
         // Fold the leading axes into rows (free reshapes, no nodes when the shapes already agree).
         let g2 = g.reshape_at(Shape::from([rows, outputs]), site)?;
         ctx.grad(0, || g2.matmul_at(&w, false, false, site)?.reshape_at(x.shape().clone(), site))?;

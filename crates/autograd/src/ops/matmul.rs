@@ -26,8 +26,8 @@
 //! `t()` returns a vector unchanged).
 //!
 //! `affine`, `x·w + b` for a weight stored `[in, out]` (JAX/Flax's layout; `linear` takes
-//! PyTorch's `[out, in]`), is a composite on `matmul` and `add` while the tape records, and one
-//! GEMM (`linear`'s kernel) with the bias added in place while it does not. Its layout is
+//! PyTorch's `[out, in]`), is a composite on `matmul` and `add` while the tape records a tracked
+//! input, and otherwise one GEMM (`linear`'s kernel) with the bias added in place. Its layout is
 //! the one the GEMM crate reads without repacking the weight at every call, which is why
 //! `nn::Linear` runs inference through it, on a transposed copy of its weight.
 
@@ -86,9 +86,9 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// `self · w + b`, where `self` is `[.., in]`, `w` is `[in, out]` and `b` is `[out]`: the map
     /// of [`linear`](Var::linear) for a weight stored transposed (the layout of JAX/Flax's
-    /// `Dense`). While the tape records, it is `matmul` then `add`, differentiable to any order;
-    /// while it does not (inference, [`Tape::no_grad`](crate::Tape::no_grad)), one GEMM with the
-    /// bias added in place, which gives the same bits. For a weight kept `[out, in]`,
+    /// `Dense`). While the tape records a tracked input, it is `matmul` then `add`,
+    /// differentiable to any order; otherwise (inference, [`Tape::no_grad`](crate::Tape::no_grad),
+    /// constants only) one GEMM with the bias added in place, which gives the same bits. For a weight kept `[out, in]`,
     /// [`Parameter::transposed_value`](crate::Parameter::transposed_value) keeps this layout's
     /// copy between calls.
     ///
@@ -129,7 +129,7 @@ impl<'t, T: Float> Var<'t, T> {
                 });
             }
         }
-        let rows: usize = lead.iter().product();
+        let rows = super::linear::rows_of(lead);
         let mut out_dims: SmallVec<[usize; 4]> = lead.into();
         out_dims.push(outputs);
         let out_shape = Shape::from(out_dims);
@@ -154,7 +154,14 @@ impl<'t, T: Float> Var<'t, T> {
                 row.iter_mut().zip(b.value.data()).for_each(|(y, &c)| *y += c);
             }
         }
-        Ok(self.tape.constant(value))
+        // Nothing is recorded here (the tape is paused, or every input is a constant), but
+        // anomaly mode still checks the value, naming the product.
+        let op = Matmul { transpose_a: false, transpose_b: false };
+        let inputs: &[&Var<'t, T>] = match b {
+            Some(b) => &[self, w, b],
+            None => &[self, w],
+        };
+        Ok(self.tape.record(op, inputs, value, site, Keep::Nothing))
     }
 
     pub(crate) fn matmul_at(&self, rhs: &Var<'t, T>, ta: bool, tb: bool, site: Site) -> Result<Var<'t, T>> {
@@ -518,6 +525,30 @@ mod tests {
             let expected: Vec<f64> = recorded.value().data().iter().map(|&v| f64::from(v)).collect();
             assert_all_close(by_linear.value().data(), &expected, 1e-3);
         }
+    }
+
+    #[test]
+    fn anomaly_mode_checks_affine_without_a_tape_recording() {
+        let tape = Tape::<f32>::new();
+        tape.set_anomaly_mode(true);
+        let x = tape.constant(Tensor::from_vec(vec![1.0, f32::NAN], [1, 2]).unwrap());
+        let w = tape.constant(Tensor::ones([2, 3]));
+        let y = tape.no_grad(|| x.affine(&w, None)).unwrap();
+        assert!(y.value().data().iter().all(|v| v.is_nan()));
+        let e = tape.check_anomaly().unwrap_err().to_string();
+        assert!(e.contains("matmul") && e.contains("NaN"), "{e}");
+    }
+
+    #[test]
+    fn affine_of_an_empty_input_with_huge_leading_axes_is_no_panic() {
+        let tape = Tape::<f32>::new();
+        let x = tape.constant(Tensor::zeros([1 << 40, 1 << 40, 0]));
+        let none = x.affine(&tape.constant(Tensor::zeros([0, 0])), None).unwrap();
+        assert_eq!(none.dims(), &[1 << 40, 1 << 40, 0]);
+        let e = x.affine(&tape.constant(Tensor::zeros([0, 3])), None).unwrap_err().to_string();
+        assert!(e.contains("affine"), "{e}");
+        assert!(x.linear(&tape.constant(Tensor::zeros([3, 0])), None).is_err());
+        assert_eq!(x.linear(&tape.constant(Tensor::zeros([0, 0])), None).unwrap().numel(), 0);
     }
 
     #[test]
