@@ -37,32 +37,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn linear(&self, w: &Var<'t, T>, b: Option<&Var<'t, T>>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        self.same_tape(w, "linear", site)?;
-        let (x_dims, w_dims) = (self.dims(), w.dims());
-        let mismatch =
-            |rhs: &Shape| Error::ShapeMismatch { op: "linear", lhs: self.shape().clone(), rhs: rhs.clone(), site };
-        let Some((&features, lead)) = x_dims.split_last() else {
-            return Err(mismatch(w.shape()));
-        };
-        if w_dims.len() != 2 || w_dims[1] != features {
-            return Err(mismatch(w.shape()));
-        }
-        let outputs = w_dims[0];
-        if let Some(b) = b {
-            self.same_tape(b, "linear", site)?;
-            if b.dims() != [outputs] {
-                return Err(Error::ShapeMismatch {
-                    op: "linear",
-                    lhs: w.shape().clone(),
-                    rhs: b.shape().clone(),
-                    site,
-                });
-            }
-        }
-        let rows = rows_of(lead);
-        let mut out_dims: SmallVec<[usize; 4]> = lead.into();
-        out_dims.push(outputs);
-        let out_shape = Shape::from(out_dims);
+        let Sizes { rows, features, outputs, out_shape } = sizes("linear", self, w, b, WeightLayout::OutIn, site)?;
         check_result::<T>("linear", &out_shape, site)?;
         // w is out×k row-major, so wᵀ (k×out) reads with strides (1, k).
         let w_strides = (1, features as isize);
@@ -72,6 +47,58 @@ impl<'t, T: Float> Var<'t, T> {
             None => self.tape.record(Linear, &[self, w], value, site, Keep::Inputs),
         })
     }
+}
+
+/// How a weight of an affine map is stored: `[out, in]` (PyTorch's, `linear`) or `[in, out]`
+/// (JAX/Flax's, `affine`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum WeightLayout {
+    OutIn,
+    InOut,
+}
+
+/// The sizes of an affine map `x·m + b`: `x`'s leading axes folded into `rows`, its last axis
+/// `features`, and the `outputs` of the weight.
+pub(super) struct Sizes {
+    pub rows: usize,
+    pub features: usize,
+    pub outputs: usize,
+    pub out_shape: Shape,
+}
+
+/// Checks the operands of `linear` or `affine` (`op`), `x: [.., in]`, `w` in `layout` and
+/// `b: [out]`, all on one tape, and gives the map's sizes; a mismatch names `op` and both
+/// shapes.
+pub(super) fn sizes<T: Float>(
+    op: &'static str,
+    x: &Var<'_, T>,
+    w: &Var<'_, T>,
+    b: Option<&Var<'_, T>>,
+    layout: WeightLayout,
+    site: Site,
+) -> Result<Sizes> {
+    x.same_tape(w, op, site)?;
+    let mismatch = |lhs: &Shape, rhs: &Shape| Error::ShapeMismatch { op, lhs: lhs.clone(), rhs: rhs.clone(), site };
+    let (in_axis, out_axis) = match layout {
+        WeightLayout::OutIn => (1, 0),
+        WeightLayout::InOut => (0, 1),
+    };
+    let Some((&features, lead)) = x.dims().split_last() else {
+        return Err(mismatch(x.shape(), w.shape()));
+    };
+    if w.rank() != 2 || w.dims()[in_axis] != features {
+        return Err(mismatch(x.shape(), w.shape()));
+    }
+    let outputs = w.dims()[out_axis];
+    if let Some(b) = b {
+        x.same_tape(b, op, site)?;
+        if b.dims() != [outputs] {
+            return Err(mismatch(w.shape(), b.shape()));
+        }
+    }
+    let mut out_dims: SmallVec<[usize; 4]> = lead.into();
+    out_dims.push(outputs);
+    Ok(Sizes { rows: rows_of(lead), features, outputs, out_shape: Shape::from(out_dims) })
 }
 
 /// The product of an input's leading axes: the rows of its product. Saturating: it can exceed

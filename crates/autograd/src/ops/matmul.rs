@@ -31,6 +31,7 @@
 //! the one the GEMM crate reads without repacking the weight at every call, which is why
 //! `nn::Linear` runs inference through it, on a transposed copy of its weight.
 
+use super::linear::{sizes, Sizes, WeightLayout};
 use crate::error::Site;
 use crate::gradcheck::OpCheck;
 use crate::kernels::gemm;
@@ -107,32 +108,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn affine(&self, w: &Var<'t, T>, b: Option<&Var<'t, T>>) -> Result<Var<'t, T>> {
         let site = Site::caller();
-        self.same_tape(w, "affine", site)?;
-        let (x_dims, w_dims) = (self.dims(), w.dims());
-        let mismatch =
-            |rhs: &Shape| Error::ShapeMismatch { op: "affine", lhs: self.shape().clone(), rhs: rhs.clone(), site };
-        let Some((&features, lead)) = x_dims.split_last() else {
-            return Err(mismatch(w.shape()));
-        };
-        if w_dims.len() != 2 || w_dims[0] != features {
-            return Err(mismatch(w.shape()));
-        }
-        let outputs = w_dims[1];
-        if let Some(b) = b {
-            self.same_tape(b, "affine", site)?;
-            if b.dims() != [outputs] {
-                return Err(Error::ShapeMismatch {
-                    op: "affine",
-                    lhs: w.shape().clone(),
-                    rhs: b.shape().clone(),
-                    site,
-                });
-            }
-        }
-        let rows = super::linear::rows_of(lead);
-        let mut out_dims: SmallVec<[usize; 4]> = lead.into();
-        out_dims.push(outputs);
-        let out_shape = Shape::from(out_dims);
+        let Sizes { rows, features, outputs, out_shape } = sizes("affine", self, w, b, WeightLayout::InOut, site)?;
         let tracked = [Some(self), Some(w), b].into_iter().flatten().any(Var::is_tracked);
         if self.tape.is_recording() && tracked {
             // The batch folds into the rows of one product (a weight without batch axes).
