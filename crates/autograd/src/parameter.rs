@@ -77,10 +77,10 @@ impl<T: Float> Parameter<T> {
     /// The value of a matrix parameter with its two axes swapped (`[n, m]` for an `[m, n]`
     /// value), stored contiguously. The copy is made at the first call and kept until the value
     /// changes ([`set_value`](Parameter::set_value), [`update`](Parameter::update), which every
-    /// optimizer step goes through), so repeated inference reads it for free: `nn::Linear`
-    /// multiplies by its weight in this layout, with [`Var::affine`](crate::Var::affine), when
-    /// the tape does not record, because that is the layout the GEMM reads without repacking the
-    /// weight at every call. It costs a second copy of the weight's memory while kept. Fails if
+    /// optimizer step goes through), so repeated inference reads it for free: `nn::Linear` in
+    /// evaluation mode multiplies by its weight in this layout, with
+    /// [`Var::affine`](crate::Var::affine), because that is the layout the GEMM reads without
+    /// repacking the weight at every call. It costs a second copy of the weight's memory while kept. Fails if
     /// the value is not a matrix.
     ///
     /// ```
